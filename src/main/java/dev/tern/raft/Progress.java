@@ -1,0 +1,69 @@
+package dev.tern.raft;
+
+import java.util.ArrayDeque;
+
+/**
+ * The leader's view of one follower (Figure 2, "Volatile state on leaders": nextIndex and matchIndex), plus
+ * the flow control that lets it keep several AppendEntries in flight.
+ *
+ * <p>In <em>probe</em> mode the leader does not know where the follower's log matches its own: it sends one
+ * AppendEntries at a time and moves nextIndex back on each rejection. Once a request succeeds it switches to
+ * <em>replicate</em> mode: it sends batches back to back, advancing nextIndex optimistically, with at most
+ * {@code max-inflight-appends} unanswered. Any rejection drops it back to probe mode.
+ */
+final class Progress {
+  final String peer;
+  /** Index of the next log entry to send (Figure 2). */
+  long nextIndex;
+  /** Highest index known to be replicated on this follower (Figure 2). */
+  long matchIndex;
+  boolean probing = true;
+  /** Last index carried by each unanswered AppendEntries, oldest first. */
+  final ArrayDeque<Long> inflight = new ArrayDeque<>();
+  /** Heartbeat ticks since this follower last answered. */
+  int ticksSinceReply;
+
+  Progress(String peer, long nextIndex) {
+    this.peer = peer;
+    this.nextIndex = nextIndex;
+  }
+
+  boolean canSend(int maxInflight) {
+    return probing ? inflight.isEmpty() : inflight.size() < maxInflight;
+  }
+
+  /** A request up to {@code lastIndex} was sent. */
+  void sent(long lastIndex) {
+    inflight.addLast(lastIndex);
+    if (!probing) nextIndex = lastIndex + 1;
+  }
+
+  /**
+   * The follower holds the leader's entries up to {@code index}. Returns whether matchIndex moved.
+   */
+  boolean acknowledged(long index) {
+    ticksSinceReply = 0;
+    while (!inflight.isEmpty() && inflight.peekFirst() <= index) inflight.pollFirst();
+    boolean advanced = index > matchIndex;
+    if (advanced) matchIndex = index;
+    if (nextIndex <= matchIndex) nextIndex = matchIndex + 1;
+    if (probing && matchIndex >= nextIndex - 1) {
+      probing = false; // the probe found where the logs agree
+      inflight.clear();
+    }
+    return advanced;
+  }
+
+  /** Back to probing from {@code next} (never at or below what is known to match). */
+  void probeFrom(long next) {
+    probing = true;
+    inflight.clear();
+    nextIndex = Math.max(next, matchIndex + 1);
+  }
+
+  @Override
+  public String toString() {
+    return peer + "{next=" + nextIndex + ", match=" + matchIndex + (probing ? ", probe" : ", replicate")
+        + ", inflight=" + inflight.size() + "}";
+  }
+}

@@ -1,0 +1,132 @@
+package dev.tern.raft;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.tern.CborSerializable;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Everything a Raft replica actor receives: the RPCs of Figure 2 exchanged with peers, client proposals,
+ * and its own timer and storage signals. One sealed protocol, immutable records.
+ */
+public sealed interface RaftMessage {
+
+  /** An RPC or RPC reply between replicas. Every one carries its sender's term (Figure 2, "All Servers"). */
+  sealed interface PeerMessage extends RaftMessage, CborSerializable
+      permits RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse {
+    long term();
+
+    /** Node id of the sender. */
+    String from();
+  }
+
+  /** RequestVote RPC (Figure 2), sent by a candidate. */
+  record RequestVote(long term, String from, long lastLogIndex, long lastLogTerm) implements PeerMessage {}
+
+  record RequestVoteResponse(long term, String from, boolean voteGranted) implements PeerMessage {}
+
+  /**
+   * AppendEntries RPC (Figure 2). {@code entries} is empty for a heartbeat. The leader keeps several of these
+   * in flight per follower; each one stands alone, so a lost or reordered one is harmless.
+   */
+  record AppendEntries(
+      long term, String from, long prevLogIndex, long prevLogTerm, List<LogEntry> entries, long leaderCommit)
+      implements PeerMessage {
+    public AppendEntries {
+      entries = List.copyOf(entries);
+    }
+
+    /** Index of the last entry this request carries (prevLogIndex for a heartbeat). */
+    public long lastIndex() {
+      return prevLogIndex + entries.size();
+    }
+  }
+
+  /**
+   * Reply to AppendEntries. On success {@code matchIndex} is the last index now known to match the leader's
+   * log. On rejection, {@code rejectedIndex} is the request's prevLogIndex, and the conflict hint lets the
+   * leader skip back a whole term at a time (section 5.3, the optimization described after Figure 7):
+   * {@code conflictTerm} is the follower's term at prevLogIndex (0 if its log is shorter) and
+   * {@code conflictIndex} the first index of that term in its log (or its lastIndex + 1).
+   */
+  record AppendEntriesResponse(
+      long term,
+      String from,
+      boolean success,
+      long matchIndex,
+      long rejectedIndex,
+      long conflictIndex,
+      long conflictTerm)
+      implements PeerMessage {
+
+    public static AppendEntriesResponse success(long term, String from, long matchIndex) {
+      return new AppendEntriesResponse(term, from, true, matchIndex, 0, 0, 0);
+    }
+
+    public static AppendEntriesResponse reject(
+        long term, String from, long rejectedIndex, long conflictIndex, long conflictTerm) {
+      return new AppendEntriesResponse(term, from, false, 0, rejectedIndex, conflictIndex, conflictTerm);
+    }
+  }
+
+  /**
+   * A client command to append to the log. Only the leader accepts it; the answer says where it went, and the
+   * proposer learns the outcome when its state machine applies that index (the command carries its own id).
+   */
+  record Propose(byte[] command, ActorRef<ProposeResponse> replyTo) implements RaftMessage, CborSerializable {}
+
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = ProposeResponse.Accepted.class, name = "accepted"),
+    @JsonSubTypes.Type(value = ProposeResponse.NotLeader.class, name = "not-leader")
+  })
+  sealed interface ProposeResponse extends CborSerializable {
+    /** Appended at {@code index} in {@code term}; it is committed only if that entry survives there. */
+    record Accepted(long index, long term) implements ProposeResponse {}
+
+    /** This node is not the leader; {@code leaderHint} is the leader it knows of, or null. */
+    record NotLeader(String leaderHint) implements ProposeResponse {}
+  }
+
+  /** Asks for a snapshot of the replica's volatile and persistent state. */
+  record GetStatus(ActorRef<Status> replyTo) implements RaftMessage {}
+
+  record Status(
+      String id,
+      Role role,
+      long term,
+      String leaderId,
+      long commitIndex,
+      long lastApplied,
+      long lastLogIndex,
+      long lastLogTerm)
+      implements CborSerializable {}
+
+  enum Role {
+    FOLLOWER,
+    CANDIDATE,
+    LEADER
+  }
+
+  /** Timer: no valid AppendEntries or granted vote for an election timeout (section 5.2). */
+  enum ElectionTimeout implements RaftMessage {
+    INSTANCE
+  }
+
+  /** Timer: the leader's heartbeat interval has passed. */
+  enum HeartbeatTick implements RaftMessage {
+    INSTANCE
+  }
+
+  /**
+   * Sent by the leader to itself after accepting a proposal, so that the proposals already queued in its
+   * mailbox are written and replicated together as one batch (one storage write, one AppendEntries).
+   */
+  enum Flush implements RaftMessage {
+    INSTANCE
+  }
+
+  /** From the storage: every write up to {@code ticket} is durable. */
+  record StorageSynced(long ticket) implements RaftMessage {}
+}

@@ -1,0 +1,40 @@
+package dev.tern.raft;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** The tunables of the Raft replica, read from the {@code tern.raft} section of the configuration. */
+public record RaftSettings(
+    Duration electionTimeoutMin,
+    Duration electionTimeoutMax,
+    Duration heartbeatInterval,
+    int maxAppendEntries,
+    long maxAppendBytes,
+    int maxInflightAppends) {
+
+  public RaftSettings {
+    if (electionTimeoutMin.isNegative() || electionTimeoutMin.isZero()) {
+      throw new IllegalArgumentException("tern.raft.election-timeout-min must be positive");
+    }
+    if (electionTimeoutMax.compareTo(electionTimeoutMin) < 0) {
+      throw new IllegalArgumentException("tern.raft.election-timeout-max must be >= election-timeout-min");
+    }
+    // A follower must hear several heartbeats per election timeout or it will start needless elections.
+    if (heartbeatInterval.multipliedBy(2).compareTo(electionTimeoutMin) > 0) {
+      throw new IllegalArgumentException("tern.raft.heartbeat-interval must be at most half of election-timeout-min");
+    }
+    if (maxAppendEntries < 1) throw new IllegalArgumentException("tern.raft.max-append-entries must be >= 1");
+    if (maxAppendBytes < 1) throw new IllegalArgumentException("tern.raft.max-append-bytes must be >= 1");
+    if (maxInflightAppends < 1) throw new IllegalArgumentException("tern.raft.max-inflight-appends must be >= 1");
+  }
+
+  public static RaftSettings fromConfig(Config raft) {
+    return new RaftSettings(
+        raft.getDuration("election-timeout-min"),
+        raft.getDuration("election-timeout-max"),
+        raft.getDuration("heartbeat-interval"),
+        raft.getInt("max-append-entries"),
+        raft.getBytes("max-append-bytes"),
+        raft.getInt("max-inflight-appends"));
+  }
+}

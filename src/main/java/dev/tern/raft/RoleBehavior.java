@@ -1,0 +1,111 @@
+package dev.tern.raft;
+
+import dev.tern.raft.RaftMessage.AppendEntries;
+import dev.tern.raft.RaftMessage.AppendEntriesResponse;
+import dev.tern.raft.RaftMessage.GetStatus;
+import dev.tern.raft.RaftMessage.PeerMessage;
+import dev.tern.raft.RaftMessage.RequestVote;
+import dev.tern.raft.RaftMessage.RequestVoteResponse;
+import dev.tern.raft.RaftMessage.StorageSynced;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * What follower, candidate and leader share: the rules of Figure 2 that hold for every server. Each role is
+ * its own Behavior (a subclass); a transition returns the next role's behaviour, which gets the same
+ * {@link ReplicaState}.
+ */
+abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
+  final ReplicaState s;
+
+  RoleBehavior(ReplicaState s) {
+    super(s.ctx);
+    this.s = s;
+  }
+
+  abstract RaftMessage.Role role();
+
+  /** The role-specific handling of a message whose term (if it has one) is not newer than ours. */
+  abstract Behavior<RaftMessage> onRoleMessage(RaftMessage message);
+
+  /** Called when storage reports that more writes are durable. */
+  Behavior<RaftMessage> onDurable() {
+    return this;
+  }
+
+  @Override
+  public final Receive<RaftMessage> createReceive() {
+    return newReceiveBuilder().onAnyMessage(this::handle).build();
+  }
+
+  final Behavior<RaftMessage> handle(RaftMessage message) {
+    // Figure 2, "All Servers": if an RPC request or response contains term T > currentTerm, set currentTerm
+    // = T and convert to follower. The message is then handled by that follower.
+    if (message instanceof PeerMessage p && p.term() > s.currentTerm) {
+      s.logger()
+          .debug("{}: term {} seen from {} (ours {}), stepping down as {}", s.id, p.term(), p.from(), s.currentTerm, role());
+      s.advanceTerm(p.term());
+      return stepDown().handle(message);
+    }
+    if (message instanceof StorageSynced) {
+      s.releaseDurable();
+      return onDurable();
+    }
+    if (message instanceof GetStatus g) {
+      g.replyTo().tell(s.status(role()));
+      return this;
+    }
+    return onRoleMessage(message);
+  }
+
+  /** Becomes a follower of the current term (the follower keeps itself). */
+  RoleBehavior stepDown() {
+    return Follower.become(s);
+  }
+
+  /**
+   * RequestVote receiver (Figure 2): reply false if term < currentTerm; grant if votedFor is null or the
+   * candidate, and the candidate's log is at least as up-to-date as ours (section 5.4.1). The grant is
+   * persisted before it is sent.
+   *
+   * @return whether the vote was granted
+   */
+  final boolean answerRequestVote(RequestVote rv) {
+    boolean granted = false;
+    if (rv.term() == s.currentTerm) {
+      boolean free = s.votedFor == null || s.votedFor.equals(rv.from());
+      if (free && candidateLogUpToDate(rv)) {
+        if (s.votedFor == null) s.voteFor(rv.from());
+        granted = true;
+      }
+    }
+    s.logger()
+        .debug("{}: vote for {} in term {}: {}", s.id, rv.from(), rv.term(), granted ? "granted" : "refused");
+    s.sendAfterPersist(rv.from(), new RequestVoteResponse(s.currentTerm, s.id, granted));
+    return granted;
+  }
+
+  /**
+   * Section 5.4.1: the log with the later last term is more up-to-date; with equal last terms, the longer
+   * log is.
+   */
+  final boolean candidateLogUpToDate(RequestVote rv) {
+    long ourLastTerm = s.log.lastTerm();
+    if (rv.lastLogTerm() != ourLastTerm) return rv.lastLogTerm() > ourLastTerm;
+    return rv.lastLogIndex() >= s.log.lastIndex();
+  }
+
+  /** Answers an AppendEntries from an older term: reply false with our term so that its sender steps down. */
+  final void rejectStaleAppend(AppendEntries ae) {
+    s.sendAfterPersist(ae.from(), AppendEntriesResponse.reject(s.currentTerm, s.id, ae.prevLogIndex(), 0, 0));
+  }
+
+  /** Messages that mean nothing in this role (late replies, stale timers). */
+  static boolean isIgnorable(RaftMessage m) {
+    return m instanceof RequestVoteResponse
+        || m instanceof AppendEntriesResponse
+        || m instanceof RaftMessage.HeartbeatTick
+        || m instanceof RaftMessage.Flush;
+  }
+}
