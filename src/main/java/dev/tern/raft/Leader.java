@@ -122,10 +122,9 @@ final class Leader extends RoleBehavior {
   private void onHeartbeat() {
     for (Progress p : progress.values()) {
       // Requests or their replies were lost (or the follower was down): resend from what is known to match.
-      if (!p.inflight.isEmpty() && ++p.ticksSinceReply >= 2) {
-        s.logger().debug("{}: no reply from {} for two heartbeats, probing again", s.id, p);
+      if (!p.inflight.isEmpty() && ++p.ticksWithoutProgress >= 2) {
+        s.logger().debug("{}: nothing acknowledged by {} for two heartbeats, probing again", s.id, p);
         p.probeFrom(p.matchIndex + 1);
-        p.ticksSinceReply = 0;
       }
       if (!sendAppends(p)) sendHeartbeat(p);
     }
@@ -139,7 +138,6 @@ final class Leader extends RoleBehavior {
       sendAppends(p);
       return;
     }
-    p.ticksSinceReply = 0;
     // A rejection at or below matchIndex, or not at the probe we are waiting on, answers an old request.
     if (r.rejectedIndex() <= p.matchIndex) return;
     if (p.probing && r.rejectedIndex() != p.nextIndex - 1) return;

@@ -20,8 +20,11 @@ final class Progress {
   boolean probing = true;
   /** Last index carried by each unanswered AppendEntries, oldest first. */
   final ArrayDeque<Long> inflight = new ArrayDeque<>();
-  /** Heartbeat ticks since this follower last answered. */
-  int ticksSinceReply;
+  /**
+   * Heartbeat ticks during which requests were outstanding and none was acknowledged. Heartbeat replies do
+   * not count as progress: they keep arriving while the pipelined requests before them were lost.
+   */
+  int ticksWithoutProgress;
 
   Progress(String peer, long nextIndex) {
     this.peer = peer;
@@ -42,9 +45,10 @@ final class Progress {
    * The follower holds the leader's entries up to {@code index}. Returns whether matchIndex moved.
    */
   boolean acknowledged(long index) {
-    ticksSinceReply = 0;
+    int outstanding = inflight.size();
     while (!inflight.isEmpty() && inflight.peekFirst() <= index) inflight.pollFirst();
     boolean advanced = index > matchIndex;
+    if (advanced || inflight.size() < outstanding) ticksWithoutProgress = 0;
     if (advanced) matchIndex = index;
     if (nextIndex <= matchIndex) nextIndex = matchIndex + 1;
     if (probing && matchIndex >= nextIndex - 1) {
@@ -58,6 +62,7 @@ final class Progress {
   void probeFrom(long next) {
     probing = true;
     inflight.clear();
+    ticksWithoutProgress = 0;
     nextIndex = Math.max(next, matchIndex + 1);
   }
 

@@ -41,6 +41,14 @@ public sealed interface RaftMessage {
     public long lastIndex() {
       return prevLogIndex + entries.size();
     }
+
+    /** Names the range of entries rather than each one: batches run to hundreds. */
+    @Override
+    public String toString() {
+      return "AppendEntries[term=" + term + ", from=" + from + ", prev=" + prevLogIndex + "@" + prevLogTerm
+          + ", entries=" + (entries.isEmpty() ? "none" : (prevLogIndex + 1) + ".." + lastIndex())
+          + ", leaderCommit=" + leaderCommit + "]";
+    }
   }
 
   /**

@@ -39,6 +39,8 @@ final class ReplicaState {
   long lastApplied;
   /** The leader of currentTerm, once known. */
   String leaderId;
+  /** The role whose behaviour is current; set by each role as it takes over. */
+  RaftMessage.Role role = RaftMessage.Role.FOLLOWER;
 
   /** The last storage ticket handed out, and the replies waiting for it to become durable. */
   private long lastTicket;

@@ -22,6 +22,7 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
   RoleBehavior(ReplicaState s) {
     super(s.ctx);
     this.s = s;
+    s.role = role();
   }
 
   abstract RaftMessage.Role role();

@@ -1,0 +1,132 @@
+package dev.tern.kv;
+
+import dev.tern.raft.LogEntry;
+import dev.tern.raft.StateMachine;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The key-value store as Raft's state machine. A key's revision is the log index of the entry that last wrote it,
+ * so revisions are unique, increase with time and are identical on every replica without extra bookkeeping.
+ *
+ * <p>Raft applies on its own thread while reads of applied state may be served from others, hence the lock.
+ */
+public final class KvStateMachine implements StateMachine {
+
+  private static final Logger log = LoggerFactory.getLogger(KvStateMachine.class);
+  private static final ApplyListener NO_LISTENER = (index, command, result) -> {};
+
+  private final Object lock = new Object();
+  private final KvStore store = new KvStore();
+  private final ApplyListener listener;
+  private long lastApplied;
+
+  public KvStateMachine() {
+    this(NO_LISTENER);
+  }
+
+  public KvStateMachine(ApplyListener listener) {
+    this.listener = Objects.requireNonNull(listener, "listener");
+  }
+
+  @Override
+  public void apply(LogEntry entry) {
+    KvCommand command;
+    KvResult result;
+    synchronized (lock) {
+      // Raft guarantees order; a gap or a repeat here means a bug upstream, and applying anyway would diverge.
+      if (entry.index() != lastApplied + 1) {
+        throw new IllegalStateException("applying " + entry + " after index " + lastApplied);
+      }
+      if (entry.kind() == LogEntry.Kind.NOOP) {
+        lastApplied = entry.index();
+        return;
+      }
+      command = decodeOrNull(entry);
+      result =
+          command == null
+              ? new KvResult.Invalid("undecodable command at index " + entry.index())
+              : execute(command, entry.index());
+      lastApplied = entry.index();
+    }
+    // Outside the lock: the listener may take its time or read back from this store.
+    listener.onApplied(entry.index(), command, result);
+  }
+
+  private static KvCommand decodeOrNull(LogEntry entry) {
+    try {
+      return KvCodec.decode(entry.data());
+    } catch (IllegalArgumentException e) {
+      // Every replica fails on the same bytes, so skipping the entry keeps them in agreement.
+      log.warn("Skipping undecodable command at index {}: {}", entry.index(), e.getMessage());
+      return null;
+    }
+  }
+
+  private KvResult execute(KvCommand command, long index) {
+    String key = command.key();
+    if (command instanceof KvCommand.Put put) {
+      store.put(key, put.value(), index);
+      return new KvResult.Written(key, put.value(), index);
+    } else if (command instanceof KvCommand.Delete) {
+      return store.remove(key) ? new KvResult.Deleted(key, index) : new KvResult.NotFound(key);
+    } else if (command instanceof KvCommand.CompareAndSet cas) {
+      long currentRevision = store.get(key).map(VersionedValue::revision).orElse(0L);
+      if (currentRevision != cas.expectedRevision()) {
+        return new KvResult.CasConflict(key, currentRevision);
+      }
+      store.put(key, cas.value(), index);
+      return new KvResult.Written(key, cas.value(), index);
+    } else if (command instanceof KvCommand.Get) {
+      return store
+          .get(key)
+          .<KvResult>map(v -> new KvResult.Value(key, v.value(), v.revision()))
+          .orElseGet(() -> new KvResult.NotFound(key));
+    }
+    // Unreachable while KvCommand stays sealed; a new subtype must be handled here before it can be proposed.
+    throw new IllegalStateException("unhandled command type " + command.getClass().getName());
+  }
+
+  @Override
+  public long lastApplied() {
+    synchronized (lock) {
+      return lastApplied;
+    }
+  }
+
+  public Optional<VersionedValue> get(String key) {
+    synchronized (lock) {
+      return store.get(key);
+    }
+  }
+
+  public List<KeyValue> range(String prefix, int limit) {
+    synchronized (lock) {
+      return store.range(prefix, limit);
+    }
+  }
+
+  public int size() {
+    synchronized (lock) {
+      return store.size();
+    }
+  }
+
+  /** See {@link KvStore#digest()}; compare replicas only at the same {@link #lastApplied()}. */
+  public String digest() {
+    synchronized (lock) {
+      return store.digest();
+    }
+  }
+
+  /** See {@link KvStore#snapshot()}. */
+  public SortedMap<String, VersionedValue> snapshot() {
+    synchronized (lock) {
+      return store.snapshot();
+    }
+  }
+}

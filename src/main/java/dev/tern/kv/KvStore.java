@@ -1,0 +1,85 @@
+package dev.tern.kv;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The replicated data itself, with no notion of the log. A sorted map keeps range reads cheap and makes iteration
+ * order, and so {@link #digest()}, the same on every replica. Not thread-safe: {@link KvStateMachine} guards it.
+ */
+public final class KvStore {
+
+  private final TreeMap<String, VersionedValue> data = new TreeMap<>();
+
+  public Optional<VersionedValue> get(String key) {
+    return Optional.ofNullable(data.get(Objects.requireNonNull(key, "key")));
+  }
+
+  public void put(String key, String value, long revision) {
+    data.put(Objects.requireNonNull(key, "key"), new VersionedValue(value, revision));
+  }
+
+  /** @return whether the key was present */
+  public boolean remove(String key) {
+    return data.remove(Objects.requireNonNull(key, "key")) != null;
+  }
+
+  /** Keys starting with {@code prefix} ("" for all), in {@link String#compareTo} order, at most {@code limit}. */
+  public List<KeyValue> range(String prefix, int limit) {
+    Objects.requireNonNull(prefix, "prefix");
+    if (limit < 1) throw new IllegalArgumentException("limit must be >= 1, got " + limit);
+    List<KeyValue> out = new ArrayList<>(Math.min(limit, 64));
+    // Keys sharing a prefix are contiguous in sorted order, so we can stop at the first one that does not match.
+    for (Map.Entry<String, VersionedValue> e : data.tailMap(prefix, true).entrySet()) {
+      if (out.size() == limit || !e.getKey().startsWith(prefix)) break;
+      out.add(new KeyValue(e.getKey(), e.getValue().value(), e.getValue().revision()));
+    }
+    return out;
+  }
+
+  public int size() {
+    return data.size();
+  }
+
+  /** An immutable copy, for comparing replicas with {@code equals}. */
+  public SortedMap<String, VersionedValue> snapshot() {
+    return Collections.unmodifiableSortedMap(new TreeMap<>(data));
+  }
+
+  /** SHA-256 of the content in key order, hex: equal on two replicas iff (barring collisions) their data is. */
+  public String digest() {
+    MessageDigest sha = sha256();
+    for (Map.Entry<String, VersionedValue> e : data.entrySet()) {
+      // Length prefixes keep ("ab","c") and ("a","bc") from hashing alike.
+      update(sha, e.getKey());
+      update(sha, e.getValue().value());
+      sha.update(ByteBuffer.allocate(Long.BYTES).putLong(e.getValue().revision()).array());
+    }
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static void update(MessageDigest sha, String s) {
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    sha.update(ByteBuffer.allocate(Integer.BYTES).putInt(bytes.length).array());
+    sha.update(bytes);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform must provide SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package dev.tern.kv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class KvStoreTest {
+
+  private static KvStore storeWith(String... keys) {
+    KvStore store = new KvStore();
+    long revision = 1;
+    for (String key : keys) store.put(key, "v-" + key, revision++);
+    return store;
+  }
+
+  private static List<String> keys(List<KeyValue> rows) {
+    return rows.stream().map(KeyValue::key).toList();
+  }
+
+  @Test
+  void rangeReturnsPrefixMatchesInKeyOrderUpToTheLimit() {
+    KvStore store = storeWith("apply", "b", "ap", "apple", "a", "app", "aq", "ap\u0000x");
+
+    assertEquals(List.of("ap", "ap\u0000x", "app", "apple", "apply"), keys(store.range("ap", 100)));
+    assertEquals(List.of("ap", "ap\u0000x"), keys(store.range("ap", 2)));
+    assertEquals(List.of("app", "apple", "apply"), keys(store.range("app", 10)));
+    assertEquals(List.of("a", "ap", "ap\u0000x", "app", "apple", "apply", "aq", "b"), keys(store.range("", 100)));
+    assertEquals(List.of(), store.range("c", 10));
+    assertEquals(List.of(), store.range("apz", 10));
+  }
+
+  @Test
+  void rangeRowsCarryValueAndRevision() {
+    KvStore store = new KvStore();
+    store.put("user/1", "ann", 5);
+    store.put("user/2", "bob", 9);
+    store.put("group/1", "x", 2);
+    assertEquals(
+        List.of(new KeyValue("user/1", "ann", 5), new KeyValue("user/2", "bob", 9)), store.range("user/", 10));
+  }
+
+  @Test
+  void rangeRejectsANonPositiveLimit() {
+    assertThrows(IllegalArgumentException.class, () -> new KvStore().range("", 0));
+  }
+
+  @Test
+  void digestFollowsContentNotInsertionOrder() {
+    KvStore a = new KvStore();
+    a.put("x", "1", 1);
+    a.put("y", "2", 2);
+    KvStore b = new KvStore();
+    b.put("y", "2", 2);
+    b.put("x", "1", 1);
+    assertEquals(a.digest(), b.digest());
+    assertEquals(a.snapshot(), b.snapshot());
+
+    b.put("x", "1", 3); // same value, other revision
+    assertNotEquals(a.digest(), b.digest());
+    assertNotEquals(a.snapshot(), b.snapshot());
+  }
+
+  @Test
+  void digestSeparatesKeyFromValue() {
+    KvStore a = new KvStore();
+    a.put("ab", "c", 1);
+    KvStore b = new KvStore();
+    b.put("a", "bc", 1);
+    assertNotEquals(a.digest(), b.digest());
+  }
+
+  @Test
+  void removeReportsWhetherTheKeyWasThere() {
+    KvStore store = storeWith("k");
+    assertTrue(store.remove("k"));
+    assertEquals(false, store.remove("k"));
+    assertEquals(0, store.size());
+  }
+}

@@ -1,0 +1,228 @@
+package dev.tern.raft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tern.raft.RaftMessage.AppendEntriesResponse;
+import dev.tern.raft.RaftMessage.Role;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Named scenarios from the Raft paper, scripted on the deterministic {@link Simulation}: the test chooses the
+ * faults, the simulation checks Figure 3's properties after every step.
+ */
+class ScenarioTest {
+  private static final Duration ELECTION_BOUND = Duration.ofSeconds(3);
+
+  private static String leaderOf(Simulation sim) {
+    assertTrue(sim.runUntil(() -> sim.stableLeader().isPresent(), ELECTION_BOUND), () -> "no leader: " + sim.describe());
+    return sim.stableLeader().orElseThrow();
+  }
+
+  private static List<String> others(Simulation sim, String... excluded) {
+    List<String> out = new ArrayList<>(sim.ids());
+    out.removeAll(List.of(excluded));
+    return out;
+  }
+
+  private static boolean holds(Simulation sim, String id, String command) {
+    RaftLog log = sim.state(id).log;
+    byte[] bytes = command.getBytes(StandardCharsets.UTF_8);
+    for (long i = 1; i <= log.lastIndex(); i++) if (java.util.Arrays.equals(log.get(i).data(), bytes)) return true;
+    return false;
+  }
+
+  private static boolean applied(Simulation sim, String id, String command) {
+    byte[] bytes = command.getBytes(StandardCharsets.UTF_8);
+    return sim.applied(id).stream().anyMatch(e -> java.util.Arrays.equals(e.data(), bytes));
+  }
+
+  /** Section 5.2: from a cold start, one leader is elected and every replica learns of it. */
+  @Test
+  void firstElection() {
+    Simulation sim = new Simulation(1, Simulation.Options.quiet(3));
+    String leader = leaderOf(sim);
+    long term = sim.state(leader).currentTerm;
+    // Its no-op (section 8) commits, which also tells the followers who leads.
+    assertTrue(sim.runUntil(() -> sim.ids().stream().allMatch(id -> sim.state(id).commitIndex >= 1), ELECTION_BOUND));
+    for (String id : sim.ids()) {
+      assertEquals(term, sim.state(id).currentTerm, id);
+      assertEquals(leader, sim.state(id).leaderId, id);
+      assertEquals(id.equals(leader) ? Role.LEADER : Role.FOLLOWER, sim.role(id));
+      assertEquals(LogEntry.noop(1, term), sim.state(id).log.get(1));
+    }
+  }
+
+  /** Section 5.2: when the leader stops, the others elect a new one in a later term, and it serves. */
+  @Test
+  void reElectionAfterLeaderStops() {
+    Simulation sim = new Simulation(2, Simulation.Options.quiet(5));
+    String first = leaderOf(sim);
+    long firstTerm = sim.state(first).currentTerm;
+    sim.propose(first, "before");
+    assertTrue(sim.runUntil(() -> others(sim, first).stream().allMatch(id -> applied(sim, id, "before")), ELECTION_BOUND));
+    sim.crash(first);
+    String second = leaderOf(sim);
+    assertNotEquals(first, second);
+    assertTrue(sim.state(second).currentTerm > firstTerm);
+    assertTrue(sim.commandAppliedEverywhere("after", Duration.ofSeconds(5)) || !sim.up(first));
+    assertTrue(others(sim, first).stream().allMatch(id -> applied(sim, id, "s2-after")), sim::describe);
+  }
+
+  /**
+   * Section 5.3: a leader cut off with a minority keeps appending, but cannot commit; a new leader commits
+   * in a later term, and when the partition heals the old leader's uncommitted entries are overwritten.
+   */
+  @Test
+  void partitionedOldLeaderHasItsUncommittedEntriesOverwritten() {
+    Simulation sim = new Simulation(3, Simulation.Options.quiet(5));
+    String old = leaderOf(sim);
+    String buddy = others(sim, old).get(0);
+    List<String> majority = others(sim, old, buddy);
+    sim.partition(List.of(List.of(old, buddy), majority));
+    for (int i = 0; i < 3; i++) sim.propose(old, "lost-" + i);
+    sim.runFor(Duration.ofMillis(100));
+    assertTrue(holds(sim, buddy, "lost-2"), "the minority follower got the entries");
+    long oldCommit = sim.state(old).commitIndex;
+
+    assertTrue(sim.runUntil(() -> sim.stableLeader().filter(majority::contains).isPresent(), ELECTION_BOUND));
+    String fresh = sim.stableLeader().orElseThrow();
+    sim.propose(fresh, "kept");
+    assertTrue(sim.runUntil(() -> majority.stream().allMatch(id -> applied(sim, id, "kept")), ELECTION_BOUND));
+    assertEquals(oldCommit, sim.state(old).commitIndex, "the old leader committed nothing without a majority");
+
+    sim.healNetwork();
+    assertTrue(sim.runUntil(() -> applied(sim, old, "kept") && applied(sim, buddy, "kept"), ELECTION_BOUND), sim::describe);
+    assertEquals(Role.FOLLOWER, sim.role(old));
+    for (String id : sim.ids()) {
+      for (int i = 0; i < 3; i++) {
+        assertFalse(holds(sim, id, "lost-" + i), id + " still holds an uncommitted entry of the old leader");
+        assertFalse(applied(sim, id, "lost-" + i));
+      }
+    }
+  }
+
+  /**
+   * Figure 8 and section 5.4.2: a leader must not commit an entry of an earlier term just because a majority
+   * holds it. Here leader A' of term T3 replicates X (term T1) to a majority, then dies before its own no-op
+   * of T3 spreads; E, which holds a different entry at X's index from term T2, can still be elected and
+   * overwrite X. That is only safe because X was never committed, which the checker verifies.
+   */
+  @Test
+  void figure8AnOldTermEntryOnAMajorityIsNotCommitted() {
+    RaftSettings oneEntryPerAppend = new RaftSettings(Duration.ofMillis(300), Duration.ofMillis(600),
+        Duration.ofMillis(50), 1, 1 << 20, 1);
+    Simulation sim = new Simulation(8, Simulation.Options.quiet(5), oneEntryPerAppend);
+    // (a) A leads term T1; X reaches only B.
+    String a = leaderOf(sim);
+    assertTrue(sim.runUntil(() -> sim.ids().stream().allMatch(id -> sim.state(id).commitIndex >= 1), ELECTION_BOUND));
+    String b = others(sim, a).get(0);
+    List<String> rest = others(sim, a, b);
+    sim.partition(List.of(List.of(a, b), rest));
+    sim.propose(a, "X");
+    assertTrue(sim.runUntil(() -> holds(sim, b, "X"), ELECTION_BOUND));
+    long xIndex = sim.state(a).log.lastIndex();
+    sim.crash(a);
+
+    // (b) E is elected among the rest in T2, appends its no-op at X's index, and dies before sending it.
+    assertTrue(sim.runUntil(() -> sim.stableLeader().filter(rest::contains).isPresent(), ELECTION_BOUND));
+    String e = sim.stableLeader().orElseThrow();
+    sim.isolate(e);
+    assertEquals(xIndex, sim.state(e).log.lastIndex());
+    assertTrue(sim.runUntil(() -> sim.state(e).durableIndex == xIndex, ELECTION_BOUND), "E's entry reaches its disk");
+    sim.crash(e);
+    List<String> cd = others(sim, a, b, e);
+
+    // (c) A restarts; A or B (they hold X) wins T3 and replicates X to C. Stop the moment it hears C's ack.
+    // D hears nothing from A or B, so only C can receive X (as S3 does in the figure).
+    String c = cd.get(0);
+    String d = cd.get(1);
+    sim.healNetwork();
+    sim.link(d, a, false);
+    sim.link(d, b, false);
+    sim.restart(a);
+    assertTrue(sim.runUntil(() -> sim.stableLeader().isPresent(), ELECTION_BOUND), sim::describe);
+    String leader3 = sim.stableLeader().orElseThrow();
+    assertTrue(List.of(a, b).contains(leader3), () -> "only a replica holding X can win T3: " + sim.describe());
+    assertTrue(sim.runUntil(() -> leader3.equals(sim.lastDeliveredTo)
+        && sim.lastDelivered instanceof AppendEntriesResponse r && r.success() && r.from().equals(c)
+        && r.matchIndex() >= xIndex, ELECTION_BOUND), sim::describe);
+    sim.isolate(leader3);
+    // X is on a majority (A, B, C) but is of an older term: the leader of T3 must not count it committed.
+    assertTrue(sim.state(leader3).commitIndex < xIndex, "X committed by replica count alone: " + sim.describe());
+    sim.crash(leader3);
+
+    // (d) E comes back and wins with the votes of C and D, then overwrites X everywhere.
+    sim.healNetwork();
+    String otherHolder = a.equals(leader3) ? b : a;
+    sim.crash(otherHolder); // it may hold T3's no-op and would refuse E its vote; the figure has it down too
+    sim.restart(e);
+    assertTrue(sim.runUntil(() -> sim.stableLeader().filter(e::equals).isPresent(), ELECTION_BOUND), sim::describe);
+    assertTrue(sim.runUntil(() -> !holds(sim, c, "X"), ELECTION_BOUND), "E overwrote X on C");
+
+    // (e) Everyone converges on E's log; X was never applied anywhere.
+    sim.restart(leader3);
+    sim.restart(otherHolder);
+    assertTrue(sim.commandAppliedEverywhere("after", Duration.ofSeconds(5)), sim::describe);
+    for (String id : sim.ids()) assertFalse(applied(sim, id, "X"), id + " applied X");
+  }
+
+  /** Section 5.3: followers whose logs diverged across several terms all converge on the leader's log. */
+  @Test
+  void followersWithDivergentLogsConverge() {
+    Simulation sim = new Simulation(5, Simulation.Options.quiet(5));
+    // Three rounds: the current leader is cut off alone and appends entries nobody else gets, while the rest
+    // elect a new leader. Each cut-off leader ends up with a different uncommitted suffix.
+    List<String> stranded = new ArrayList<>();
+    for (int round = 0; round < 3; round++) {
+      String leader = leaderOf(sim);
+      List<String> rest = others(sim, leader);
+      sim.partition(List.of(List.of(leader), rest));
+      for (int i = 0; i < 3; i++) sim.propose(leader, "stranded-" + round + "-" + i);
+      stranded.add(leader);
+      assertTrue(sim.runUntil(() -> sim.stableLeader().filter(rest::contains).isPresent(), ELECTION_BOUND));
+      sim.propose(sim.stableLeader().orElseThrow(), "committed-" + round);
+      final int r = round;
+      assertTrue(sim.runUntil(() -> rest.stream().allMatch(id -> applied(sim, id, "committed-" + r)), ELECTION_BOUND));
+      sim.healNetwork();
+    }
+    assertTrue(sim.commandAppliedEverywhere("final", Duration.ofSeconds(5)), sim::describe);
+    sim.runFor(Duration.ofMillis(200));
+    String leader = sim.stableLeader().orElseThrow();
+    List<LogEntry> reference = sim.state(leader).log.entries();
+    for (String id : sim.ids()) {
+      assertEquals(reference, sim.state(id).log.entries(), id + "'s log differs from the leader's");
+      for (int round = 0; round < 3; round++) assertTrue(applied(sim, id, "committed-" + round));
+    }
+  }
+
+  /** Section 5.4.1: a candidate whose log lacks committed entries cannot win an election. */
+  @Test
+  void candidateWithStaleLogCannotWin() {
+    Simulation sim = new Simulation(6, Simulation.Options.quiet(3));
+    String leader = leaderOf(sim);
+    String stale = others(sim, leader).get(0);
+    String current = others(sim, leader).get(1);
+    sim.isolate(stale);
+    for (int i = 0; i < 5; i++) sim.propose(leader, "w" + i);
+    assertTrue(sim.runUntil(() -> applied(sim, current, "w4"), ELECTION_BOUND));
+    // The stale node times out again and again while alone, raising its term above everyone's.
+    sim.runFor(Duration.ofSeconds(2));
+    assertTrue(sim.state(stale).currentTerm > sim.state(current).currentTerm);
+    sim.crash(leader);
+    sim.healNetwork();
+    // Its higher term disrupts the other node, but its votes are refused; only the up-to-date node can win.
+    long deadline = sim.nowMillis() + 3000;
+    while (sim.stableLeader().isEmpty() && sim.nowMillis() < deadline) {
+      sim.step();
+      assertNotEquals(Role.LEADER, sim.role(stale), "a candidate with a stale log won");
+    }
+    assertEquals(current, sim.stableLeader().orElseThrow());
+  }
+}

@@ -1,0 +1,546 @@
+package dev.tern.raft;
+
+import dev.tern.raft.RaftMessage.PeerMessage;
+import dev.tern.raft.RaftMessage.ProposeResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Random;
+import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.testkit.typed.Effect;
+import org.apache.pekko.actor.testkit.typed.javadsl.BehaviorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestInbox;
+
+/**
+ * A deterministic simulation of a Raft cluster in one thread. Each replica is the real actor behaviour run
+ * by a {@link BehaviorTestKit}; the simulation owns the clock and delivers every message, timer and fsync
+ * as an event, in an order drawn from the seed. Faults: message loss, duplication, delay and reordering,
+ * link cuts and partitions, crashes that lose unsynced writes, and restarts from what was persisted. After
+ * every event the {@link InvariantChecker} checks Figure 3's properties. Same seed, same run.
+ */
+final class Simulation {
+
+  /** Knobs of a run; {@link #defaults(int)} is what CI uses. */
+  record Options(
+      int nodes,
+      long minDelayNanos,
+      long maxDelayNanos,
+      double spikeProbability,
+      double duplicateProbability,
+      double maxLoss,
+      long minFsyncNanos,
+      long maxFsyncNanos,
+      boolean slowDisks,
+      boolean trace) {
+    static Options defaults(int nodes) {
+      return new Options(nodes, 200_000, 5_000_000, 0.02, 0.02, 0.3, 50_000, 2_000_000, true, false);
+    }
+
+    /** No loss, duplication or slow paths: for scripted scenarios, where the test makes the faults. */
+    static Options quiet(int nodes) {
+      return new Options(nodes, 500_000, 2_000_000, 0, 0, 0, 50_000, 500_000, false, false);
+    }
+
+    Options withTrace(boolean t) {
+      return new Options(nodes, minDelayNanos, maxDelayNanos, spikeProbability, duplicateProbability, maxLoss,
+          minFsyncNanos, maxFsyncNanos, slowDisks, t);
+    }
+  }
+
+  /** Figures from one run. */
+  record Result(long seed, int nodes, long steps, long simulatedMillis, int committed, int leaderTerms, int crashes) {}
+
+  private record Event(long time, long seq, Runnable action, Object what) {}
+
+  final class Node {
+    final int index;
+    final String id;
+    final SimStorage storage;
+    BehaviorTestKit<RaftMessage> kit;
+    int incarnation;
+    CheckingStateMachine stateMachine;
+    final Map<Object, Long> timerGeneration = new HashMap<>();
+    final TestInbox<ProposeResponse> clientInbox = TestInbox.create();
+    /** Crash as soon as this node sends something while it holds unsynced writes. */
+    boolean armed;
+    /** Some disks are slow: then a leader hears followers acknowledge before its own fsync completes. */
+    final long fsyncFactor;
+
+    Node(int index) {
+      this.index = index;
+      this.id = "n" + (index + 1);
+      this.storage = new SimStorage(this::scheduleFsync);
+      this.fsyncFactor = options.slowDisks() && random.nextInt(3) == 0 ? 10 : 1;
+    }
+
+    boolean up() {
+      return kit != null;
+    }
+
+    /** Handed over by the replica when it starts (the behaviour itself is wrapped by its timers). */
+    ReplicaState state;
+
+    RaftMessage.Role role() {
+      return state.role;
+    }
+
+    ReplicaState state() {
+      return state;
+    }
+
+    private void scheduleFsync(SimStorage storage, long ticket) {
+      int inc = incarnation;
+      long delay = fsyncFactor * between(options.minFsyncNanos(), options.maxFsyncNanos());
+      schedule(delay, () -> {
+        if (incarnation == inc && up()) {
+          storage.sync();
+          settle(this);
+        }
+      }, "fsync " + id);
+    }
+  }
+
+  /** Applies to a real state machine while reporting every applied entry to the checker. */
+  final class CheckingStateMachine implements StateMachine {
+    private final String id;
+    private long lastApplied;
+    final List<LogEntry> applied = new ArrayList<>();
+
+    CheckingStateMachine(String id) {
+      this.id = id;
+    }
+
+    @Override
+    public void apply(LogEntry entry) {
+      if (entry.index() != lastApplied + 1) {
+        throw new InvariantChecker.Violation("apply order", id + " applied " + entry + " after " + lastApplied);
+      }
+      checker.applied(id, entry);
+      applied.add(entry);
+      lastApplied = entry.index();
+    }
+
+    @Override
+    public long lastApplied() {
+      return lastApplied;
+    }
+  }
+
+  final long seed;
+  final Options options;
+  private final Random random;
+  private final RaftSettings settings;
+  private final PriorityQueue<Event> queue =
+      new PriorityQueue<>((a, b) -> a.time != b.time ? Long.compare(a.time, b.time) : Long.compare(a.seq, b.seq));
+  private final List<Node> nodes = new ArrayList<>();
+  private final Map<String, Node> byId = new HashMap<>();
+  final InvariantChecker checker = new InvariantChecker();
+  private final boolean[][] blocked;
+  /** Bumped whenever a link is cut: a message in flight across a cut is lost even if the link heals. */
+  private final long[][] linkEpoch;
+  private double loss;
+  private long now;
+  private long seq;
+  private long steps;
+  private int crashes;
+  private long proposals;
+  private final ArrayDeque<String> recent = new ArrayDeque<>();
+  /** The last peer message delivered, and to whom: scenarios wait for a particular one. */
+  PeerMessage lastDelivered;
+  String lastDeliveredTo;
+
+  Simulation(long seed, Options options) {
+    this(seed, options, TestSettings.DEFAULTS);
+  }
+
+  Simulation(long seed, Options options, RaftSettings settings) {
+    this.settings = settings;
+    this.seed = seed;
+    this.options = options;
+    this.random = new Random(seed);
+    this.blocked = new boolean[options.nodes()][options.nodes()];
+    this.linkEpoch = new long[options.nodes()][options.nodes()];
+    for (int i = 0; i < options.nodes(); i++) {
+      Node n = new Node(i);
+      nodes.add(n);
+      byId.put(n.id, n);
+    }
+    for (Node n : nodes) start(n);
+    check();
+  }
+
+  // ---- the event loop ---------------------------------------------------------------------------------
+
+  private void schedule(long delayNanos, Runnable action, Object what) {
+    queue.add(new Event(now + delayNanos, seq++, action, what));
+  }
+
+  /** Runs one event, then checks every invariant. Returns false when nothing is left to run. */
+  boolean step() {
+    Event e = queue.poll();
+    if (e == null) return false;
+    now = e.time();
+    steps++;
+    if (options.trace()) System.out.printf("%10.3fms %s%n", now / 1e6, e.what());
+    recent.addLast(String.valueOf(e.what()));
+    if (recent.size() > 40) recent.removeFirst();
+    e.action().run();
+    check();
+    return true;
+  }
+
+  void runFor(Duration d) {
+    long end = now + d.toNanos();
+    while (!queue.isEmpty() && queue.peek().time() <= end) step();
+    now = Math.max(now, end);
+  }
+
+  /** Runs until the condition holds; false if it did not within {@code limit} of simulated time. */
+  boolean runUntil(BooleanSupplier condition, Duration limit) {
+    long end = now + limit.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (queue.isEmpty() || queue.peek().time() > end) return false;
+      step();
+    }
+    return true;
+  }
+
+  private void check() {
+    List<InvariantChecker.View> views = new ArrayList<>();
+    for (Node n : nodes) if (n.up()) views.add(new InvariantChecker.View(n.id, n.role(), n.state()));
+    checker.check(views);
+  }
+
+  // ---- replicas ---------------------------------------------------------------------------------------
+
+  private void start(Node n) {
+    n.incarnation++;
+    n.timerGeneration.clear();
+    n.stateMachine = new CheckingStateMachine(n.id);
+    List<String> peers = new ArrayList<>();
+    for (Node other : nodes) if (other != n) peers.add(other.id);
+    int inc = n.incarnation;
+    PeerTransport transport = (to, msg) -> send(n, inc, byId.get(to), msg);
+    n.kit = BehaviorTestKit.create(RaftReplica.create(
+        n.id, peers, settings, n.storage, n.stateMachine, transport, new Random(seed * 1_000_003L + n.index * 7919L + inc),
+        state -> n.state = state));
+    checker.restarted(n.id);
+    settle(n);
+  }
+
+  /** Delivers a message to a live replica and runs whatever it sends itself. */
+  private void deliver(Node n, RaftMessage m) {
+    if (!n.up()) return;
+    n.kit.run(m);
+    settle(n);
+  }
+
+  /** Turns the replica's timer effects into events and drains its self-addressed messages. */
+  private void settle(Node n) {
+    while (true) {
+      for (Effect e : n.kit.getAllEffects()) {
+        if (e instanceof Effect.TimerScheduled<?> t) {
+          long gen = n.timerGeneration.merge(t.key(), 1L, Long::sum);
+          scheduleTimer(n, n.incarnation, t, gen);
+        } else if (e instanceof Effect.TimerCancelled c) {
+          n.timerGeneration.merge(c.key(), 1L, Long::sum);
+        }
+      }
+      if (!n.kit.selfInbox().hasMessages()) break;
+      n.kit.runOne();
+    }
+    n.kit.clearLog();
+    n.clientInbox.getAllReceived();
+  }
+
+  private void scheduleTimer(Node n, int inc, Effect.TimerScheduled<?> t, long gen) {
+    schedule(t.delay().toNanos(), () -> {
+      if (n.incarnation != inc || !n.up() || n.timerGeneration.getOrDefault(t.key(), 0L) != gen) return;
+      if (!t.mode().equals(Effect.timerScheduled().singleMode())) scheduleTimer(n, inc, t, gen);
+      t.send().apply();
+      settle(n);
+    }, (Object) new Object() {
+      @Override
+      public String toString() {
+        return "timer " + n.id + " " + t.msg();
+      }
+    });
+  }
+
+  // ---- network ----------------------------------------------------------------------------------------
+
+  private void send(Node from, int inc, Node to, PeerMessage m) {
+    if (from.incarnation != inc) return;
+    if (from.armed && from.storage.hasUnsynced()) {
+      // The most dangerous moment to die: a message is out while the writes before it are not durable.
+      // Correct code only lets this happen for what does not depend on those writes.
+      from.armed = false;
+      schedule(0, () -> crash(from.id), "crash " + from.id + " with unsynced writes after sending " + m);
+    }
+    if (blocked[from.index][to.index] || random.nextDouble() < loss) return;
+    long epoch = linkEpoch[from.index][to.index];
+    int copies = random.nextDouble() < options.duplicateProbability() ? 2 : 1;
+    for (int c = 0; c < copies; c++) {
+      long delay = between(options.minDelayNanos(), options.maxDelayNanos());
+      if (random.nextDouble() < options.spikeProbability()) delay *= 20; // a slow path reorders messages
+      schedule(delay, () -> {
+        if (linkEpoch[from.index][to.index] == epoch && to.up()) {
+          lastDelivered = m;
+          lastDeliveredTo = to.id;
+          deliver(to, m);
+        }
+      }, (Object) new Object() {
+        @Override
+        public String toString() {
+          return from.id + "->" + to.id + " " + m;
+        }
+      });
+    }
+  }
+
+  /** Cuts the cluster into groups that cannot reach each other; nodes not named form one more group. */
+  void partition(List<List<String>> groups) {
+    int[] group = new int[nodes.size()];
+    java.util.Arrays.fill(group, -1);
+    for (int g = 0; g < groups.size(); g++) for (String id : groups.get(g)) group[byId.get(id).index] = g;
+    for (int i = 0; i < nodes.size(); i++) {
+      for (int j = 0; j < nodes.size(); j++) block(i, j, group[i] != group[j]);
+    }
+    note("partition " + groups);
+  }
+
+  /** Cuts every link of one node. */
+  void isolate(String id) {
+    for (String other : byId.keySet()) if (!other.equals(id)) link(id, other, false);
+    note("isolate " + id);
+  }
+
+  /** Cuts or restores the link between two nodes, both ways. */
+  void link(String a, String b, boolean up) {
+    block(byId.get(a).index, byId.get(b).index, !up);
+    block(byId.get(b).index, byId.get(a).index, !up);
+  }
+
+  private void block(int from, int to, boolean cut) {
+    if (cut && !blocked[from][to]) linkEpoch[from][to]++;
+    blocked[from][to] = cut;
+  }
+
+  void healNetwork() {
+    for (boolean[] row : blocked) java.util.Arrays.fill(row, false);
+    loss = 0;
+    note("heal network");
+  }
+
+  void setLoss(double loss) {
+    this.loss = loss;
+  }
+
+  // ---- faults and clients -----------------------------------------------------------------------------
+
+  void crash(String id) {
+    Node n = byId.get(id);
+    if (!n.up()) return;
+    n.armed = false;
+    n.kit = null;
+    n.incarnation++;
+    n.storage.crash();
+    crashes++;
+    note("crash " + id);
+  }
+
+  void restart(String id) {
+    Node n = byId.get(id);
+    if (n.up()) return;
+    note("restart " + id);
+    start(n);
+  }
+
+  /** A client sends a command to one node; it is accepted only if that node leads. */
+  void propose(String id, String command) {
+    Node n = byId.get(id);
+    proposals++;
+    deliver(n, new RaftMessage.Propose(command.getBytes(StandardCharsets.UTF_8), n.clientInbox.getRef()));
+  }
+
+  private void note(String what) {
+    if (options.trace()) System.out.printf("%10.3fms %s%n", now / 1e6, what);
+    recent.addLast(what);
+    if (recent.size() > 40) recent.removeFirst();
+  }
+
+  /**
+   * The randomized run: clients propose throughout while a nemesis injects faults for {@code faultTime};
+   * then every fault heals and a leader must be elected and a new command applied on every replica within
+   * {@code livenessBound}.
+   */
+  Result randomized(Duration faultTime, Duration livenessBound) {
+    long faultEnd = now + faultTime.toNanos();
+    scheduleClient(faultEnd);
+    scheduleNemesis(faultEnd);
+    while (!queue.isEmpty() && queue.peek().time() <= faultEnd) step();
+    now = faultEnd;
+    healNetwork();
+    for (Node n : nodes) {
+      n.armed = false;
+      restart(n.id);
+    }
+    if (!commandAppliedEverywhere("after-heal", livenessBound)) {
+      throw new InvariantChecker.Violation("Liveness", "no command applied on every replica within " + livenessBound
+          + " after healing; " + describe());
+    }
+    return new Result(seed, nodes.size(), steps, now / 1_000_000, checker.committedCount(), checker.leaderTerms().length, crashes);
+  }
+
+  private void scheduleClient(long until) {
+    schedule(between(2_000_000, 30_000_000), () -> {
+      if (now >= until) return;
+      List<Node> live = nodes.stream().filter(Node::up).toList();
+      if (!live.isEmpty()) propose(live.get(random.nextInt(live.size())).id, "s" + seed + "-c" + proposals);
+      scheduleClient(until);
+    }, "client");
+  }
+
+  private void scheduleNemesis(long until) {
+    schedule(between(100_000_000, 1_500_000_000), () -> {
+      if (now >= until) return;
+      nemesis();
+      scheduleNemesis(until);
+    }, "nemesis");
+  }
+
+  private void nemesis() {
+    List<String> up = nodes.stream().filter(Node::up).map(n -> n.id).toList();
+    List<String> down = nodes.stream().filter(n -> !n.up()).map(n -> n.id).toList();
+    Optional<String> leader = leader();
+    int action = random.nextInt(100);
+    if (action < 20) {
+      // A random split, or the leader cut off with a minority.
+      List<String> ids = new ArrayList<>(byId.keySet());
+      java.util.Collections.sort(ids);
+      java.util.Collections.shuffle(ids, random);
+      int cut = 1 + random.nextInt(ids.size() - 1);
+      if (leader.isPresent() && random.nextBoolean()) {
+        ids.remove(leader.get());
+        ids.add(0, leader.get());
+        cut = 1 + random.nextInt((nodes.size() - 1) / 2);
+      }
+      partition(List.of(ids.subList(0, cut), ids.subList(cut, ids.size())));
+    } else if (action < 30) {
+      String a = "n" + (1 + random.nextInt(nodes.size()));
+      String b = "n" + (1 + random.nextInt(nodes.size()));
+      if (!a.equals(b)) link(a, b, false);
+    } else if (action < 48) {
+      for (boolean[] row : blocked) java.util.Arrays.fill(row, false);
+      note("heal links");
+    } else if (action < 55) {
+      if (!up.isEmpty()) crash(leader.isPresent() && random.nextBoolean() ? leader.get() : up.get(random.nextInt(up.size())));
+    } else if (action < 63) {
+      if (!up.isEmpty()) byId.get(up.get(random.nextInt(up.size()))).armed = true;
+    } else if (action < 85) {
+      if (!down.isEmpty()) restart(down.get(random.nextInt(down.size())));
+    } else {
+      loss = random.nextDouble() * options.maxLoss();
+      note("loss " + loss);
+    }
+  }
+
+  /**
+   * Liveness: waits for a leader whose term is the highest any live replica has, proposes {@code label} to it
+   * (again to each new leader), and waits until every replica has applied it.
+   */
+  boolean commandAppliedEverywhere(String label, Duration limit) {
+    long end = now + limit.toNanos();
+    String command = "s" + seed + "-" + label;
+    byte[] bytes = command.getBytes(StandardCharsets.UTF_8);
+    String proposedTo = null;
+    long proposedTerm = -1;
+    while (now <= end) {
+      if (nodes.stream().allMatch(n -> n.up() && appliedCommand(n, bytes))) return true;
+      Optional<String> leader = stableLeader();
+      if (leader.isPresent()) {
+        long term = byId.get(leader.get()).state().currentTerm;
+        if (!leader.get().equals(proposedTo) || term != proposedTerm) {
+          proposedTo = leader.get();
+          proposedTerm = term;
+          propose(proposedTo, command);
+        }
+      }
+      if (!step()) return false;
+    }
+    return false;
+  }
+
+  private static boolean appliedCommand(Node n, byte[] command) {
+    for (int i = n.stateMachine.applied.size() - 1; i >= 0; i--) {
+      if (java.util.Arrays.equals(n.stateMachine.applied.get(i).data(), command)) return true;
+    }
+    return false;
+  }
+
+  // ---- observation ------------------------------------------------------------------------------------
+
+  Optional<String> leader() {
+    return nodes.stream().filter(n -> n.up() && n.role() == RaftMessage.Role.LEADER)
+        .max((a, b) -> Long.compare(a.state().currentTerm, b.state().currentTerm)).map(n -> n.id);
+  }
+
+  /** A live leader whose term no live replica has passed. */
+  Optional<String> stableLeader() {
+    long maxTerm = nodes.stream().filter(Node::up).mapToLong(n -> n.state().currentTerm).max().orElse(-1);
+    return nodes.stream()
+        .filter(n -> n.up() && n.role() == RaftMessage.Role.LEADER && n.state().currentTerm == maxTerm)
+        .map(n -> n.id).findFirst();
+  }
+
+  boolean up(String id) {
+    return byId.get(id).up();
+  }
+
+  ReplicaState state(String id) {
+    return byId.get(id).state();
+  }
+
+  RaftMessage.Role role(String id) {
+    return byId.get(id).role();
+  }
+
+  List<LogEntry> applied(String id) {
+    return byId.get(id).stateMachine.applied;
+  }
+
+  List<String> ids() {
+    return nodes.stream().map(n -> n.id).toList();
+  }
+
+  long nowMillis() {
+    return now / 1_000_000;
+  }
+
+  String describe() {
+    StringBuilder b = new StringBuilder("seed=" + seed + " nodes=" + nodes.size() + " t=" + nowMillis() + "ms steps=" + steps);
+    for (Node n : nodes) {
+      if (!n.up()) {
+        b.append("\n  ").append(n.id).append(" down");
+        continue;
+      }
+      ReplicaState s = n.state();
+      b.append("\n  ").append(n.id).append(' ').append(n.role()).append(" term=").append(s.currentTerm)
+          .append(" commit=").append(s.commitIndex).append(" last=").append(s.log.lastIndex())
+          .append(" lastTerm=").append(s.log.lastTerm());
+    }
+    b.append("\n  recent events:");
+    for (String r : recent) b.append("\n    ").append(r);
+    return b.toString();
+  }
+
+  private long between(long min, long max) {
+    return min + (long) (random.nextDouble() * (max - min));
+  }
+}

@@ -1,0 +1,67 @@
+package dev.tern.raft;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The seeded randomized simulation (see {@link Simulation}). CI runs {@code tern.sim.seeds} seeds (500 by
+ * default), each on a 3-replica and a 5-replica cluster. A failure prints its seed; rerun it alone with
+ * {@code mvn test -Dtest=SimulationTest -Dtern.sim.seed=S -Dtern.sim.nodes=N} (add
+ * {@code -Dtern.sim.trace=true} to print every event). A long run: {@code -Dtern.sim.seeds=20000}.
+ */
+class SimulationTest {
+  static final Duration FAULT_TIME = Duration.ofSeconds(12);
+  static final Duration LIVENESS_BOUND = Duration.ofSeconds(10);
+
+  @Test
+  void randomizedClustersKeepFigure3PropertiesAndRecover() {
+    String single = System.getProperty("tern.sim.seed", "");
+    List<long[]> runs = new ArrayList<>();
+    if (!single.isBlank()) {
+      int nodes = Integer.getInteger("tern.sim.nodes", 3);
+      runs.add(new long[] {Long.parseLong(single.trim()), nodes});
+    } else {
+      int seeds = Integer.getInteger("tern.sim.seeds", 500);
+      long first = Long.getLong("tern.sim.first-seed", 1);
+      for (long s = first; s < first + seeds; s++) {
+        runs.add(new long[] {s, 3});
+        runs.add(new long[] {s, 5});
+      }
+    }
+    boolean trace = Boolean.getBoolean("tern.sim.trace");
+    long started = System.nanoTime();
+    long steps = 0;
+    long simulatedMs = 0;
+    long committed = 0;
+    long elections = 0;
+    long crashes = 0;
+    List<String> failures = new ArrayList<>();
+    for (long[] run : runs) {
+      Simulation sim = new Simulation(run[0], Simulation.Options.defaults((int) run[1]).withTrace(trace));
+      try {
+        Simulation.Result r = sim.randomized(FAULT_TIME, LIVENESS_BOUND);
+        steps += r.steps();
+        simulatedMs += r.simulatedMillis();
+        committed += r.committed();
+        elections += r.leaderTerms();
+        crashes += r.crashes();
+      } catch (RuntimeException | AssertionError e) {
+        String msg = "seed " + run[0] + " with " + run[1] + " replicas: " + e + "\n" + sim.describe()
+            + "\n  rerun: mvn test -Dtest=SimulationTest -Dtern.sim.seed=" + run[0] + " -Dtern.sim.nodes=" + run[1];
+        System.out.println("SIMULATION FAILURE " + msg);
+        if (!(e instanceof InvariantChecker.Violation)) e.printStackTrace(System.out);
+        failures.add(msg);
+      }
+    }
+    System.out.printf(
+        "Simulation: %d runs (%s), %d steps, %d simulated s, %d committed entries, %d leader terms, %d crashes,"
+            + " %d failures, %.1f s wall%n",
+        runs.size(), single.isBlank() ? runs.size() / 2 + " seeds x 3 and 5 replicas" : "seed " + single,
+        steps, simulatedMs / 1000, committed, elections, crashes, failures.size(), (System.nanoTime() - started) / 1e9);
+    if (!failures.isEmpty()) fail(failures.size() + " simulation runs failed; first:\n" + failures.get(0));
+  }
+}
