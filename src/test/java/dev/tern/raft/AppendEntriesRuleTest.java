@@ -20,13 +20,8 @@ import org.junit.jupiter.api.Test;
 /** AppendEntries receiver rules: Figure 2 "AppendEntries RPC" steps 1-5, section 5.3. */
 class AppendEntriesRuleTest {
 
-  /** Delivers the request and returns the single reply sent back to the leader. */
   private static AppendEntriesResponse append(Replica r, AppendEntries ae) {
-    r.run(ae);
-    List<CapturingTransport.Sent> sent = r.transport.drain();
-    assertEquals(1, sent.size(), "exactly one reply expected, got " + sent);
-    assertEquals(ae.from(), sent.get(0).to());
-    return (AppendEntriesResponse) sent.get(0).message();
+    return r.onlyReply(ae, AppendEntriesResponse.class);
   }
 
   private static AppendEntries ae(long term, long prevIndex, long prevTerm, List<LogEntry> entries, long commit) {

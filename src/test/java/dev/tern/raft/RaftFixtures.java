@@ -1,5 +1,6 @@
 package dev.tern.raft;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tern.storage.InMemoryStorage;
@@ -42,6 +43,15 @@ final class RaftFixtures {
     /** Delivers one message synchronously. */
     void run(RaftMessage m) {
       kit.run(m);
+    }
+
+    /** Delivers a request and returns the one reply it produced, which must go back to its sender. */
+    <T extends RaftMessage.PeerMessage> T onlyReply(RaftMessage.PeerMessage request, Class<T> type) {
+      run(request);
+      List<CapturingTransport.Sent> sent = transport.drain();
+      assertEquals(1, sent.size(), "exactly one reply expected, got " + sent);
+      assertEquals(request.from(), sent.get(0).to());
+      return type.cast(sent.get(0).message());
     }
 
     /** Delivers the messages the replica sent to itself (the leader's Flush after a Propose). */

@@ -21,13 +21,8 @@ import org.junit.jupiter.api.Test;
 /** RequestVote receiver rules: Figure 2 "RequestVote RPC", sections 5.2 and 5.4.1. */
 class VoteRuleTest {
 
-  /** Delivers the request and returns the single reply sent back to the candidate. */
   private static RequestVoteResponse vote(Replica r, RequestVote rv) {
-    r.run(rv);
-    List<CapturingTransport.Sent> sent = r.transport.drain();
-    assertEquals(1, sent.size(), "exactly one reply expected, got " + sent);
-    assertEquals(rv.from(), sent.get(0).to());
-    return (RequestVoteResponse) sent.get(0).message();
+    return r.onlyReply(rv, RequestVoteResponse.class);
   }
 
   // Figure 2, RequestVote receiver 1: reply false if term < currentTerm (and tell the candidate our term).
