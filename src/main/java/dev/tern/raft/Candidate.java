@@ -69,6 +69,8 @@ final class Candidate extends RoleBehavior {
       return start(s);
     } else if (m instanceof Propose p) {
       p.replyTo().tell(new ProposeResponse.NotLeader(null));
+    } else if (m instanceof RaftMessage.ReadIndex r) {
+      r.replyTo().tell(new RaftMessage.ReadIndexResponse.NotLeader(null));
     } else if (!isIgnorable(m)) {
       s.logger().warn("{}: candidate ignores unexpected {}", s.id, m);
     }

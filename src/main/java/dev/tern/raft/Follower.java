@@ -50,6 +50,8 @@ final class Follower extends RoleBehavior {
       return Candidate.start(s);
     } else if (m instanceof Propose p) {
       p.replyTo().tell(new ProposeResponse.NotLeader(s.leaderId));
+    } else if (m instanceof RaftMessage.ReadIndex r) {
+      r.replyTo().tell(new RaftMessage.ReadIndexResponse.NotLeader(s.leaderId));
     } else if (!isIgnorable(m)) {
       s.logger().warn("{}: follower ignores unexpected {}", s.id, m);
     }
@@ -107,6 +109,6 @@ final class Follower extends RoleBehavior {
   }
 
   private void reply(AppendEntries ae, AppendEntriesResponse response) {
-    s.sendAfterPersist(ae.from(), response);
+    s.sendAfterPersist(ae.from(), response.forRound(ae.readRound()));
   }
 }

@@ -8,6 +8,9 @@ import dev.tern.raft.RaftMessage.HeartbeatTick;
 import dev.tern.raft.RaftMessage.Propose;
 import dev.tern.raft.RaftMessage.ProposeResponse;
 import dev.tern.raft.RaftMessage.RequestVote;
+import dev.tern.raft.RaftMessage.ReadIndex;
+import dev.tern.raft.RaftMessage.ReadIndexResponse;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +25,22 @@ import org.apache.pekko.actor.typed.Behavior;
 final class Leader extends RoleBehavior {
   private final Map<String, Progress> progress = new LinkedHashMap<>();
   private boolean flushScheduled;
+
+  // ReadIndex (dissertation 6.4). Every AppendEntries carries the latest round; a read is answered once a
+  // majority has replied to a request of its round or later, which proves no newer leader existed when the
+  // read arrived. Reads arriving together share a round.
+  private long readRound;
+  /** The round being confirmed (0 = none), and the reads waiting on it. */
+  private long confirmingRound;
+  private List<PendingRead> confirming = new ArrayList<>();
+  /** Reads that arrived while a round was being confirmed: they need a round that began after them. */
+  private List<PendingRead> nextRound = new ArrayList<>();
+  /** Reads that arrived before this leader committed an entry of its term, so before it knew commitIndex. */
+  private final List<ActorRefRead> awaitingCommit = new ArrayList<>();
+
+  private record PendingRead(long readIndex, org.apache.pekko.actor.typed.ActorRef<ReadIndexResponse> replyTo) {}
+
+  private record ActorRefRead(org.apache.pekko.actor.typed.ActorRef<ReadIndexResponse> replyTo) {}
 
   private Leader(ReplicaState s) {
     super(s);
@@ -64,6 +83,8 @@ final class Leader extends RoleBehavior {
       }
     } else if (m instanceof Flush) {
       flush();
+    } else if (m instanceof ReadIndex r) {
+      onReadIndex(r);
     } else if (m instanceof AppendEntriesResponse r) {
       if (r.term() == s.currentTerm) onAppendResponse(r);
     } else if (m instanceof HeartbeatTick) {
@@ -102,7 +123,8 @@ final class Leader extends RoleBehavior {
       // whether the logs agree at nextIndex - 1.
       if (entries.isEmpty() && !p.probing) break;
       long prev = p.nextIndex - 1;
-      AppendEntries ae = new AppendEntries(s.currentTerm, s.id, prev, s.log.termAt(prev), entries, s.commitIndex);
+      AppendEntries ae =
+          new AppendEntries(s.currentTerm, s.id, prev, s.log.termAt(prev), entries, s.commitIndex, readRound);
       s.sendNow(p.peer, ae);
       p.sent(ae.lastIndex());
       sent = true;
@@ -116,7 +138,7 @@ final class Leader extends RoleBehavior {
    */
   private void sendHeartbeat(Progress p) {
     s.sendNow(p.peer, new AppendEntries(
-        s.currentTerm, s.id, p.matchIndex, s.log.termAt(p.matchIndex), List.of(), s.commitIndex));
+        s.currentTerm, s.id, p.matchIndex, s.log.termAt(p.matchIndex), List.of(), s.commitIndex, readRound));
   }
 
   private void onHeartbeat() {
@@ -133,6 +155,10 @@ final class Leader extends RoleBehavior {
   private void onAppendResponse(AppendEntriesResponse r) {
     Progress p = progress.get(r.from());
     if (p == null) return;
+    if (r.readRound() > p.ackedReadRound) {
+      p.ackedReadRound = r.readRound();
+      confirmReads();
+    }
     if (r.success()) {
       if (p.acknowledged(r.matchIndex())) maybeCommit();
       sendAppends(p);
@@ -172,11 +198,63 @@ final class Leader extends RoleBehavior {
     long n = match[(match.length - 1) / 2];
     if (n > s.commitIndex && s.log.termAt(n) == s.currentTerm) {
       s.commitTo(n);
+      if (!awaitingCommit.isEmpty()) {
+        List<ActorRefRead> ready = List.copyOf(awaitingCommit);
+        awaitingCommit.clear();
+        for (ActorRefRead read : ready) onReadIndex(new ReadIndex(read.replyTo()));
+      }
       // Followers learn the new commitIndex at once, with new entries if there are some.
       for (Progress p : progress.values()) {
         if (!sendAppends(p)) sendHeartbeat(p);
       }
     }
+  }
+
+  private void onReadIndex(ReadIndex r) {
+    // Until it commits an entry of its own term the leader does not know the latest commitIndex.
+    if (s.log.termAt(s.commitIndex) != s.currentTerm) {
+      awaitingCommit.add(new ActorRefRead(r.replyTo()));
+      return;
+    }
+    PendingRead read = new PendingRead(s.commitIndex, r.replyTo());
+    if (progress.isEmpty()) { // alone, it is the majority
+      r.replyTo().tell(new ReadIndexResponse.Ok(read.readIndex()));
+      return;
+    }
+    nextRound.add(read);
+    if (confirmingRound == 0) startReadRound();
+  }
+
+  private void startReadRound() {
+    confirmingRound = ++readRound;
+    confirming = nextRound;
+    nextRound = new ArrayList<>();
+    for (Progress p : progress.values()) sendHeartbeat(p);
+  }
+
+  private void confirmReads() {
+    if (confirmingRound == 0) return;
+    int acks = 1; // itself
+    for (Progress p : progress.values()) if (p.ackedReadRound >= confirmingRound) acks++;
+    if (!s.isMajority(acks)) return;
+    for (PendingRead read : confirming) read.replyTo().tell(new ReadIndexResponse.Ok(read.readIndex()));
+    confirming = new ArrayList<>();
+    confirmingRound = 0;
+    if (!nextRound.isEmpty()) startReadRound();
+  }
+
+  /** Deposed: the reads it holds cannot be confirmed by it any more. */
+  @Override
+  void onLeaving() {
+    s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
+    List<org.apache.pekko.actor.typed.ActorRef<ReadIndexResponse>> waiting = new ArrayList<>();
+    for (PendingRead r : confirming) waiting.add(r.replyTo());
+    for (PendingRead r : nextRound) waiting.add(r.replyTo());
+    for (ActorRefRead r : awaitingCommit) waiting.add(r.replyTo());
+    for (var w : waiting) w.tell(new ReadIndexResponse.NotLeader(null));
+    confirming.clear();
+    nextRound.clear();
+    awaitingCommit.clear();
   }
 
   /** For tests: the leader's view of one follower. */

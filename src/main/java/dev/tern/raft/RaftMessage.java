@@ -31,10 +31,22 @@ public sealed interface RaftMessage {
    * in flight per follower; each one stands alone, so a lost or reordered one is harmless.
    */
   record AppendEntries(
-      long term, String from, long prevLogIndex, long prevLogTerm, List<LogEntry> entries, long leaderCommit)
+      long term,
+      String from,
+      long prevLogIndex,
+      long prevLogTerm,
+      List<LogEntry> entries,
+      long leaderCommit,
+      long readRound)
       implements PeerMessage {
     public AppendEntries {
       entries = List.copyOf(entries);
+    }
+
+    /** A request outside any ReadIndex round. */
+    public AppendEntries(
+        long term, String from, long prevLogIndex, long prevLogTerm, List<LogEntry> entries, long leaderCommit) {
+      this(term, from, prevLogIndex, prevLogTerm, entries, leaderCommit, 0);
     }
 
     /** Index of the last entry this request carries (prevLogIndex for a heartbeat). */
@@ -47,7 +59,7 @@ public sealed interface RaftMessage {
     public String toString() {
       return "AppendEntries[term=" + term + ", from=" + from + ", prev=" + prevLogIndex + "@" + prevLogTerm
           + ", entries=" + (entries.isEmpty() ? "none" : (prevLogIndex + 1) + ".." + lastIndex())
-          + ", leaderCommit=" + leaderCommit + "]";
+          + ", leaderCommit=" + leaderCommit + (readRound == 0 ? "" : ", readRound=" + readRound) + "]";
     }
   }
 
@@ -56,7 +68,9 @@ public sealed interface RaftMessage {
    * log. On rejection, {@code rejectedIndex} is the request's prevLogIndex, and the conflict hint lets the
    * leader skip back a whole term at a time (section 5.3, the optimization described after Figure 7):
    * {@code conflictTerm} is the follower's term at prevLogIndex (0 if its log is shorter) and
-   * {@code conflictIndex} the first index of that term in its log (or its lastIndex + 1).
+   * {@code conflictIndex} the first index of that term in its log (or its lastIndex + 1). {@code readRound}
+   * echoes the request's: any reply of the leader's term shows the follower still took it as leader when that
+   * round had begun (ReadIndex, dissertation 6.4).
    */
   record AppendEntriesResponse(
       long term,
@@ -65,16 +79,29 @@ public sealed interface RaftMessage {
       long matchIndex,
       long rejectedIndex,
       long conflictIndex,
-      long conflictTerm)
+      long conflictTerm,
+      long readRound)
       implements PeerMessage {
 
+    public AppendEntriesResponse(
+        long term, String from, boolean success, long matchIndex, long rejectedIndex, long conflictIndex,
+        long conflictTerm) {
+      this(term, from, success, matchIndex, rejectedIndex, conflictIndex, conflictTerm, 0);
+    }
+
     public static AppendEntriesResponse success(long term, String from, long matchIndex) {
-      return new AppendEntriesResponse(term, from, true, matchIndex, 0, 0, 0);
+      return new AppendEntriesResponse(term, from, true, matchIndex, 0, 0, 0, 0);
     }
 
     public static AppendEntriesResponse reject(
         long term, String from, long rejectedIndex, long conflictIndex, long conflictTerm) {
-      return new AppendEntriesResponse(term, from, false, 0, rejectedIndex, conflictIndex, conflictTerm);
+      return new AppendEntriesResponse(term, from, false, 0, rejectedIndex, conflictIndex, conflictTerm, 0);
+    }
+
+    /** The same reply, answering a request of the given ReadIndex round. */
+    public AppendEntriesResponse forRound(long round) {
+      return new AppendEntriesResponse(
+          term, from, success, matchIndex, rejectedIndex, conflictIndex, conflictTerm, round);
     }
   }
 
@@ -95,6 +122,23 @@ public sealed interface RaftMessage {
 
     /** This node is not the leader; {@code leaderHint} is the leader it knows of, or null. */
     record NotLeader(String leaderHint) implements ProposeResponse {}
+  }
+
+  /**
+   * Asks the leader for a read index (dissertation 6.4): once it answers {@link ReadIndexResponse.Ok}, any
+   * replica whose state machine has applied up to {@code readIndex} can serve a linearizable read.
+   */
+  record ReadIndex(ActorRef<ReadIndexResponse> replyTo) implements RaftMessage, CborSerializable {}
+
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = ReadIndexResponse.Ok.class, name = "ok"),
+    @JsonSubTypes.Type(value = ReadIndexResponse.NotLeader.class, name = "not-leader")
+  })
+  sealed interface ReadIndexResponse extends CborSerializable {
+    record Ok(long readIndex) implements ReadIndexResponse {}
+
+    record NotLeader(String leaderHint) implements ReadIndexResponse {}
   }
 
   /** Asks for a snapshot of the replica's volatile and persistent state. */

@@ -47,6 +47,7 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
       s.logger()
           .debug("{}: term {} seen from {} (ours {}), stepping down as {}", s.id, p.term(), p.from(), s.currentTerm, role());
       s.advanceTerm(p.term());
+      onLeaving();
       return stepDown().handle(message);
     }
     if (message instanceof StorageSynced) {
@@ -59,6 +60,9 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
     }
     return onRoleMessage(message);
   }
+
+  /** Called just before this role gives way to another on a newer term. */
+  void onLeaving() {}
 
   /** Becomes a follower of the current term (the follower keeps itself). */
   RoleBehavior stepDown() {
@@ -99,7 +103,8 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
 
   /** Answers an AppendEntries from an older term: reply false with our term so that its sender steps down. */
   final void rejectStaleAppend(AppendEntries ae) {
-    s.sendAfterPersist(ae.from(), AppendEntriesResponse.reject(s.currentTerm, s.id, ae.prevLogIndex(), 0, 0));
+    s.sendAfterPersist(ae.from(), AppendEntriesResponse.reject(s.currentTerm, s.id, ae.prevLogIndex(), 0, 0)
+        .forRound(ae.readRound()));
   }
 
   /** Messages that mean nothing in this role (late replies, stale timers). */

@@ -54,7 +54,8 @@ final class Simulation {
   }
 
   /** Figures from one run. */
-  record Result(long seed, int nodes, long steps, long simulatedMillis, int committed, int leaderTerms, int crashes) {}
+  record Result(
+      long seed, int nodes, long steps, long simulatedMillis, int committed, int leaderTerms, int crashes, long reads) {}
 
   private record Event(long time, long seq, Runnable action, Object what) {}
 
@@ -192,6 +193,7 @@ final class Simulation {
     if (recent.size() > 40) recent.removeFirst();
     e.action().run();
     check();
+    checkReads();
     return true;
   }
 
@@ -395,14 +397,56 @@ final class Simulation {
       throw new InvariantChecker.Violation("Liveness", "no command applied on every replica within " + livenessBound
           + " after healing; " + describe());
     }
-    return new Result(seed, nodes.size(), steps, now / 1_000_000, checker.committedCount(), checker.leaderTerms().length, crashes);
+    return new Result(seed, nodes.size(), steps, now / 1_000_000, checker.committedCount(), checker.leaderTerms().length,
+        crashes, readsConfirmed);
+  }
+
+  /** A read in flight: the read index it gets must cover everything committed before it was asked. */
+  private record PendingRead(String node, long committedBefore, TestInbox<RaftMessage.ReadIndexResponse> inbox) {}
+
+  private final List<PendingRead> reads = new ArrayList<>();
+  private long readsConfirmed;
+
+  /** A client asks one node for a read index (ReadIndex, dissertation 6.4). */
+  void read(String id) {
+    Node n = byId.get(id);
+    PendingRead r = new PendingRead(id, checker.committedCount(), TestInbox.create());
+    reads.add(r);
+    deliver(n, new RaftMessage.ReadIndex(r.inbox().getRef()));
+  }
+
+  /**
+   * Linearizable reads: a confirmed read index must be at least every index committed before the read was
+   * asked, or a read served at it could miss a completed write.
+   */
+  private void checkReads() {
+    if (reads.isEmpty()) return;
+    reads.removeIf(r -> {
+      if (!r.inbox().hasMessages()) return false;
+      if (r.inbox().receiveMessage() instanceof RaftMessage.ReadIndexResponse.Ok ok) {
+        readsConfirmed++;
+        if (ok.readIndex() < r.committedBefore()) {
+          throw new InvariantChecker.Violation("Linearizable read", r.node() + " confirmed read index "
+              + ok.readIndex() + " but " + r.committedBefore() + " entries were committed before the read");
+        }
+      }
+      return true;
+    });
+  }
+
+  long readsConfirmed() {
+    return readsConfirmed;
   }
 
   private void scheduleClient(long until) {
     schedule(between(2_000_000, 30_000_000), () -> {
       if (now >= until) return;
       List<Node> live = nodes.stream().filter(Node::up).toList();
-      if (!live.isEmpty()) propose(live.get(random.nextInt(live.size())).id, "s" + seed + "-c" + proposals);
+      if (!live.isEmpty()) {
+        String target = live.get(random.nextInt(live.size())).id;
+        if (random.nextInt(3) == 0) read(target);
+        else propose(target, "s" + seed + "-c" + proposals);
+      }
       scheduleClient(until);
     }, "client");
   }

@@ -39,6 +39,7 @@ class SimulationTest {
     long committed = 0;
     long elections = 0;
     long crashes = 0;
+    long reads = 0;
     List<String> failures = new ArrayList<>();
     for (long[] run : runs) {
       Simulation sim = new Simulation(run[0], Simulation.Options.defaults((int) run[1]).withTrace(trace));
@@ -49,6 +50,7 @@ class SimulationTest {
         committed += r.committed();
         elections += r.leaderTerms();
         crashes += r.crashes();
+        reads += r.reads();
       } catch (RuntimeException | AssertionError e) {
         String msg = "seed " + run[0] + " with " + run[1] + " replicas: " + e + "\n" + sim.describe()
             + "\n  rerun: mvn test -Dtest=SimulationTest -Dtern.sim.seed=" + run[0] + " -Dtern.sim.nodes=" + run[1];
@@ -58,10 +60,11 @@ class SimulationTest {
       }
     }
     System.out.printf(
-        "Simulation: %d runs (%s), %d steps, %d simulated s, %d committed entries, %d leader terms, %d crashes,"
-            + " %d failures, %.1f s wall%n",
+        "Simulation: %d runs (%s), %d steps, %d simulated s, %d committed entries, %d confirmed reads,"
+            + " %d leader terms, %d crashes, %d failures, %.1f s wall%n",
         runs.size(), single.isBlank() ? runs.size() / 2 + " seeds x 3 and 5 replicas" : "seed " + single,
-        steps, simulatedMs / 1000, committed, elections, crashes, failures.size(), (System.nanoTime() - started) / 1e9);
+        steps, simulatedMs / 1000, committed, reads, elections, crashes, failures.size(),
+        (System.nanoTime() - started) / 1e9);
     if (!failures.isEmpty()) fail(failures.size() + " simulation runs failed; first:\n" + failures.get(0));
   }
 }
