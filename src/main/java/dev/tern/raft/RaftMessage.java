@@ -8,8 +8,18 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * Everything a Raft replica actor receives: the RPCs of Figure 2 exchanged with peers, client proposals,
- * and its own timer and storage signals. One sealed protocol, immutable records.
+ * and its own timer and storage signals. One sealed protocol, immutable records. The ones that cross the
+ * network carry a type name, so they can travel inside an envelope typed as this interface.
  */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = RaftMessage.RequestVote.class, name = "vote"),
+  @JsonSubTypes.Type(value = RaftMessage.RequestVoteResponse.class, name = "vote-response"),
+  @JsonSubTypes.Type(value = RaftMessage.AppendEntries.class, name = "append"),
+  @JsonSubTypes.Type(value = RaftMessage.AppendEntriesResponse.class, name = "append-response"),
+  @JsonSubTypes.Type(value = RaftMessage.Propose.class, name = "propose"),
+  @JsonSubTypes.Type(value = RaftMessage.ReadIndex.class, name = "read-index")
+})
 public sealed interface RaftMessage {
 
   /** An RPC or RPC reply between replicas. Every one carries its sender's term (Figure 2, "All Servers"). */

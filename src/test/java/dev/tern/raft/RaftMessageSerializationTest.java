@@ -56,6 +56,23 @@ class RaftMessageSerializationTest {
     for (RaftMessage.PeerMessage m : messages) assertEquals(m, roundTrip(m));
   }
 
+  /** The peer gateway carries them in an envelope whose field is typed as the interface. */
+  @Test
+  void messagesRoundTripInsideAGatewayEnvelope() {
+    TestProbe<dev.tern.cluster.PeerGateway.Envelope> gateway = testKit.createTestProbe();
+    RaftMessage.PeerMessage vote = new RequestVote(3, "n1", 7, 2);
+    var back = (dev.tern.cluster.PeerGateway.Envelope) roundTrip(new dev.tern.cluster.PeerGateway.Envelope("n1", gateway.getRef(), vote));
+    assertEquals(vote, back.message());
+    assertEquals(gateway.getRef(), back.fromGateway());
+    TestProbe<RaftMessage.ReadIndexResponse> reader = testKit.createTestProbe();
+    var read = (dev.tern.cluster.PeerGateway.Envelope) roundTrip(
+        new dev.tern.cluster.PeerGateway.Envelope("n1", gateway.getRef(), new RaftMessage.ReadIndex(reader.getRef())));
+    assertEquals(new RaftMessage.ReadIndex(reader.getRef()), read.message());
+    for (RaftMessage.ReadIndexResponse r : List.of(new RaftMessage.ReadIndexResponse.Ok(4), new RaftMessage.ReadIndexResponse.NotLeader("n3"))) {
+      assertEquals(r, roundTrip(r));
+    }
+  }
+
   @Test
   void proposalsAndTheirAnswersRoundTripAsCbor() {
     TestProbe<ProposeResponse> probe = testKit.createTestProbe();

@@ -1,0 +1,182 @@
+package dev.tern.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.tern.http.AppliedNotifier;
+import dev.tern.http.HttpApi;
+import dev.tern.http.KvFront;
+import dev.tern.http.KvLimits;
+import dev.tern.raft.RaftMessage;
+import dev.tern.raft.RaftReplica;
+import dev.tern.raft.RaftSettings;
+import dev.tern.raft.RaftStorage;
+import dev.tern.storage.InMemoryStorage;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Tern node: a Pekko ActorSystem in a cluster of the configured members, running the Raft replica, its
+ * peer gateway, the front actor and the HTTP server.
+ *
+ * <p>Raft, not Pekko, decides who is in the cluster: no downing provider is configured, so an unreachable
+ * member is never removed for that. Should this node be removed or quarantined all the same (its
+ * ActorSystem then terminates), it starts a new ActorSystem with the same Raft storage and rejoins.
+ */
+public final class TernNode {
+  private static final Logger log = LoggerFactory.getLogger(TernNode.class);
+
+  private final Config config;
+  private final String id;
+  private final Members members;
+  private final Member self;
+  private final RaftStorage storage;
+  private volatile boolean stopping;
+  private volatile String fatal;
+
+  private volatile ActorSystem<Void> system;
+  private volatile ActorRef<PeerGateway.Command> gateway;
+
+  public TernNode(Config config) {
+    this.config = config;
+    Config tern = config.getConfig("tern");
+    this.id = tern.getString("node-id");
+    this.members = Members.fromConfig(tern);
+    this.self = members.require(id);
+    // Durable storage is the next piece of work; until then a restarted process starts empty.
+    this.storage = new InMemoryStorage();
+  }
+
+  /** Starts a node from a fully resolved config and blocks until it stops. */
+  public static void run(Config config) {
+    TernNode node = new TernNode(config);
+    Runtime.getRuntime().addShutdownHook(new Thread(node::stop, "tern-shutdown"));
+    node.runUntilStopped();
+    if (node.fatal != null) throw new IllegalStateException(node.fatal);
+  }
+
+  /** Runs ActorSystem after ActorSystem until {@link #stop} is called. */
+  public void runUntilStopped() {
+    while (!stopping) {
+      ActorSystem<Void> s = start();
+      try {
+        s.getWhenTerminated().toCompletableFuture().get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Exception e) {
+        log.error("{}: actor system failed", id, e);
+      }
+      if (stopping) break;
+      // Only a node that the cluster downed or removed comes back: any other end is a failure to report.
+      var reason = CoordinatedShutdown.get(s).getShutdownReason().orElse(null);
+      boolean removed = reason == CoordinatedShutdown.clusterDowningReason()
+          || reason == CoordinatedShutdown.clusterLeavingReason()
+          || reason == CoordinatedShutdown.clusterJoinUnsuccessfulReason();
+      if (!removed) {
+        fatal = "the actor system stopped unexpectedly (see the log above)";
+        log.error("{}: {}", id, fatal);
+        break;
+      }
+      log.warn("{}: removed from the Pekko cluster; starting a new actor system with the same Raft state", id);
+    }
+  }
+
+  /** Starts the node's ActorSystem (for tests that run nodes in one JVM). */
+  public ActorSystem<Void> start() {
+    system = ActorSystem.create(guardian(), "tern", pekkoConfig().withFallback(config));
+    return system;
+  }
+
+  /**
+   * Ends the current ActorSystem as a crash would, without marking the node stopped: its Raft storage stays,
+   * and {@link #start} brings the node back.
+   */
+  public void terminate() {
+    ActorSystem<Void> s = system;
+    if (s == null) return;
+    s.terminate();
+    try {
+      s.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("{}: actor system did not stop cleanly", id, e);
+    }
+  }
+
+  /** Whether the node's current ActorSystem is running. */
+  public boolean isRunning() {
+    ActorSystem<Void> s = system;
+    return s != null && !s.getWhenTerminated().toCompletableFuture().isDone();
+  }
+
+  /** The current peer gateway (for fault-injection tests). */
+  public ActorRef<PeerGateway.Command> gateway() {
+    return gateway;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public Member self() {
+    return self;
+  }
+
+  public void stop() {
+    stopping = true;
+    terminate();
+  }
+
+  private Config pekkoConfig() {
+    String seeds = members.all().stream()
+        .map(m -> "\"pekko://tern@" + m.host() + ":" + m.arteryPort() + "\"")
+        .collect(Collectors.joining(",", "[", "]"));
+    return ConfigFactory.parseString(String.join("\n", List.of(
+        "pekko.actor.provider = cluster",
+        "pekko.remote.artery.canonical.hostname = \"" + self.host() + "\"",
+        "pekko.remote.artery.canonical.port = " + self.arteryPort(),
+        "pekko.cluster.seed-nodes = " + seeds)));
+  }
+
+  private Behavior<Void> guardian() {
+    RaftSettings settings = RaftSettings.fromConfig(config.getConfig("tern.raft"));
+    KvLimits limits = KvLimits.fromConfig(config.getConfig("tern"));
+    List<String> peers = members.ids().stream().filter(p -> !p.equals(id)).toList();
+    return Behaviors.setup(ctx -> {
+      ActorRef<KvFront.Command> front = ctx.spawn(KvFront.create(id, members, limits), "front");
+      AppliedNotifier stateMachine = AppliedNotifier.create(front);
+      ActorRef<PeerGateway.Command> gateway = ctx.spawn(
+          PeerGateway.create(id, members, config.getBoolean("tern.testing.fault-injection")), "gateway");
+      this.gateway = gateway;
+      Random random = new Random(new SecureRandom().nextLong());
+      ActorRef<RaftMessage> replica = ctx.spawn(
+          RaftReplica.create(id, peers, settings, storage, stateMachine,
+              (to, message) -> gateway.tell(new PeerGateway.Outbound(to, message)), random),
+          "raft");
+      gateway.tell(new PeerGateway.Attach(replica));
+      front.tell(KvFront.init(replica, gateway, stateMachine.kv()));
+
+      String host = config.getString("tern.http.bind-host").isBlank() ? self.host() : config.getString("tern.http.bind-host");
+      new HttpApi(ctx.getSystem(), front, limits).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
+        if (failure != null) {
+          fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();
+          log.error("{}: {}", id, fatal);
+          stopping = true;
+          ctx.getSystem().terminate();
+        } else {
+          log.info("{}: serving HTTP on {}, Artery on {}:{}", id, binding.localAddress(), self.host(), self.arteryPort());
+        }
+      });
+      return Behaviors.empty();
+    });
+  }
+}

@@ -1,0 +1,54 @@
+package dev.tern.http;
+
+import dev.tern.kv.KvCommand;
+import dev.tern.kv.KvResult;
+import dev.tern.kv.KvStateMachine;
+import dev.tern.raft.LogEntry;
+import dev.tern.raft.StateMachine;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Wraps the node's KV state machine so that the front actor hears of every applied entry, no-ops included
+ * (a read waits for its read index, which may be a no-op). Runs on the Raft actor's thread; it only tells.
+ */
+public final class AppliedNotifier implements StateMachine {
+  private final KvStateMachine kv;
+  private final ActorRef<KvFront.Command> front;
+  private KvCommand lastCommand;
+  private KvResult lastResult;
+
+  private AppliedNotifier(KvStateMachine kv, ActorRef<KvFront.Command> front) {
+    this.kv = kv;
+    this.front = front;
+  }
+
+  /** Creates the KV state machine wired to report to {@code front}. */
+  public static AppliedNotifier create(ActorRef<KvFront.Command> front) {
+    AppliedNotifier[] self = new AppliedNotifier[1];
+    KvStateMachine kv = new KvStateMachine((index, command, result) -> self[0].record(command, result));
+    self[0] = new AppliedNotifier(kv, front);
+    return self[0];
+  }
+
+  private void record(KvCommand command, KvResult result) {
+    lastCommand = command;
+    lastResult = result;
+  }
+
+  @Override
+  public void apply(LogEntry entry) {
+    lastCommand = null;
+    lastResult = null;
+    kv.apply(entry);
+    front.tell(new KvFrontBehavior.Applied(entry.index(), lastCommand, lastResult));
+  }
+
+  @Override
+  public long lastApplied() {
+    return kv.lastApplied();
+  }
+
+  public KvStateMachine kv() {
+    return kv;
+  }
+}

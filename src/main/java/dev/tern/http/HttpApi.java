@@ -1,0 +1,523 @@
+package dev.tern.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
+import static org.apache.pekko.http.javadsl.server.Directives.extractUri;
+import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
+import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
+import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeoutResponse;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.remaining;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.tern.cluster.Member;
+import dev.tern.kv.KeyValue;
+import dev.tern.kv.KvResult;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MalformedQueryParamRejection;
+import org.apache.pekko.http.javadsl.server.MethodRejection;
+import org.apache.pekko.http.javadsl.server.MissingQueryParamRejection;
+import org.apache.pekko.http.javadsl.server.Rejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejection;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.scaladsl.model.IllegalHeaderException;
+import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
+import org.apache.pekko.http.scaladsl.model.IllegalUriException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tern's client-facing HTTP API (see {@code docs/api.md}): validates each request, asks the node's front actor
+ * ({@link KvFront}) and turns its reply into JSON.
+ *
+ * <p>Every answer, including every error, is a JSON object; errors carry an {@code "error"} string. Rejections
+ * and exceptions inside the route are handled here, and {@link #bind} also installs
+ * {@link HttpParsingErrorHandler} for requests too malformed to reach the route.
+ *
+ * <p>At most {@link KvLimits#maxInflightRequests()} requests are worked on at once (reading a body or waiting
+ * for the front); any request beyond that is answered 503 at once. A request rejected by validation is
+ * answered without counting.
+ */
+public final class HttpApi {
+  private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+
+  /** The list limit when the request gives none (capped at {@link KvLimits#maxListLimit()}). */
+  public static final int DEFAULT_LIST_LIMIT = 1000;
+
+  private static final List<String> KEY_METHODS = List.of("GET", "PUT", "DELETE");
+  private static final List<String> GET_ONLY = List.of("GET");
+
+  private final ActorSystem<?> system;
+  private final ActorRef<KvFront.Command> front;
+  private final KvLimits limits;
+  /** The front answers within the request timeout; the ask gives it one second more. */
+  private final Duration askTimeout;
+  private final AtomicInteger inflight = new AtomicInteger();
+  private final Route route;
+
+  public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits) {
+    this.system = Objects.requireNonNull(system, "system");
+    this.front = Objects.requireNonNull(front, "front");
+    this.limits = Objects.requireNonNull(limits, "limits");
+    if (limits.maxKeyBytes() < 1 || limits.maxValueBytes() < 0 || limits.maxListLimit() < 1
+        || limits.maxInflightRequests() < 1 || limits.requestTimeout().isNegative() || limits.requestTimeout().isZero()) {
+      throw new IllegalArgumentException("bad HTTP limits: " + limits);
+    }
+    this.askTimeout = limits.requestTimeout().plusSeconds(1);
+    this.route = buildRoute();
+  }
+
+  /** The whole API as one route; it never lets a non-JSON error out. */
+  public Route route() {
+    return route;
+  }
+
+  /**
+   * Starts serving {@link #route()} on host:port (port 0 picks a free port; see
+   * {@link ServerBinding#localAddress()}). The server settings come from the system's config, adjusted so that
+   * Pekko's own errors are JSON too, a maximal key fits in the URI, and Pekko's request timeout only fires
+   * after the ask timeout.
+   */
+  public CompletionStage<ServerBinding> bind(String host, int port) {
+    return Http.get(system).newServerAt(host, port).withSettings(serverSettings()).bind(route());
+  }
+
+  /** Requests being worked on now (reading their body or waiting for the front). */
+  public int inflightRequests() {
+    return inflight.get();
+  }
+
+  ServerSettings serverSettings() {
+    Config base = system.settings().config();
+    // A key of maxKeyBytes bytes may be percent-encoded to three times as many characters.
+    String serverMaxUri = "pekko.http.server.parsing.max-uri-length";
+    long configuredMaxUri = base.getBytes(base.hasPath(serverMaxUri) ? serverMaxUri : "pekko.http.parsing.max-uri-length");
+    long maxUri = Math.max(configuredMaxUri, 3L * limits.maxKeyBytes() + 2048);
+    // Reading a PUT body may take up to the request timeout, then the ask up to askTimeout.
+    long timeoutMs = limits.requestTimeout().plus(askTimeout).plusSeconds(1).toMillis();
+    Config overrides = ConfigFactory.parseString(
+        "pekko.http.server.parsing.error-handler = \"" + HttpParsingErrorHandler.class.getName() + "\"\n"
+            + "pekko.http.server.parsing.max-uri-length = " + maxUri + "\n"
+            + "pekko.http.server.request-timeout = " + timeoutMs + "ms\n");
+    return ServerSettings.create(overrides.withFallback(base));
+  }
+
+  // ---------------------------------------------------------------------------------------------- routes
+
+  private Route buildRoute() {
+    return guarded(limits, () -> concat(
+        path(segment("v1").slash("kv"), () -> onlyMethods(GET_ONLY, method -> listRoute())),
+        pathPrefix(segment("v1").slash("kv").slash(remaining()), this::keyRoute),
+        path(segment("v1").slash("status"), () -> onlyMethods(GET_ONLY, method -> statusRoute())),
+        path("health", () -> onlyMethods(GET_ONLY, method -> healthRoute()))));
+  }
+
+  /**
+   * Wraps {@code inner} so that every rejection, exception and Pekko request timeout becomes a JSON error: the
+   * safety net around the whole API (package-private so tests can put a misbehaving route inside it).
+   */
+  static Route guarded(KvLimits limits, Supplier<Route> inner) {
+    return withRequestTimeoutResponse(
+        request -> HttpJson.error(StatusCodes.SERVICE_UNAVAILABLE, "request timed out"),
+        () -> handleExceptions(exceptionHandler(limits), () -> handleRejections(rejectionHandler(), inner)));
+  }
+
+  /** Dispatches the allowed methods to {@code inner}, and answers 405 with an Allow header for the others. */
+  private static Route onlyMethods(List<String> allowed, Function<String, Route> inner) {
+    return extractMethod(method -> allowed.contains(method.name())
+        ? inner.apply(method.name())
+        : complete(methodNotAllowed(allowed)));
+  }
+
+  private static HttpResponse methodNotAllowed(List<String> allowed) {
+    return HttpJson.response(StatusCodes.METHOD_NOT_ALLOWED,
+        HttpJson.error("method not allowed").put("allow", String.join(", ", allowed)),
+        RawHeader.create("Allow", String.join(", ", allowed)));
+  }
+
+  /** {@code /v1/kv/{key}}; {@code rawKey} is the rest of the path, still percent-encoded. */
+  private Route keyRoute(String rawKey) {
+    return onlyMethods(KEY_METHODS, method -> {
+      String key = decodePath(rawKey);
+      if (key == null) return complete(badRequest("key is not valid UTF-8 or not properly percent-encoded"));
+      if (key.isEmpty()) return complete(badRequest("key must not be empty"));
+      int keyBytes = utf8Length(key);
+      if (keyBytes > limits.maxKeyBytes()) {
+        return complete(tooLarge("key is " + keyBytes + " bytes, more than the limit of " + limits.maxKeyBytes()));
+      }
+      switch (method) {
+        case "GET":
+          return parameterOptional("consistency", consistency -> getRoute(key, consistency));
+        case "PUT":
+          return parameterOptional("cas", cas -> putRoute(key, cas));
+        default:
+          return parameterOptional("cas", cas -> cas.isPresent()
+              ? complete(badRequest("cas is only supported on PUT"))
+              : completeWithFuture(admit(() -> ask(
+                  replyTo -> new KvFront.Delete(key, replyTo), this::kvReply))));
+      }
+    });
+  }
+
+  private Route getRoute(String key, Optional<String> consistency) {
+    Boolean linearizable = parseConsistency(consistency);
+    if (linearizable == null) return complete(badConsistency());
+    return completeWithFuture(admit(() -> ask(
+        replyTo -> new KvFront.Get(key, linearizable, replyTo), this::kvReply)));
+  }
+
+  private Route putRoute(String key, Optional<String> casParam) {
+    long expectedRevision = KvFront.Put.UNCONDITIONAL;
+    if (casParam.isPresent()) {
+      expectedRevision = parseNonNegativeLong(casParam.get());
+      if (expectedRevision < 0) return complete(badRequest("cas must be a non-negative integer revision"));
+    }
+    long expected = expectedRevision;
+    return extractRequestEntity(entity -> completeWithFuture(admit(() -> readValue(entity).thenCompose(read -> {
+      if (read.error() != null) return CompletableFuture.completedFuture(read.error());
+      return ask(replyTo -> new KvFront.Put(key, read.value(), expected, replyTo), this::kvReply);
+    }))));
+  }
+
+  /** The value, or the error response to answer instead. */
+  private record ValueRead(String value, HttpResponse error) {}
+
+  /** Reads the body, at most one byte more than the value limit, and decodes it as strict UTF-8. */
+  private CompletionStage<ValueRead> readValue(RequestEntity entity) {
+    long maxBytes = limits.maxValueBytes();
+    HttpEntity limited = entity.withSizeLimit(maxBytes + 1);
+    return limited.toStrict(limits.requestTimeout().toMillis(), system).handle((strict, failure) -> {
+      if (failure != null) return new ValueRead(null, bodyFailure(unwrap(failure)));
+      byte[] bytes = strict.getData().toArray();
+      if (bytes.length > maxBytes) return new ValueRead(null, valueTooLarge());
+      String value = decodeUtf8(bytes);
+      if (value == null) return new ValueRead(null, badRequest("value is not valid UTF-8"));
+      return new ValueRead(value, null);
+    });
+  }
+
+  private HttpResponse bodyFailure(Throwable failure) {
+    if (failure instanceof EntityStreamSizeException) return valueTooLarge();
+    if (failure instanceof TimeoutException) {
+      return HttpJson.error(StatusCodes.REQUEST_TIMEOUT, "the request body did not arrive in time");
+    }
+    log.warn("Could not read a request body", failure);
+    return HttpJson.error(StatusCodes.BAD_REQUEST, "could not read the request body");
+  }
+
+  private Route listRoute() {
+    return parameterOptional("prefix", prefix -> parameterOptional("limit", limitParam ->
+        parameterOptional("consistency", consistency -> {
+          // A list is always linearizable; "stale" is accepted and still served linearizably.
+          if (parseConsistency(consistency) == null) return complete(badConsistency());
+          int limit = Math.min(DEFAULT_LIST_LIMIT, limits.maxListLimit());
+          if (limitParam.isPresent()) {
+            long parsed = parseNonNegativeLong(limitParam.get());
+            if (parsed < 1 || parsed > limits.maxListLimit()) {
+              return complete(badRequest("limit must be an integer from 1 to " + limits.maxListLimit()));
+            }
+            limit = (int) parsed;
+          }
+          int finalLimit = limit;
+          String p = prefix.orElse("");
+          // Pekko decodes the query leniently: undecodable bytes arrive as U+FFFD (see decodePath).
+          if (p.indexOf('\uFFFD') >= 0) return complete(badRequest("prefix is not valid UTF-8"));
+          return completeWithFuture(admit(() -> ask(
+              replyTo -> new KvFront.ListKeys(p, finalLimit, replyTo), this::listReply)));
+        })));
+  }
+
+  private Route statusRoute() {
+    return completeWithFuture(admit(() -> this.<NodeStatus>ask(
+        KvFront.GetNodeStatus::new, status -> HttpJson.ok(statusJson(status)))));
+  }
+
+  private Route healthRoute() {
+    return completeWithFuture(admit(() -> this.<NodeStatus>ask(KvFront.GetNodeStatus::new, status -> {
+      ObjectNode body = status.serving() ? HttpJson.object().put("status", "serving") : HttpJson.error("not serving");
+      body.put("id", status.id()).put("role", status.role()).put("term", status.term()).put("leader", status.leader());
+      return HttpJson.response(status.serving() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
+    })));
+  }
+
+  // ------------------------------------------------------------------------------- asking the front
+
+  /**
+   * Runs {@code work} if fewer than maxInflightRequests requests are being worked on, else answers 503 at once.
+   * The count drops when the work's response is ready, whatever happens; the returned stage never fails.
+   */
+  private CompletionStage<HttpResponse> admit(Supplier<CompletionStage<HttpResponse>> work) {
+    if (inflight.incrementAndGet() > limits.maxInflightRequests()) {
+      inflight.decrementAndGet();
+      return CompletableFuture.completedFuture(HttpJson.response(StatusCodes.SERVICE_UNAVAILABLE,
+          HttpJson.error("too many requests in progress").put("limit", limits.maxInflightRequests())));
+    }
+    CompletionStage<HttpResponse> started;
+    try {
+      started = work.get();
+    } catch (RuntimeException | Error e) {
+      inflight.decrementAndGet();
+      return CompletableFuture.completedFuture(internalError(e));
+    }
+    return started.handle((response, failure) -> {
+      inflight.decrementAndGet();
+      return failure == null && response != null ? response : internalError(unwrap(failure));
+    });
+  }
+
+  /** Asks the front; a timeout becomes 503, any failure of {@code onReply} 500. The stage never fails. */
+  private <T> CompletionStage<HttpResponse> ask(
+      org.apache.pekko.japi.function.Function<ActorRef<T>, KvFront.Command> message,
+      Function<T, HttpResponse> onReply) {
+    CompletionStage<T> reply = AskPattern.ask(front, message, askTimeout, system.scheduler());
+    return reply.handle((value, failure) -> {
+      if (failure != null) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof TimeoutException) {
+          return unavailable("no answer from this node within " + askTimeout.toMillis() + " ms");
+        }
+        return internalError(cause);
+      }
+      try {
+        return onReply.apply(value);
+      } catch (RuntimeException e) {
+        return internalError(e);
+      }
+    });
+  }
+
+  private HttpResponse kvReply(KvFront.Reply reply) {
+    if (reply instanceof KvFront.Reply.Unavailable u) return unavailable(u.reason());
+    if (!(reply instanceof KvFront.Reply.Done done)) return internalError(new IllegalStateException("unexpected reply " + reply));
+    KvResult result = done.result();
+    if (result instanceof KvResult.Written w) {
+      return HttpJson.ok(HttpJson.object().put("key", w.key()).put("value", w.value()).put("revision", w.revision()));
+    }
+    if (result instanceof KvResult.Value v) {
+      return HttpJson.ok(HttpJson.object().put("key", v.key()).put("value", v.value()).put("revision", v.revision()));
+    }
+    if (result instanceof KvResult.Deleted d) {
+      return HttpJson.ok(HttpJson.object().put("key", d.key()).put("revision", d.revision()));
+    }
+    if (result instanceof KvResult.NotFound nf) {
+      return HttpJson.response(StatusCodes.NOT_FOUND, HttpJson.error("key not found").put("key", nf.key()));
+    }
+    if (result instanceof KvResult.CasConflict c) {
+      return HttpJson.response(StatusCodes.CONFLICT,
+          HttpJson.error("revision mismatch").put("key", c.key()).put("revision", c.currentRevision()));
+    }
+    if (result instanceof KvResult.Invalid inv) {
+      log.error("The front answered Invalid: {}", inv.reason());
+      return HttpJson.response(StatusCodes.INTERNAL_SERVER_ERROR,
+          HttpJson.error("the command could not be applied").put("reason", inv.reason()));
+    }
+    return internalError(new IllegalStateException("unexpected result " + result));
+  }
+
+  private HttpResponse listReply(KvFront.Reply reply) {
+    if (reply instanceof KvFront.Reply.Unavailable u) return unavailable(u.reason());
+    if (!(reply instanceof KvFront.Reply.Items items)) return internalError(new IllegalStateException("unexpected reply " + reply));
+    ObjectNode body = HttpJson.object();
+    ArrayNode array = body.putArray("items");
+    for (KeyValue kv : items.items()) {
+      array.addObject().put("key", kv.key()).put("value", kv.value()).put("revision", kv.revision());
+    }
+    return HttpJson.ok(body);
+  }
+
+  static ObjectNode statusJson(NodeStatus s) {
+    ObjectNode body = HttpJson.object()
+        .put("id", s.id())
+        .put("role", s.role())
+        .put("term", s.term())
+        .put("leader", s.leader())
+        .put("commitIndex", s.commitIndex())
+        .put("lastApplied", s.lastApplied());
+    ArrayNode members = body.putArray("members");
+    if (s.members() != null) {
+      for (Member m : s.members()) {
+        members.addObject().put("id", m.id()).put("host", m.host())
+            .put("arteryPort", m.arteryPort()).put("httpPort", m.httpPort());
+      }
+    }
+    body.put("serving", s.serving());
+    return body;
+  }
+
+  // ------------------------------------------------------------------------------ errors and handlers
+
+  private static HttpResponse badRequest(String message) {
+    return HttpJson.error(StatusCodes.BAD_REQUEST, message);
+  }
+
+  private static HttpResponse badConsistency() {
+    return badRequest("consistency must be linearizable or stale");
+  }
+
+  private static HttpResponse tooLarge(String message) {
+    return HttpJson.error(StatusCodes.CONTENT_TOO_LARGE, message);
+  }
+
+  private HttpResponse valueTooLarge() {
+    return valueTooLarge(limits);
+  }
+
+  private static HttpResponse valueTooLarge(KvLimits limits) {
+    return tooLarge("value is larger than the limit of " + limits.maxValueBytes() + " bytes");
+  }
+
+  private static HttpResponse unavailable(String reason) {
+    return HttpJson.response(StatusCodes.SERVICE_UNAVAILABLE,
+        HttpJson.error("unavailable").put("reason", reason));
+  }
+
+  private static HttpResponse internalError(Throwable t) {
+    log.error("Internal error while handling a request", t);
+    return HttpJson.error(StatusCodes.INTERNAL_SERVER_ERROR, "internal error");
+  }
+
+  private static ExceptionHandler exceptionHandler(KvLimits limits) {
+    return ExceptionHandler.newBuilder()
+        .match(EntityStreamSizeException.class, e -> complete(valueTooLarge(limits)))
+        .match(IllegalRequestException.class, e -> complete(clientError(e.status(), e.info().summary())))
+        .match(IllegalUriException.class, e -> complete(badRequest(e.info().summary())))
+        .match(IllegalHeaderException.class, e -> complete(badRequest(e.info().summary())))
+        .matchAny(e -> complete(internalError(e)))
+        .build();
+  }
+
+  private static HttpResponse clientError(StatusCode status, String message) {
+    return HttpJson.error(status.isFailure() ? status : StatusCodes.BAD_REQUEST, message);
+  }
+
+  private static RejectionHandler rejectionHandler() {
+    return RejectionHandler.newBuilder()
+        .handleAll(MethodRejection.class, rejections -> complete(methodNotAllowed(
+            rejections.stream().map(r -> r.supported().name()).distinct().toList())))
+        .handle(MissingQueryParamRejection.class, r -> complete(badRequest("missing query parameter " + r.parameterName())))
+        .handle(MalformedQueryParamRejection.class, r -> complete(badRequest(
+            "malformed query parameter " + r.parameterName() + ": " + r.errorMsg())))
+        .handle(UnsupportedRequestContentTypeRejection.class, r -> complete(HttpJson.error(
+            StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported content type")))
+        .handle(Rejection.class, r -> complete(badRequest("bad request: " + r)))
+        .handleNotFound(extractUri(uri -> complete(HttpJson.response(StatusCodes.NOT_FOUND,
+            HttpJson.error("not found").put("path", uri.path())))))
+        .build();
+  }
+
+  // ----------------------------------------------------------------------------------------- parsing
+
+  /** "linearizable" or absent: true; "stale": false; anything else: null. */
+  private static Boolean parseConsistency(Optional<String> consistency) {
+    if (consistency.isEmpty() || consistency.get().equals("linearizable")) return true;
+    if (consistency.get().equals("stale")) return false;
+    return null;
+  }
+
+  /** A decimal integer of digits only, or -1 when it is not one (or overflows). */
+  static long parseNonNegativeLong(String s) {
+    if (s.isEmpty()) return -1;
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') return -1;
+    }
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Percent-decodes a URI path (where '+' is a plain '+') and decodes the bytes as strict UTF-8; null when an
+   * escape is malformed or the bytes are not UTF-8. A U+FFFD in the input also gives null: Pekko substitutes it
+   * for undecodable bytes before the route sees the path, so it almost always stands for invalid UTF-8.
+   */
+  static String decodePath(String encoded) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(encoded.length());
+    for (int i = 0; i < encoded.length(); ) {
+      char c = encoded.charAt(i);
+      if (c == '%') {
+        if (i + 2 >= encoded.length()) return null;
+        int hi = Character.digit(encoded.charAt(i + 1), 16);
+        int lo = Character.digit(encoded.charAt(i + 2), 16);
+        if (hi < 0 || lo < 0) return null;
+        out.write(hi * 16 + lo);
+        i += 3;
+      } else if (c < 0x80) {
+        out.write(c);
+        i++;
+      } else {
+        int cp = encoded.codePointAt(i);
+        byte[] b = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
+        out.write(b, 0, b.length);
+        i += Character.charCount(cp);
+      }
+    }
+    String decoded = decodeUtf8(out.toByteArray());
+    return decoded == null || decoded.indexOf('\uFFFD') >= 0 ? null : decoded;
+  }
+
+  /** Strict UTF-8: null for malformed or unmappable input (no silent replacement). */
+  static String decodeUtf8(byte[] bytes) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
+  }
+
+  static int utf8Length(String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}

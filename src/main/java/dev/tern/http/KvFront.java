@@ -1,0 +1,62 @@
+package dev.tern.http;
+
+import dev.tern.cluster.Members;
+import dev.tern.cluster.PeerGateway;
+import dev.tern.kv.KeyValue;
+import dev.tern.kv.KvResult;
+import dev.tern.kv.KvStateMachine;
+import dev.tern.raft.RaftMessage;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+
+/**
+ * The front actor's protocol: what the HTTP layer asks of a node. Input is already validated (non-empty key,
+ * sizes within {@link KvLimits}). Every reply comes once the command is committed and applied on this node,
+ * or as {@link Reply.Unavailable} when that could not happen within the request timeout.
+ */
+public final class KvFront {
+  private KvFront() {}
+
+  /**
+   * The front actor of node {@code selfId}. It holds requests until {@link #init} gives it the replica, the
+   * gateway and the state machine (which need the front's own ref to be created).
+   */
+  public static Behavior<Command> create(String selfId, Members members, KvLimits limits) {
+    return KvFrontBehavior.create(selfId, members, limits);
+  }
+
+  public static Command init(ActorRef<RaftMessage> replica, ActorRef<PeerGateway.Command> gateway, KvStateMachine kv) {
+    return new KvFrontBehavior.Init(replica, gateway, kv);
+  }
+
+  public interface Command {}
+
+  /** Put; with {@code expectedRevision} >= 0 a compare-and-set on that revision (0 = must be absent). */
+  public record Put(String key, String value, long expectedRevision, ActorRef<Reply> replyTo) implements Command {
+    public static final long UNCONDITIONAL = -1;
+  }
+
+  public record Delete(String key, ActorRef<Reply> replyTo) implements Command {}
+
+  /** A get; linearizable (ReadIndex) unless {@code linearizable} is false (served from applied state). */
+  public record Get(String key, boolean linearizable, ActorRef<Reply> replyTo) implements Command {}
+
+  /** Keys starting with {@code prefix}, in key order, at most {@code limit}; linearizable. */
+  public record ListKeys(String prefix, int limit, ActorRef<Reply> replyTo) implements Command {}
+
+  public record GetNodeStatus(ActorRef<NodeStatus> replyTo) implements Command {}
+
+  public sealed interface Reply {
+    /** The outcome of the command: Written, Deleted, Value, NotFound or CasConflict. */
+    record Done(KvResult result) implements Reply {}
+
+    record Items(List<KeyValue> items) implements Reply {}
+
+    /**
+     * No leader, no quorum, or leadership lost before the command was applied, within the request timeout.
+     * A write answered this way may still be committed later.
+     */
+    record Unavailable(String reason) implements Reply {}
+  }
+}

@@ -1,0 +1,136 @@
+package dev.tern.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Real Tern nodes in this JVM, each its own ActorSystem, talking over Artery on loopback on free ports, with
+ * their HTTP APIs: for end-to-end tests. Waits are bounded polls of observable state, never fixed sleeps.
+ */
+final class LocalCluster implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  record Response(int status, JsonNode body, HttpResponse<String> raw) {}
+
+  final List<TernNode> nodes = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  LocalCluster(int size, String extraConfig) {
+    StringBuilder spec = new StringBuilder();
+    for (int i = 1; i <= size; i++) {
+      if (i > 1) spec.append(',');
+      spec.append("n").append(i).append("=127.0.0.1:").append(freePort()).append(':').append(freePort());
+    }
+    for (int i = 1; i <= size; i++) {
+      Config c = ConfigFactory.parseString(String.join("\n",
+              "tern.node-id = n" + i,
+              "tern.cluster.members-spec = \"" + spec + "\"",
+              "tern.testing.fault-injection = on",
+              "tern.raft.election-timeout-min = 200ms",
+              "tern.raft.election-timeout-max = 400ms",
+              "tern.raft.heartbeat-interval = 40ms",
+              "tern.http.request-timeout = 3s",
+              "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
+              "pekko.loglevel = WARNING",
+              extraConfig))
+          .withFallback(ConfigFactory.parseResources("application.conf"))
+          .withFallback(ConfigFactory.defaultReference())
+          .resolve();
+      nodes.add(new TernNode(c));
+    }
+    for (TernNode n : nodes) n.start();
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  TernNode node(String id) {
+    return nodes.stream().filter(n -> n.id().equals(id)).findFirst().orElseThrow();
+  }
+
+  static String path(String key) {
+    return URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  Response request(String id, String method, String path, String body) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node(id).self().httpAddress() + path))
+        .timeout(Duration.ofSeconds(10))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    try {
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      JsonNode json = r.body().isEmpty() ? null : JSON.readTree(r.body());
+      return new Response(r.statusCode(), json, r);
+    } catch (IOException e) {
+      return new Response(-1, null, null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  Response put(String id, String key, String value) {
+    return request(id, "PUT", "/v1/kv/" + path(key), value);
+  }
+
+  Response get(String id, String key, boolean stale) {
+    return request(id, "GET", "/v1/kv/" + path(key) + (stale ? "?consistency=stale" : ""), null);
+  }
+
+  Response status(String id) {
+    return request(id, "GET", "/v1/status", null);
+  }
+
+  /** The leader every live node agrees on, if they do. */
+  Optional<String> agreedLeader(List<String> among) {
+    String leader = null;
+    for (String id : among) {
+      Response s = status(id);
+      if (s.status() != 200 || s.body().get("leader").isNull()) return Optional.empty();
+      String l = s.body().get("leader").asText();
+      if (leader != null && !leader.equals(l)) return Optional.empty();
+      leader = l;
+    }
+    return Optional.ofNullable(leader);
+  }
+
+  /** Polls until the supplier yields a value or the deadline passes. */
+  static <T> T await(Supplier<Optional<T>> probe, Duration within, String what) {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (true) {
+      Optional<T> v = probe.get();
+      if (v.isPresent()) return v.get();
+      if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + within + " waiting for " + what);
+      try {
+        Thread.sleep(25); // polling a real cluster: the wait is bounded by the deadline above
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    for (TernNode n : nodes) n.stop();
+  }
+}
