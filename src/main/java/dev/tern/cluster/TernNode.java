@@ -66,8 +66,17 @@ public final class TernNode {
 
   /** Runs ActorSystem after ActorSystem until {@link #stop} is called. */
   public void runUntilStopped() {
-    while (!stopping) {
-      ActorSystem<Void> s = start();
+    start();
+    superviseCurrent();
+  }
+
+  /**
+   * Waits for the current ActorSystem to end. If the cluster downed or removed this node, starts a new one
+   * with the same Raft state and keeps watching; any other end is a failure (or a requested stop).
+   */
+  public void superviseCurrent() {
+    while (true) {
+      ActorSystem<Void> s = system;
       try {
         s.getWhenTerminated().toCompletableFuture().get();
       } catch (InterruptedException e) {
@@ -76,8 +85,7 @@ public final class TernNode {
       } catch (Exception e) {
         log.error("{}: actor system failed", id, e);
       }
-      if (stopping) break;
-      // Only a node that the cluster downed or removed comes back: any other end is a failure to report.
+      if (stopping) return;
       var reason = CoordinatedShutdown.get(s).getShutdownReason().orElse(null);
       boolean removed = reason == CoordinatedShutdown.clusterDowningReason()
           || reason == CoordinatedShutdown.clusterLeavingReason()
@@ -85,9 +93,10 @@ public final class TernNode {
       if (!removed) {
         fatal = "the actor system stopped unexpectedly (see the log above)";
         log.error("{}: {}", id, fatal);
-        break;
+        return;
       }
-      log.warn("{}: removed from the Pekko cluster; starting a new actor system with the same Raft state", id);
+      log.warn("{}: removed from the Pekko cluster ({}); starting a new actor system with the same Raft state", id, reason);
+      start();
     }
   }
 
@@ -110,6 +119,11 @@ public final class TernNode {
     } catch (Exception e) {
       log.warn("{}: actor system did not stop cleanly", id, e);
     }
+  }
+
+  /** The node's current ActorSystem. */
+  public ActorSystem<Void> system() {
+    return system;
   }
 
   /** Whether the node's current ActorSystem is running. */
