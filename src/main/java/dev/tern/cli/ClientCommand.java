@@ -1,0 +1,135 @@
+package dev.tern.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * What every client command shares: the {@code --node} and {@code --timeout} options, output through the
+ * CommandLine's writers, and the mapping of HTTP answers to exit codes ({@link ExitCodes}).
+ */
+abstract class ClientCommand implements Callable<Integer> {
+  static final String DEFAULT_NODE = "http://127.0.0.1:8101";
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(
+      names = "--node",
+      paramLabel = "URL",
+      defaultValue = "${env:TERN_NODE:-" + DEFAULT_NODE + "}",
+      description = "The node to ask: http://host:port of any member (default: ${DEFAULT-VALUE}, "
+          + "from $TERN_NODE when set).")
+  String node;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      defaultValue = "10s",
+      converter = DurationConverter.class,
+      description = "How long to wait for the answer, e.g. 10s or 500ms (default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  /** Runs the request; returns the exit code. */
+  abstract int run(TernClient client) throws TernClient.UnreachableException;
+
+  @Override
+  public final Integer call() {
+    URI base;
+    try {
+      base = TernClient.parseNode(node);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--node: " + e.getMessage());
+    }
+    try {
+      return run(new TernClient(base, timeout));
+    } catch (TernClient.UnreachableException e) {
+      err().println("unavailable: " + e.getMessage());
+      return ExitCodes.UNAVAILABLE;
+    } finally {
+      out().flush();
+      err().flush();
+    }
+  }
+
+  PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
+  PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
+
+  /** Rejects an empty key as a usage error (exit 2). */
+  void requireKey(String key) {
+    if (key.isEmpty()) throw new ParameterException(spec.commandLine(), "KEY must not be empty");
+  }
+
+  /**
+   * Reports a failed answer on stderr, with the server's message, and returns its exit code: 404 → 1,
+   * 409 → 3, 503 → 4, anything else → 5.
+   */
+  int failure(TernClient.Response r) {
+    String msg = r.errorMessage();
+    switch (r.status()) {
+      case 404 -> {
+        err().println("not found (HTTP 404): " + msg);
+        return ExitCodes.NOT_FOUND;
+      }
+      case 409 -> {
+        JsonNode rev = r.json() == null ? null : r.json().get("revision");
+        err().println("CAS conflict (HTTP 409): " + msg + (rev == null ? "" : "; current revision=" + rev.asText()));
+        return ExitCodes.CONFLICT;
+      }
+      case 503 -> {
+        err().println("unavailable (HTTP 503): " + msg);
+        return ExitCodes.UNAVAILABLE;
+      }
+      default -> {
+        err().println("error (HTTP " + r.status() + "): " + msg);
+        return ExitCodes.ERROR;
+      }
+    }
+  }
+
+  /** A 2xx answer that is not the JSON object expected. */
+  int unexpected(TernClient.Response r, String what) {
+    err().println("error: unexpected answer from " + node + " (HTTP " + r.status() + ", expected " + what + "): "
+        + r.errorMessage());
+    return ExitCodes.ERROR;
+  }
+
+  static boolean hasLong(JsonNode json, String field) {
+    return json != null && json.hasNonNull(field) && json.get(field).canConvertToLong();
+  }
+
+  /** Reads "10s", "500ms", "2m" or a bare number of seconds. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    private static final Pattern FORMAT = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
+
+    @Override
+    public Duration convert(String value) {
+      Matcher m = FORMAT.matcher(value.strip());
+      if (!m.matches()) {
+        throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 10s or 500ms");
+      }
+      long n = Long.parseLong(m.group(1));
+      Duration d = switch (m.group(2) == null ? "s" : m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofSeconds(n);
+      };
+      if (d.isZero()) throw new CommandLine.TypeConversionException("the timeout must be more than 0");
+      return d;
+    }
+  }
+}

@@ -1,0 +1,156 @@
+package dev.tern.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+
+/** The key-value client commands: put, get, del, cas, list. */
+final class KvCommands {
+  private KvCommands() {}
+
+  static final String KV = "/v1/kv/";
+
+  @Command(
+      name = "put",
+      description = "Set KEY to VALUE. Prints OK revision=N.",
+      mixinStandardHelpOptions = true,
+      footer = ExitCodes.FOOTER)
+  static final class Put extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key; may contain '/'.")
+    String key;
+
+    @Parameters(index = "1", paramLabel = "VALUE", description = "The value (text).")
+    String value;
+
+    @Override
+    int run(TernClient client) throws TernClient.UnreachableException {
+      requireKey(key);
+      TernClient.Response r = client.put(KV + TernClient.keyPath(key), value);
+      if (!r.ok()) return failure(r);
+      if (!hasLong(r.json(), "revision")) return unexpected(r, "{\"revision\": N}");
+      out().println("OK revision=" + r.json().get("revision").asLong());
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "cas",
+      description = {
+        "Compare-and-set: set KEY to VALUE only if its revision is REV (0: only if KEY is absent).",
+        "Prints OK revision=N; on a conflict exits 3 and prints the current revision on stderr."
+      },
+      mixinStandardHelpOptions = true,
+      footer = ExitCodes.FOOTER)
+  static final class Cas extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+    String key;
+
+    @Parameters(index = "1", paramLabel = "REV", description = "The revision KEY must have now; 0 means absent.")
+    long revision;
+
+    @Parameters(index = "2", paramLabel = "VALUE", description = "The new value.")
+    String value;
+
+    @Override
+    int run(TernClient client) throws TernClient.UnreachableException {
+      requireKey(key);
+      if (revision < 0) throw new ParameterException(spec.commandLine(), "REV must be 0 or more");
+      var q = TernClient.params();
+      q.put("cas", revision);
+      TernClient.Response r = client.put(KV + TernClient.keyPath(key) + TernClient.query(q), value);
+      if (!r.ok()) return failure(r);
+      if (!hasLong(r.json(), "revision")) return unexpected(r, "{\"revision\": N}");
+      out().println("OK revision=" + r.json().get("revision").asLong());
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "get",
+      description = {
+        "Print KEY's value. Reads are linearizable (checked with the leader) unless --stale.",
+        "Exits 1 when KEY does not exist."
+      },
+      mixinStandardHelpOptions = true,
+      footer = ExitCodes.FOOTER)
+  static final class Get extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+    String key;
+
+    @Option(names = "--stale", description = "Answer from this node's applied state, without asking the leader "
+        + "(faster; may be out of date).")
+    boolean stale;
+
+    @Option(names = {"-v", "--verbose"}, description = "Also print the revision, as revision=N on a second line.")
+    boolean verbose;
+
+    @Override
+    int run(TernClient client) throws TernClient.UnreachableException {
+      requireKey(key);
+      var q = TernClient.params();
+      if (stale) q.put("consistency", "stale");
+      TernClient.Response r = client.get(KV + TernClient.keyPath(key) + TernClient.query(q));
+      if (!r.ok()) return failure(r);
+      JsonNode json = r.json();
+      if (json == null || !json.has("value")) return unexpected(r, "{\"value\": ...}");
+      out().println(json.get("value").asText());
+      if (verbose) out().println("revision=" + json.path("revision").asText());
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "del",
+      aliases = "delete",
+      description = "Delete KEY. Prints deleted revision=N; exits 1 when KEY does not exist.",
+      mixinStandardHelpOptions = true,
+      footer = ExitCodes.FOOTER)
+  static final class Del extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+    String key;
+
+    @Override
+    int run(TernClient client) throws TernClient.UnreachableException {
+      requireKey(key);
+      TernClient.Response r = client.delete(KV + TernClient.keyPath(key));
+      if (!r.ok()) return failure(r);
+      if (!hasLong(r.json(), "revision")) return unexpected(r, "{\"revision\": N}");
+      out().println("deleted revision=" + r.json().get("revision").asLong());
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "list",
+      aliases = "ls",
+      description = "List keys starting with PREFIX (all keys when omitted), in key order, one per line: "
+          + "key<TAB>value<TAB>revision.",
+      mixinStandardHelpOptions = true,
+      footer = ExitCodes.FOOTER)
+  static final class ListKeys extends ClientCommand {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "PREFIX", description = "Only keys starting with this.")
+    String prefix;
+
+    @Option(names = "--limit", paramLabel = "N", description = "At most N keys (default: the server's).")
+    Integer limit;
+
+    @Override
+    int run(TernClient client) throws TernClient.UnreachableException {
+      if (limit != null && limit < 1) throw new ParameterException(spec.commandLine(), "--limit must be 1 or more");
+      var q = TernClient.params();
+      q.put("prefix", prefix == null ? "" : prefix);
+      q.put("limit", limit);
+      TernClient.Response r = client.get("/v1/kv" + TernClient.query(q));
+      if (!r.ok()) return failure(r);
+      JsonNode items = r.json() == null ? null : r.json().get("items");
+      if (items == null || !items.isArray()) return unexpected(r, "{\"items\": [...]}");
+      for (JsonNode item : items) {
+        out().println(item.path("key").asText() + "\t" + item.path("value").asText() + "\t"
+            + item.path("revision").asText());
+      }
+      return ExitCodes.OK;
+    }
+  }
+}
