@@ -16,9 +16,28 @@ import org.apache.pekko.actor.typed.Behavior;
  */
 final class Candidate extends RoleBehavior {
   private final Set<String> votes = new HashSet<>();
+  /** In the pre-vote phase (dissertation 9.6): asking whether it could win, still in its old term. */
+  private final boolean preVote;
 
-  private Candidate(ReplicaState s) {
+  private Candidate(ReplicaState s, boolean preVote) {
     super(s);
+    this.preVote = preVote;
+  }
+
+  /**
+   * Dissertation 9.6: before disrupting the cluster with a new term, ask the others whether they would vote
+   * for us in it. Only a majority of yeses starts the real election. A node cut off from the others (or just
+   * restarted) thus never raises its term, and never forces a working leader to step down when it returns.
+   */
+  static Behavior<RaftMessage> startPreVote(ReplicaState s) {
+    s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
+    s.resetElectionTimer();
+    s.logger().debug("{}: pre-vote for term {}", s.id, s.currentTerm + 1);
+    RequestVote rv = new RequestVote(s.currentTerm + 1, s.id, s.log.lastIndex(), s.log.lastTerm(), true);
+    for (String peer : s.peers) s.sendAfterPersist(peer, rv);
+    Candidate c = new Candidate(s, true);
+    c.votes.add(s.id);
+    return c.wonOrStay();
   }
 
   /** Starts an election: a new term, a vote for itself, RequestVote to all peers. */
@@ -32,7 +51,7 @@ final class Candidate extends RoleBehavior {
     // Held until the new term and the self-vote are durable: a node that crashed before persisting them
     // could otherwise vote again in this term after restart.
     for (String peer : s.peers) s.sendAfterPersist(peer, rv);
-    Candidate c = new Candidate(s);
+    Candidate c = new Candidate(s, false);
     return c.onDurable();
   }
 
@@ -42,16 +61,24 @@ final class Candidate extends RoleBehavior {
   }
 
   @Override
+  boolean inLeaderLease() {
+    return false;
+  }
+
+  @Override
   Behavior<RaftMessage> onDurable() {
     // The candidate's own vote counts once it is on disk.
-    if (s.allDurable()) votes.add(s.id);
+    if (!preVote && s.allDurable()) votes.add(s.id);
     return wonOrStay();
   }
 
   @Override
   Behavior<RaftMessage> onRoleMessage(RaftMessage m) {
     if (m instanceof RequestVoteResponse r) {
-      if (r.term() == s.currentTerm && r.voteGranted()) {
+      boolean counts = preVote
+          ? r.preVote() && r.voteGranted() && r.term() == s.currentTerm + 1
+          : !r.preVote() && r.voteGranted() && r.term() == s.currentTerm;
+      if (counts) {
         votes.add(r.from());
         return wonOrStay();
       }
@@ -63,10 +90,12 @@ final class Candidate extends RoleBehavior {
         return Follower.become(s).handle(ae);
       }
     } else if (m instanceof RequestVote rv) {
-      answerRequestVote(rv); // same term: we voted for ourselves, so this refuses
+      // A real candidate voted for itself, so this refuses; a pre-candidate may grant, and then follows.
+      if (answerRequestVote(rv) && preVote) return Follower.become(s);
     } else if (m instanceof ElectionTimeout) {
-      s.logger().info("{}: election in term {} timed out with {} votes", s.id, s.currentTerm, votes.size());
-      return start(s);
+      s.logger().info("{}: {} in term {} timed out with {} votes", s.id, preVote ? "pre-vote" : "election",
+          preVote ? s.currentTerm + 1 : s.currentTerm, votes.size());
+      return s.settings.preVote() ? startPreVote(s) : start(s);
     } else if (m instanceof Propose p) {
       p.replyTo().tell(new ProposeResponse.NotLeader(null));
     } else if (m instanceof RaftMessage.ReadIndex r) {
@@ -78,7 +107,7 @@ final class Candidate extends RoleBehavior {
   }
 
   private Behavior<RaftMessage> wonOrStay() {
-    if (s.isMajority(votes.size())) return Leader.start(s, votes.size());
-    return this;
+    if (!s.isMajority(votes.size())) return this;
+    return preVote ? start(s) : Leader.start(s, votes.size());
   }
 }

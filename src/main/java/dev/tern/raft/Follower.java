@@ -35,6 +35,11 @@ final class Follower extends RoleBehavior {
   }
 
   @Override
+  boolean inLeaderLease() {
+    return s.heardFromLeader;
+  }
+
+  @Override
   RoleBehavior stepDown() {
     return this; // already a follower; advanceTerm has cleared the vote and leader
   }
@@ -46,8 +51,9 @@ final class Follower extends RoleBehavior {
     } else if (m instanceof RequestVote rv) {
       if (answerRequestVote(rv)) s.resetElectionTimer();
     } else if (m instanceof ElectionTimeout) {
+      s.heardFromLeader = false;
       s.logger().info("{}: no leader heard in term {}, starting an election", s.id, s.currentTerm);
-      return Candidate.start(s);
+      return s.settings.preVote() ? Candidate.startPreVote(s) : Candidate.start(s);
     } else if (m instanceof Propose p) {
       p.replyTo().tell(new ProposeResponse.NotLeader(s.leaderId));
     } else if (m instanceof RaftMessage.ReadIndex r) {
@@ -71,6 +77,7 @@ final class Follower extends RoleBehavior {
       s.logger().info("{}: following leader {} in term {}", s.id, ae.from(), s.currentTerm);
     }
     s.resetElectionTimer();
+    s.heardFromLeader = true;
 
     // 2. Reply false if the log does not contain an entry at prevLogIndex whose term matches prevLogTerm,
     // with a hint that lets the leader skip the whole conflicting term.

@@ -66,6 +66,11 @@ final class Leader extends RoleBehavior {
   }
 
   @Override
+  boolean inLeaderLease() {
+    return true;
+  }
+
+  @Override
   Behavior<RaftMessage> onDurable() {
     maybeCommit();
     return this;

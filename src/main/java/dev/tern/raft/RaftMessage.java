@@ -31,10 +31,23 @@ public sealed interface RaftMessage {
     String from();
   }
 
-  /** RequestVote RPC (Figure 2), sent by a candidate. */
-  record RequestVote(long term, String from, long lastLogIndex, long lastLogTerm) implements PeerMessage {}
+  /**
+   * RequestVote RPC (Figure 2), sent by a candidate. With {@code preVote} it only asks whether the sender
+   * could win an election in {@code term} (dissertation 9.6): no one changes term or vote for it.
+   */
+  record RequestVote(long term, String from, long lastLogIndex, long lastLogTerm, boolean preVote)
+      implements PeerMessage {
+    public RequestVote(long term, String from, long lastLogIndex, long lastLogTerm) {
+      this(term, from, lastLogIndex, lastLogTerm, false);
+    }
+  }
 
-  record RequestVoteResponse(long term, String from, boolean voteGranted) implements PeerMessage {}
+  /** A granted pre-vote carries the term it was asked about; any other reply carries the voter's term. */
+  record RequestVoteResponse(long term, String from, boolean voteGranted, boolean preVote) implements PeerMessage {
+    public RequestVoteResponse(long term, String from, boolean voteGranted) {
+      this(term, from, voteGranted, false);
+    }
+  }
 
   /**
    * AppendEntries RPC (Figure 2). {@code entries} is empty for a heartbeat. The leader keeps several of these

@@ -10,7 +10,25 @@ public record RaftSettings(
     Duration heartbeatInterval,
     int maxAppendEntries,
     long maxAppendBytes,
-    int maxInflightAppends) {
+    int maxInflightAppends,
+    boolean preVote) {
+
+  /** Settings without pre-vote: the protocol exactly as in the paper's Figure 2. */
+  public RaftSettings(
+      Duration electionTimeoutMin,
+      Duration electionTimeoutMax,
+      Duration heartbeatInterval,
+      int maxAppendEntries,
+      long maxAppendBytes,
+      int maxInflightAppends) {
+    this(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries, maxAppendBytes,
+        maxInflightAppends, false);
+  }
+
+  public RaftSettings withPreVote(boolean on) {
+    return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
+        maxAppendBytes, maxInflightAppends, on);
+  }
 
   public RaftSettings {
     if (electionTimeoutMin.isNegative() || electionTimeoutMin.isZero()) {
@@ -35,6 +53,7 @@ public record RaftSettings(
         raft.getDuration("heartbeat-interval"),
         raft.getInt("max-append-entries"),
         raft.getBytes("max-append-bytes"),
-        raft.getInt("max-inflight-appends"));
+        raft.getInt("max-inflight-appends"),
+        raft.getBoolean("pre-vote"));
   }
 }

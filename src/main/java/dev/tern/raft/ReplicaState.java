@@ -39,6 +39,11 @@ final class ReplicaState {
   long lastApplied;
   /** The leader of currentTerm, once known. */
   String leaderId;
+  /**
+   * A follower heard from the leader of its term since its election timer last fired: it then refuses
+   * pre-votes, so a node that merely lost touch (or restarted) cannot disrupt a working leader (9.6).
+   */
+  boolean heardFromLeader;
   /** The role whose behaviour is current; set by each role as it takes over. */
   RaftMessage.Role role = RaftMessage.Role.FOLLOWER;
 
@@ -106,6 +111,7 @@ final class ReplicaState {
     currentTerm = term;
     votedFor = null;
     leaderId = null;
+    heardFromLeader = false;
     persistHardState();
   }
 

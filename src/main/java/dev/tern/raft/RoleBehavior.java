@@ -43,7 +43,13 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
   final Behavior<RaftMessage> handle(RaftMessage message) {
     // Figure 2, "All Servers": if an RPC request or response contains term T > currentTerm, set currentTerm
     // = T and convert to follower. The message is then handled by that follower.
-    if (message instanceof PeerMessage p && p.term() > s.currentTerm) {
+    // Pre-vote traffic (dissertation 9.6) speaks of a term nobody has entered yet: it changes no one's term.
+    if (message instanceof RequestVote rv && rv.preVote()) {
+      answerPreVote(rv);
+      return this;
+    }
+    boolean grantedPreVote = message instanceof RequestVoteResponse r && r.preVote() && r.voteGranted();
+    if (message instanceof PeerMessage p && p.term() > s.currentTerm && !grantedPreVote) {
       s.logger()
           .debug("{}: term {} seen from {} (ours {}), stepping down as {}", s.id, p.term(), p.from(), s.currentTerm, role());
       s.advanceTerm(p.term());
@@ -89,6 +95,20 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
         .debug("{}: vote for {} in term {}: {}", s.id, rv.from(), rv.term(), granted ? "granted" : "refused");
     s.sendAfterPersist(rv.from(), new RequestVoteResponse(s.currentTerm, s.id, granted));
     return granted;
+  }
+
+  /** Whether this role believes a leader is alive: then it refuses pre-votes. */
+  abstract boolean inLeaderLease();
+
+  /**
+   * Pre-vote (dissertation 9.6): would we vote for this candidate in the term it names? Yes if that term is
+   * ahead of ours, we have not heard from a leader lately, and its log is at least as up to date as ours.
+   * Nothing is persisted and the election timer is left alone.
+   */
+  final void answerPreVote(RequestVote rv) {
+    boolean granted = rv.term() > s.currentTerm && !inLeaderLease() && candidateLogUpToDate(rv);
+    s.logger().debug("{}: pre-vote for {} in term {}: {}", s.id, rv.from(), rv.term(), granted ? "granted" : "refused");
+    s.sendAfterPersist(rv.from(), new RequestVoteResponse(granted ? rv.term() : s.currentTerm, s.id, granted, true));
   }
 
   /**

@@ -202,10 +202,13 @@ class ScenarioTest {
     }
   }
 
-  /** Section 5.4.1: a candidate whose log lacks committed entries cannot win an election. */
+  /**
+   * Section 5.4.1: a candidate whose log lacks committed entries cannot win an election. Without pre-vote,
+   * so that the stale node really campaigns with ever higher terms.
+   */
   @Test
   void candidateWithStaleLogCannotWin() {
-    Simulation sim = new Simulation(6, Simulation.Options.quiet(3));
+    Simulation sim = new Simulation(6, Simulation.Options.quiet(3), TestSettings.DEFAULTS);
     String leader = leaderOf(sim);
     String stale = others(sim, leader).get(0);
     String current = others(sim, leader).get(1);
@@ -224,5 +227,25 @@ class ScenarioTest {
       assertNotEquals(Role.LEADER, sim.role(stale), "a candidate with a stale log won");
     }
     assertEquals(current, sim.stableLeader().orElseThrow());
+  }
+
+  /**
+   * Dissertation 9.6: with pre-vote, a node cut off for a while neither raises its term nor, when it
+   * returns, forces the working leader to step down.
+   */
+  @Test
+  void withPreVoteAReturningNodeDoesNotDisruptTheLeader() {
+    Simulation sim = new Simulation(7, Simulation.Options.quiet(3), TestSettings.SHIPPED.withPreVote(true));
+    String leader = leaderOf(sim);
+    long term = sim.state(leader).currentTerm;
+    String loner = others(sim, leader).get(0);
+    sim.isolate(loner);
+    sim.runFor(Duration.ofSeconds(3)); // many election timeouts
+    assertEquals(term, sim.state(loner).currentTerm, "pre-votes that no one answers raise no term");
+    sim.healNetwork();
+    sim.runFor(Duration.ofSeconds(2));
+    assertEquals(leader, sim.stableLeader().orElseThrow());
+    assertEquals(term, sim.state(leader).currentTerm, "the leader kept its term");
+    assertEquals(leader, sim.state(loner).leaderId);
   }
 }

@@ -2,10 +2,14 @@ package dev.tern.raft;
 
 import com.typesafe.config.ConfigFactory;
 
-/** Raft settings for tests: the shipped defaults from application.conf, so tests exercise what runs. */
+/** Raft settings for tests, from the shipped application.conf, so tests exercise what runs. */
 final class TestSettings {
   private TestSettings() {}
 
-  static final RaftSettings DEFAULTS =
+  /** Exactly what application.conf ships (pre-vote on). */
+  static final RaftSettings SHIPPED =
       RaftSettings.fromConfig(ConfigFactory.parseResources("application.conf").resolve().getConfig("tern.raft"));
+
+  /** The shipped settings without pre-vote: the protocol of the paper's Figure 2, which the rule tests pin down. */
+  static final RaftSettings DEFAULTS = SHIPPED.withPreVote(false);
 }
