@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
       KvCommands.Cas.class,
       KvCommands.ListKeys.class,
       StatusCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
@@ -40,6 +41,7 @@ import picocli.CommandLine.Spec;
       "  ./tern put greeting hello --node http://127.0.0.1:40123",
       "  TERN_NODE=127.0.0.1:40123 ./tern get greeting -v",
       "  ./tern node --id n1 --config my.conf",
+      "  ./tern bench --clients 16 --duration 30s   # throughput and latency percentiles",
       "See docs/operations.md."
     })
 public final class TernCli implements Callable<Integer> {

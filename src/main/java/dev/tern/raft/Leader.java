@@ -132,6 +132,7 @@ final class Leader extends RoleBehavior {
           new AppendEntries(s.currentTerm, s.id, prev, s.log.termAt(prev), entries, s.commitIndex, readRound);
       s.sendNow(p.peer, ae);
       p.sent(ae.lastIndex());
+      p.commitSent = Math.max(p.commitSent, Math.min(s.commitIndex, ae.lastIndex()));
       sent = true;
     }
     return sent;
@@ -144,6 +145,7 @@ final class Leader extends RoleBehavior {
   private void sendHeartbeat(Progress p) {
     s.sendNow(p.peer, new AppendEntries(
         s.currentTerm, s.id, p.matchIndex, s.log.termAt(p.matchIndex), List.of(), s.commitIndex, readRound));
+    p.commitSent = Math.max(p.commitSent, Math.min(s.commitIndex, p.matchIndex));
   }
 
   private void onHeartbeat() {
@@ -166,7 +168,10 @@ final class Leader extends RoleBehavior {
     }
     if (r.success()) {
       if (p.acknowledged(r.matchIndex())) maybeCommit();
-      sendAppends(p);
+      // A follower may commit only entries a request has shown to match (Figure 2, AppendEntries step 5).
+      // If the commit that covers its newest entries was sent before its acknowledgement arrived, it could
+      // not take it, and would apply them only at the next heartbeat: tell it now.
+      if (!sendAppends(p) && Math.min(s.commitIndex, p.matchIndex) > p.commitSent) sendHeartbeat(p);
       return;
     }
     // A rejection at or below matchIndex, or not at the probe we are waiting on, answers an old request.

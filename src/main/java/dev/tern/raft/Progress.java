@@ -18,6 +18,8 @@ final class Progress {
   /** Highest index known to be replicated on this follower (Figure 2). */
   long matchIndex;
   boolean probing = true;
+  /** The highest commit index this follower could take from what we sent it (min of leaderCommit, lastIndex). */
+  long commitSent;
   /** Highest ReadIndex round this follower has answered a request of. */
   long ackedReadRound;
   /** Last index carried by each unanswered AppendEntries, oldest first. */

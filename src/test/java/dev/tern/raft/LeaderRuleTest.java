@@ -311,4 +311,27 @@ class LeaderRuleTest {
     assertEquals(2, n2.log().lastIndex(), "the lost entry never reached the follower");
     assertEquals(2, leader.status().commitIndex(), "the entry never committed");
   }
+
+  /**
+   * A follower can commit only what a request proved to match; when the commit covering its newest entry
+   * went out before its acknowledgement arrived, the leader tells it at once rather than at the next tick.
+   */
+  @Test
+  void aFollowerWhoseAckArrivesAfterTheCommitIsToldTheCommitAtOnce() {
+    RaftFixtures.Replica leader = RaftFixtures.replica(new dev.tern.storage.InMemoryStorage());
+    leader.electLeader();
+    leader.run(RaftMessage.AppendEntriesResponse.success(1, "n2", 1));
+    leader.run(RaftMessage.AppendEntriesResponse.success(1, "n3", 1));
+    leader.transport.drain();
+    leader.propose("x");
+    leader.runSelf();
+    leader.transport.drain();
+    leader.run(RaftMessage.AppendEntriesResponse.success(1, "n2", 2)); // commits index 2 with n2
+    assertEquals(2, leader.status().commitIndex());
+    leader.transport.drain();
+    leader.run(RaftMessage.AppendEntriesResponse.success(1, "n3", 2)); // n3's ack comes later
+    var toN3 = leader.appendsSent().stream().filter(a -> a.to().equals("n3")).toList();
+    assertEquals(1, toN3.size(), "one message tells n3 the commit");
+    assertEquals(2, Math.min(toN3.get(0).ae().leaderCommit(), toN3.get(0).ae().lastIndex()));
+  }
 }
