@@ -10,7 +10,8 @@ import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftReplica;
 import dev.tern.raft.RaftSettings;
 import dev.tern.raft.RaftStorage;
-import dev.tern.storage.InMemoryStorage;
+import dev.tern.storage.FileStorage;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Random;
@@ -39,7 +40,7 @@ public final class TernNode {
   private final String id;
   private final Members members;
   private final Member self;
-  private final RaftStorage storage;
+  private final FileStorage storage;
   private volatile boolean stopping;
   private volatile String fatal;
 
@@ -52,8 +53,9 @@ public final class TernNode {
     this.id = tern.getString("node-id");
     this.members = Members.fromConfig(tern);
     this.self = members.require(id);
-    // Durable storage is the next piece of work; until then a restarted process starts empty.
-    this.storage = new InMemoryStorage();
+    Path dataDir = Path.of(tern.getString("data-dir"));
+    this.storage = FileStorage.open(dataDir, tern.getBoolean("storage.fsync"), tern.getBytes("storage.segment-size"));
+    log.info("{}: Raft state in {}{}", id, dataDir.toAbsolutePath(), tern.getBoolean("storage.fsync") ? "" : " (fsync off)");
   }
 
   /** Starts a node from a fully resolved config and blocks until it stops. */
@@ -148,6 +150,7 @@ public final class TernNode {
   public void stop() {
     stopping = true;
     terminate();
+    storage.close(); // after the replica is gone: flushes whatever is still queued
   }
 
   private Config pekkoConfig() {

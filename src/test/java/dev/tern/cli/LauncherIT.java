@@ -58,8 +58,20 @@ class LauncherIT {
     return last;
   }
 
-  @Test
-  void localClusterServesTheCliAndSurvivesALeaderKill(@TempDir Path dir) throws Exception {
+  /** A running `tern local`: its process, and each node's HTTP address and pid. */
+  record Local(Process process, Map<String, String> http, Map<String, Long> pids) {
+    void stop() throws InterruptedException {
+      process.destroy(); // SIGTERM: `tern local` stops its nodes
+      if (!process.waitFor(30, TimeUnit.SECONDS)) process.destroyForcibly();
+      for (long pid : pids.values()) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      for (long pid : pids.values()) {
+        ProcessHandle.of(pid).ifPresent(h -> h.onExit().orTimeout(10, TimeUnit.SECONDS).join());
+      }
+    }
+  }
+
+  /** Starts `./tern local` on {@code dir} and waits until it reports every node serving. */
+  private static Local startLocal(Path dir) throws Exception {
     Process local = new ProcessBuilder(REPO.resolve("tern").toString(), "local", "--nodes", "3", "--dir", dir.toString())
         .directory(REPO.toFile()).redirectErrorStream(true).start();
     Map<String, String> http = new LinkedHashMap<>();
@@ -74,6 +86,7 @@ class LauncherIT {
     });
     reader.setDaemon(true);
     reader.start();
+    Local started = new Local(local, http, pids);
     try {
       StringBuilder seen = new StringBuilder();
       boolean ready = false;
@@ -91,6 +104,19 @@ class LauncherIT {
       }
       assertTrue(ready, "tern local did not report the cluster ready:\n" + seen);
       assertEquals(List.of("n1", "n2", "n3"), List.copyOf(http.keySet()), seen::toString);
+      return started;
+    } catch (Throwable t) {
+      started.stop();
+      throw t;
+    }
+  }
+
+  @Test
+  void localClusterServesTheCliSurvivesALeaderKillAndKeepsItsDataAcrossRestarts(@TempDir Path dir) throws Exception {
+    Local cluster = startLocal(dir);
+    Map<String, String> http = cluster.http();
+    Map<String, Long> pids = cluster.pids();
+    try {
 
       Run put = tern("put", "city", "Lisbon", "--node", http.get("n2"));
       assertEquals(0, put.exit(), put::err);
@@ -117,12 +143,21 @@ class LauncherIT {
       Run still = retry(Duration.ofSeconds(30), "get", "city", "--node", http.get(survivor));
       assertEquals("Lisbon", still.out());
     } finally {
-      local.destroy(); // SIGTERM: `tern local` stops its nodes
-      if (!local.waitFor(30, TimeUnit.SECONDS)) local.destroyForcibly();
-      for (long pid : pids.values()) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      cluster.stop();
     }
     for (long pid : pids.values()) {
       assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "node pid " + pid + " still runs");
+    }
+
+    // The whole cluster stopped; started again on the same folder it has every acknowledged write.
+    Local again = startLocal(dir);
+    try {
+      for (String node : again.http().values()) {
+        assertEquals("Lisbon", retry(Duration.ofSeconds(30), "get", "city", "--node", node).out(), node);
+        assertEquals("yes", retry(Duration.ofSeconds(30), "get", "after-kill", "--node", node).out(), node);
+      }
+    } finally {
+      again.stop();
     }
   }
 }

@@ -28,9 +28,15 @@ final class LocalCluster implements AutoCloseable {
   record Response(int status, JsonNode body, HttpResponse<String> raw) {}
 
   final List<TernNode> nodes = new ArrayList<>();
+  private final java.nio.file.Path dataRoot;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   LocalCluster(int size, String extraConfig) {
+    try {
+      dataRoot = java.nio.file.Files.createTempDirectory("tern-cluster-test");
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
     StringBuilder spec = new StringBuilder();
     for (int i = 1; i <= size; i++) {
       if (i > 1) spec.append(',');
@@ -39,6 +45,7 @@ final class LocalCluster implements AutoCloseable {
     for (int i = 1; i <= size; i++) {
       Config c = ConfigFactory.parseString(String.join("\n",
               "tern.node-id = n" + i,
+              "tern.data-dir = \"" + dataRoot.resolve("n" + i).toString().replace("\\", "/") + "\"",
               "tern.cluster.members-spec = \"" + spec + "\"",
               "tern.testing.fault-injection = on",
               "tern.raft.election-timeout-min = 200ms",
@@ -132,5 +139,10 @@ final class LocalCluster implements AutoCloseable {
   @Override
   public void close() {
     for (TernNode n : nodes) n.stop();
+    try (var paths = java.nio.file.Files.walk(dataRoot)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // best effort: the folder is under the system's temp folder
+    }
   }
 }

@@ -1,0 +1,703 @@
+package dev.tern.storage;
+
+import dev.tern.raft.HardState;
+import dev.tern.raft.LogEntry;
+import dev.tern.raft.RaftStorage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Durable {@link RaftStorage}: a segmented write-ahead log plus a small {@code hardstate} file, in one
+ * directory. The format, the fsync points and the recovery rules are described in docs/storage.md.
+ *
+ * <p>{@link #submit} never blocks on I/O: it checks the write, gives it a ticket and queues it. One daemon
+ * thread, {@code tern-wal}, drains the queue: it applies every write that is waiting (group commit), makes
+ * them durable with one fsync of the log (and, if the hard state changed, one atomic replacement of the
+ * hard state file), then publishes {@link #durableTicket()} and calls the {@link #onDurable} listener once.
+ *
+ * <p>The log entries themselves are not kept in memory (the replica has its own copy); only the byte offset
+ * of each entry's record, so that a truncation can cut its segment at the right place.
+ *
+ * <p>{@link #load()} returns what {@link #open} recovered; called again later (when a node restarts its
+ * ActorSystem over the same storage), it waits until every submitted write is durable and reads the log back.
+ */
+public final class FileStorage implements RaftStorage, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(FileStorage.class);
+
+  static final String HARD_STATE = "hardstate";
+  static final String HARD_STATE_TMP = "hardstate.tmp";
+  static final String LOG_DIR = "log";
+  static final String LOCK_FILE = "lock";
+
+  /** A batch is written to the file in chunks of about this size (one write call for typical batches). */
+  private static final int WRITE_CHUNK_BYTES = 1 << 22;
+  /** Segments are read whole at start-up, so they must stay well under 2 GiB. */
+  static final long MAX_SEGMENT_BYTES = 1L << 30;
+
+  private final Path dir;
+  private final Path logDir;
+  private final boolean fsync;
+  private final long segmentBytes;
+
+  // ---- shared between submitters and the writer: guarded by `lock` -----------------------------------
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition workAvailable = lock.newCondition();
+  private final Condition durableAdvanced = lock.newCondition();
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private long lastTicket;
+  /** The last log index once every submitted write is applied: submit checks appends against it. */
+  private long submittedLastIndex;
+  private boolean writerWaiting;
+  private boolean paused;
+  private boolean closing;
+  /** What open() recovered, until the first load() or submit(). */
+  private Persisted recovered;
+
+  private volatile long durableTicket;
+  private volatile LongConsumer listener;
+  private volatile Throwable failure;
+
+  // ---- the writer's state: touched by the writer thread, and by load() and close() holding `io` --------
+  private final Object io = new Object();
+  private final TreeMap<Long, Segment> segments = new TreeMap<>();
+  /** The last segment, whose channel is open; null while the log has no segment. */
+  private Segment current;
+  private HardState writtenHardState;
+  private boolean closed;
+  private ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+  private final CRC32C crc = new CRC32C();
+  private final FileChannel dirChannel;
+  private final FileChannel logDirChannel;
+  private final FileChannel lockChannel;
+  private final FileLock dirLock;
+  /** The directories open in this JVM, by real path. */
+  private static final Set<Path> OPEN_DIRS = ConcurrentHashMap.newKeySet();
+
+  private final Path ownedDir;
+
+  private final AtomicLong fsyncs = new AtomicLong();
+  private final Thread writer;
+
+  private record Pending(long ticket, Write write) {}
+
+  /** One segment file: its entries' record offsets, and its channel while it is the last segment. */
+  private static final class Segment {
+    final long firstIndex;
+    final Path path;
+    /** Bytes written to the file (records still in the write buffer are not counted). */
+    long size;
+    long[] offsets;
+    /** Entries in this segment, including those still in the write buffer. */
+    int count;
+    FileChannel channel;
+    /** Written to since its last fsync. */
+    boolean dirty;
+
+    Segment(long firstIndex, Path path, long size, long[] offsets, int count) {
+      this.firstIndex = firstIndex;
+      this.path = path;
+      this.size = size;
+      this.offsets = offsets;
+      this.count = count;
+    }
+
+    long lastIndex() {
+      return firstIndex + count - 1;
+    }
+
+    void addOffset(long offset) {
+      if (count == offsets.length) offsets = Arrays.copyOf(offsets, Math.max(16, count * 2));
+      offsets[count++] = offset;
+    }
+  }
+
+  /**
+   * Opens (creating if missing) the storage in {@code dir} and recovers what is on disk: a torn record at
+   * the end of the last segment is cut off with a warning; any other damage throws.
+   *
+   * @param fsync whether to fsync; without it a machine crash (not a process crash) can lose acknowledged
+   *     writes and votes
+   * @param segmentBytes a segment is closed and a new one started once it holds at least this many bytes
+   * @throws StorageCorruptedException if the data on disk is damaged beyond a torn tail
+   * @throws UncheckedIOException if the files cannot be read or written
+   */
+  public static FileStorage open(Path dir, boolean fsync, long segmentBytes) {
+    if (segmentBytes < 1 || segmentBytes > MAX_SEGMENT_BYTES) {
+      throw new IllegalArgumentException("segmentBytes must be in [1, " + MAX_SEGMENT_BYTES + "], got " + segmentBytes);
+    }
+    try {
+      return new FileStorage(dir, fsync, segmentBytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open storage in " + dir + ": " + e, e);
+    }
+  }
+
+  private FileStorage(Path dir, boolean fsync, long segmentBytes) throws IOException {
+    this.dir = dir.toAbsolutePath();
+    this.logDir = this.dir.resolve(LOG_DIR);
+    this.fsync = fsync;
+    this.segmentBytes = segmentBytes;
+    List<AutoCloseable> opened = new ArrayList<>();
+    try {
+      boolean createdDir = !Files.isDirectory(this.dir);
+      Files.createDirectories(this.dir);
+      // Closing any channel on a locked file drops the process's lock on it (POSIX), so a second open in this
+      // JVM must be refused before it touches the lock file.
+      Path owned = this.dir.toRealPath();
+      if (!OPEN_DIRS.add(owned)) throw new IOException(this.dir + " is already open in this process");
+      opened.add(() -> OPEN_DIRS.remove(owned));
+      ownedDir = owned;
+      lockChannel = track(opened, FileChannel.open(this.dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+      FileLock acquired;
+      try {
+        acquired = lockChannel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        acquired = null;
+      }
+      if (acquired == null) throw new IOException(this.dir + " is in use by another process");
+      dirLock = acquired;
+      opened.add(dirLock);
+      boolean createdLogDir = !Files.isDirectory(logDir);
+      Files.createDirectories(logDir);
+      dirChannel = track(opened, FileChannel.open(this.dir, StandardOpenOption.READ));
+      logDirChannel = track(opened, FileChannel.open(logDir, StandardOpenOption.READ));
+      if (createdDir && this.dir.getParent() != null) {
+        try (FileChannel parent = FileChannel.open(this.dir.getParent(), StandardOpenOption.READ)) {
+          forceDir(parent);
+        }
+      }
+      if (createdLogDir) forceDir(dirChannel);
+      if (Files.deleteIfExists(this.dir.resolve(HARD_STATE_TMP))) {
+        log.info("Deleted {}, left over from an interrupted hard state write", this.dir.resolve(HARD_STATE_TMP));
+      }
+
+      List<LogEntry> entries = recoverLog();
+      writtenHardState = readHardState(entries.size());
+      submittedLastIndex = lastIndex();
+      recovered = new Persisted(writtenHardState, List.copyOf(entries));
+      if (current != null) current.channel = track(opened, FileChannel.open(current.path, StandardOpenOption.WRITE));
+    } catch (IOException | RuntimeException | Error e) {
+      for (int i = opened.size() - 1; i >= 0; i--) { // newest first: the in-process claim goes last
+        AutoCloseable c = opened.get(i);
+        try {
+          c.close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+    writer = new Thread(this::runWriter, "tern-wal");
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  private static <T extends AutoCloseable> T track(List<AutoCloseable> opened, T resource) {
+    opened.add(resource);
+    return resource;
+  }
+
+  // ---- RaftStorage -------------------------------------------------------------------------------------
+
+  /**
+   * The durable hard state and log. The first call returns what {@link #open} recovered; a later call waits
+   * until every submitted write is durable and reads the log back from disk. Call it while no writes are
+   * being submitted.
+   */
+  @Override
+  public Persisted load() {
+    long target;
+    lock.lock();
+    try {
+      if (recovered != null) {
+        Persisted p = recovered;
+        recovered = null;
+        return p;
+      }
+      target = lastTicket;
+      awaitDurable(target);
+    } finally {
+      lock.unlock();
+    }
+    synchronized (io) {
+      try {
+        return new Persisted(writtenHardState, readLog());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the log in " + logDir + ": " + e, e);
+      }
+    }
+  }
+
+  /**
+   * Checks and queues a write; never waits for I/O.
+   *
+   * @throws IllegalStateException if the write's entries do not continue the log, or the storage is closed
+   *     or has failed
+   */
+  @Override
+  public long submit(Write write) {
+    lock.lock();
+    try {
+      if (closing) throw new IllegalStateException("storage in " + dir + " is closed");
+      Throwable failed = failure;
+      if (failed != null) throw new IllegalStateException("storage in " + dir + " failed: " + failed, failed);
+      long last = submittedLastIndex;
+      if (write.truncateFrom() > 0) last = Math.min(last, write.truncateFrom() - 1);
+      for (LogEntry e : write.entries()) {
+        if (e.index() != last + 1) {
+          throw new IllegalStateException("non-contiguous append: " + e + " after index " + last);
+        }
+        last++;
+      }
+      submittedLastIndex = last;
+      recovered = null;
+      long ticket = ++lastTicket;
+      queue.add(new Pending(ticket, write));
+      if (writerWaiting && !paused) workAvailable.signal();
+      return ticket;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public long durableTicket() {
+    return durableTicket;
+  }
+
+  @Override
+  public void onDurable(LongConsumer listener) {
+    this.listener = listener;
+  }
+
+  /** Why the writer stopped, or null while it is healthy. After a failure no write becomes durable. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  /** Makes everything submitted so far durable, stops the writer and closes the files. Idempotent. */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      closing = true;
+      workAvailable.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    boolean interrupted = false;
+    while (writer.isAlive()) {
+      try {
+        writer.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+    synchronized (io) {
+      if (closed) return;
+      closed = true;
+      List<AutoCloseable> toClose = new ArrayList<>();
+      for (Segment s : segments.values()) {
+        if (s.channel != null) toClose.add(s.channel);
+        s.channel = null;
+      }
+      toClose.addAll(List.of(logDirChannel, dirChannel, dirLock, lockChannel));
+      toClose.add(() -> OPEN_DIRS.remove(ownedDir));
+      for (AutoCloseable c : toClose) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          log.warn("Closing storage in {}: {}", dir, e.toString());
+        }
+      }
+    }
+  }
+
+
+  @Override
+  public String toString() {
+    return "FileStorage[" + dir + (fsync ? "" : ", fsync off") + "]";
+  }
+
+  // ---- for tests ---------------------------------------------------------------------------------------
+
+  /** How many fsyncs (file and directory) this storage has issued. */
+  long fsyncCount() {
+    return fsyncs.get();
+  }
+
+  /** Holds the writer before its next batch, so that tests can queue many writes deterministically. */
+  void pauseWriter() {
+    lock.lock();
+    try {
+      paused = true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void resumeWriter() {
+    lock.lock();
+    try {
+      paused = false;
+      workAvailable.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits (bounded) until {@code ticket} is durable; true if it is. */
+  boolean awaitDurable(long ticket, long timeout, TimeUnit unit) throws InterruptedException {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    lock.lock();
+    try {
+      while (durableTicket < ticket && failure == null) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) return false;
+        durableAdvanced.awaitNanos(left);
+      }
+      return durableTicket >= ticket;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---- the writer --------------------------------------------------------------------------------------
+
+  private void runWriter() {
+    List<Pending> batch = new ArrayList<>();
+    try {
+      while (true) {
+        lock.lock();
+        try {
+          while (!closing && (paused || queue.isEmpty())) {
+            writerWaiting = true;
+            workAvailable.awaitUninterruptibly();
+          }
+          writerWaiting = false;
+          if (queue.isEmpty()) return; // closing, and everything is written
+          batch.addAll(queue);
+          queue.clear();
+        } finally {
+          lock.unlock();
+        }
+        synchronized (io) {
+          writeBatch(batch);
+        }
+        long ticket = batch.get(batch.size() - 1).ticket();
+        batch.clear();
+        publish(ticket);
+      }
+    } catch (Throwable t) {
+      failure = t;
+      log.error(
+          "Storage in {} failed; no further write will become durable, so this node will stop acknowledging"
+              + " entries and votes",
+          dir,
+          t);
+      lock.lock();
+      try {
+        durableAdvanced.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private void publish(long ticket) {
+    lock.lock();
+    try {
+      durableTicket = ticket;
+      durableAdvanced.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    LongConsumer l = listener;
+    if (l != null) {
+      try {
+        l.accept(ticket);
+      } catch (RuntimeException e) {
+        log.error("onDurable listener failed for ticket {}", ticket, e);
+      }
+    }
+  }
+
+  /** Waits, holding {@code lock}, until {@code ticket} is durable. */
+  private void awaitDurable(long ticket) {
+    while (durableTicket < ticket) {
+      Throwable failed = failure;
+      if (failed != null) throw new IllegalStateException("storage in " + dir + " failed: " + failed, failed);
+      durableAdvanced.awaitUninterruptibly();
+    }
+  }
+
+  /**
+   * Applies a batch and makes it durable. The hard state goes first: it is the batch's last one, and a
+   * crash between the two files then leaves a newer term with an older log, never log entries from a term
+   * the hard state has not reached (nor entries with no hard state at all). Neither order exposes anything
+   * acknowledged: no ticket of the batch is durable before both are done.
+   */
+  private void writeBatch(List<Pending> batch) throws IOException {
+    HardState hs = null;
+    for (Pending p : batch) {
+      if (p.write().hardState() != null) hs = p.write().hardState();
+    }
+    if (hs != null && !hs.equals(writtenHardState)) {
+      writeHardState(hs);
+      writtenHardState = hs;
+    }
+    for (Pending p : batch) {
+      Write w = p.write();
+      if (w.truncateFrom() > 0) truncate(w.truncateFrom());
+      for (LogEntry e : w.entries()) append(e);
+    }
+    flushBuffer();
+    if (current != null && current.dirty) {
+      force(current.channel);
+      current.dirty = false;
+    }
+  }
+
+  private long lastIndex() {
+    return current == null ? 0 : current.lastIndex();
+  }
+
+  private void append(LogEntry e) throws IOException {
+    if (e.index() != lastIndex() + 1) {
+      throw new IllegalStateException("non-contiguous append: " + e + " after index " + lastIndex());
+    }
+    if (current == null || (current.count > 0 && current.size + buffer.position() >= segmentBytes)) {
+      roll(e.index());
+    }
+    int bytes = WalFormat.recordBytes(e);
+    if (buffer.remaining() < bytes) {
+      flushBuffer();
+      if (buffer.capacity() < bytes) buffer = ByteBuffer.allocateDirect(Math.max(bytes, buffer.capacity() * 2));
+    }
+    current.addOffset(current.size + buffer.position());
+    WalFormat.putEntry(buffer, e, crc);
+    if (buffer.position() >= WRITE_CHUNK_BYTES) flushBuffer();
+  }
+
+  /** Writes the buffered records to the current segment (no fsync). */
+  private void flushBuffer() throws IOException {
+    if (buffer.position() == 0) return;
+    buffer.flip();
+    long pos = current.size;
+    while (buffer.hasRemaining()) pos += current.channel.write(buffer, pos);
+    buffer.clear();
+    current.size = pos;
+    current.dirty = true;
+  }
+
+  /**
+   * Starts a new segment. The full one is fsynced first and the new file's name is made durable at once, so
+   * that a crash can leave a torn record only in the last segment, never a gap before it.
+   */
+  private void roll(long firstIndex) throws IOException {
+    if (current != null) {
+      flushBuffer();
+      if (current.dirty) force(current.channel);
+      current.dirty = false;
+      current.channel.close();
+      current.channel = null;
+    }
+    Path path = logDir.resolve(WalFormat.segmentName(firstIndex));
+    Segment s = new Segment(firstIndex, path, 0, new long[16], 0);
+    s.channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    segments.put(firstIndex, s);
+    current = s;
+    forceDir(logDirChannel);
+  }
+
+  /**
+   * Drops every entry from {@code from} on: deletes the later segments (newest first, each deletion made
+   * durable before the next) and cuts the segment holding {@code from} at its record, fsyncing the cut before
+   * anything is appended after it. A crash part-way leaves a prefix of the old log, never a gap or old bytes
+   * behind new records. Truncations are rare (a follower dropping a deposed leader's entries), so the extra
+   * fsyncs do not matter.
+   */
+  private void truncate(long from) throws IOException {
+    if (from > lastIndex()) return;
+    flushBuffer();
+    Map.Entry<Long, Segment> floor = segments.floorEntry(from);
+    if (floor == null) throw new IllegalStateException("no segment holds entry " + from);
+    Segment target = floor.getValue();
+    while (segments.lastKey() > target.firstIndex) {
+      Segment s = segments.pollLastEntry().getValue();
+      if (s.channel != null) s.channel.close();
+      s.channel = null;
+      Files.delete(s.path);
+      forceDir(logDirChannel);
+    }
+    if (target.channel == null) target.channel = FileChannel.open(target.path, StandardOpenOption.WRITE);
+    current = target;
+    int keep = (int) (from - target.firstIndex);
+    long cut = target.offsets[keep];
+    target.channel.truncate(cut);
+    target.size = cut;
+    target.count = keep;
+    force(target.channel);
+    target.dirty = false;
+  }
+
+  /** Replaces the hard state file atomically: write a temporary file, fsync it, rename it, fsync the directory. */
+  private void writeHardState(HardState hs) throws IOException {
+    Path tmp = dir.resolve(HARD_STATE_TMP);
+    ByteBuffer bytes = ByteBuffer.wrap(WalFormat.encodeHardState(hs));
+    try (FileChannel ch =
+        FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      while (bytes.hasRemaining()) ch.write(bytes);
+      if (fsync) {
+        ch.force(true);
+        fsyncs.incrementAndGet();
+      }
+    }
+    Files.move(tmp, dir.resolve(HARD_STATE), StandardCopyOption.ATOMIC_MOVE);
+    forceDir(dirChannel);
+  }
+
+  private void force(FileChannel channel) throws IOException {
+    if (!fsync) return;
+    channel.force(false);
+    fsyncs.incrementAndGet();
+  }
+
+  private void forceDir(FileChannel directory) throws IOException {
+    if (!fsync) return;
+    directory.force(true);
+    fsyncs.incrementAndGet();
+  }
+
+  // ---- recovery ----------------------------------------------------------------------------------------
+
+  /** Segment files by first index; other files in the log directory are ignored with a warning. */
+  private TreeMap<Long, Path> listSegments() throws IOException {
+    TreeMap<Long, Path> found = new TreeMap<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(logDir)) {
+      for (Path p : files) {
+        long first = WalFormat.parseSegmentName(p.getFileName().toString());
+        if (first < 0) log.warn("Ignoring {}: not a log segment", p);
+        else found.put(first, p);
+      }
+    }
+    return found;
+  }
+
+  /** Reads every segment, cutting a torn tail off the last one; fills {@link #segments} and {@link #current}. */
+  private List<LogEntry> recoverLog() throws IOException {
+    List<LogEntry> entries = new ArrayList<>();
+    TreeMap<Long, Path> files = listSegments();
+    long expected = 1;
+    long term = 0;
+    Map.Entry<Long, Path> last = files.lastEntry();
+    for (Map.Entry<Long, Path> f : files.entrySet()) {
+      long first = f.getKey();
+      Path path = f.getValue();
+      if (first != expected) throw gap(path, first, expected);
+      boolean isLast = first == last.getKey();
+      ByteBuffer content = readFile(path);
+      WalFormat.Scan scan = WalFormat.scanSegment(path, content, first, term, isLast, entries);
+      if (scan.tornReason != null) {
+        log.warn(
+            "Cutting a torn write off the end of the log: {} at byte offset {}: {} ({} bytes dropped; a crash"
+                + " interrupted this write before it was acknowledged)",
+            path,
+            scan.validBytes,
+            scan.tornReason,
+            content.limit() - scan.validBytes);
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
+          ch.truncate(scan.validBytes);
+          force(ch);
+        }
+      }
+      segments.put(first, new Segment(first, path, scan.validBytes, scan.offsets, scan.count));
+      expected = first + scan.count;
+      term = scan.lastTerm;
+    }
+    current = segments.isEmpty() ? null : segments.lastEntry().getValue();
+    return entries;
+  }
+
+  private static StorageCorruptedException gap(Path path, long first, long expected) {
+    String problem =
+        expected == 1
+            ? "the log starts at entry " + first + " instead of 1 (a missing segment?)"
+            : "the segment starts at entry " + first + " but the previous segments end at entry " + (expected - 1)
+                + " (a gap or overlap in the log)";
+    return new StorageCorruptedException(path, 0, problem);
+  }
+
+  /** Reads the log back, strictly, from the segments the writer knows (for a load() after writes). */
+  private List<LogEntry> readLog() throws IOException {
+    List<LogEntry> entries = new ArrayList<>();
+    long term = 0;
+    for (Segment s : segments.values()) {
+      ByteBuffer content = readFile(s.path);
+      if (content.limit() != s.size) {
+        throw new StorageCorruptedException(s.path, s.size, "the file is " + content.limit() + " bytes, expected " + s.size);
+      }
+      term = WalFormat.scanSegment(s.path, content, s.firstIndex, term, false, entries).lastTerm;
+    }
+    return entries;
+  }
+
+  private static ByteBuffer readFile(Path path) throws IOException {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size > Integer.MAX_VALUE - 64) throw new IOException(path + " is too large to read (" + size + " bytes)");
+      ByteBuffer buf = ByteBuffer.allocate((int) size);
+      while (buf.hasRemaining()) {
+        if (ch.read(buf, buf.position()) < 0) throw new IOException(path + " shrank while being read");
+      }
+      buf.flip();
+      return buf;
+    }
+  }
+
+  /**
+   * The hard state on disk. Missing is normal for a new node (an empty log), but not once the log holds
+   * entries: a vote may have been lost, and voting again in that term could elect two leaders.
+   */
+  private HardState readHardState(int logEntries) throws IOException {
+    Path path = dir.resolve(HARD_STATE);
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(path);
+    } catch (NoSuchFileException e) {
+      if (logEntries == 0) return HardState.INITIAL;
+      throw new StorageCorruptedException(
+          path,
+          "missing, but the log holds " + logEntries + " entries; without currentTerm and votedFor this node"
+              + " could vote twice in a term");
+    }
+    return WalFormat.decodeHardState(path, bytes);
+  }
+}
