@@ -39,6 +39,14 @@ abstract class ClientCommand implements Callable<Integer> {
       description = "How long to wait for the answer, e.g. 10s or 500ms (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
+  /** Reports the answer to a put or compare-and-set: {@code OK revision=N}, or the failure. */
+  final int printWritten(TernClient.Response r) {
+    if (!r.ok()) return failure(r);
+    if (!hasLong(r.json(), "revision")) return unexpected(r, "{\"revision\": N}");
+    out().println("OK revision=" + r.json().get("revision").asLong());
+    return ExitCodes.OK;
+  }
+
   /** Runs the request; returns the exit code. */
   abstract int run(TernClient client) throws TernClient.UnreachableException;
 

@@ -28,10 +28,7 @@ final class KvCommands {
     int run(TernClient client) throws TernClient.UnreachableException {
       requireKey(key);
       TernClient.Response r = client.put(KV + TernClient.keyPath(key), value);
-      if (!r.ok()) return failure(r);
-      if (!hasLong(r.json(), "revision")) return unexpected(r, "{\"revision\": N}");
-      out().println("OK revision=" + r.json().get("revision").asLong());
-      return ExitCodes.OK;
+      return printWritten(r);
     }
   }
 
@@ -60,10 +57,7 @@ final class KvCommands {
       var q = TernClient.params();
       q.put("cas", revision);
       TernClient.Response r = client.put(KV + TernClient.keyPath(key) + TernClient.query(q), value);
-      if (!r.ok()) return failure(r);
-      if (!hasLong(r.json(), "revision")) return unexpected(r, "{\"revision\": N}");
-      out().println("OK revision=" + r.json().get("revision").asLong());
-      return ExitCodes.OK;
+      return printWritten(r);
     }
   }
 
