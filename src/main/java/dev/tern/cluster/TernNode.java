@@ -56,6 +56,13 @@ public final class TernNode {
     Path dataDir = Path.of(tern.getString("data-dir"));
     this.storage = FileStorage.open(dataDir, tern.getBoolean("storage.fsync"), tern.getBytes("storage.segment-size"));
     log.info("{}: Raft state in {}{}", id, dataDir.toAbsolutePath(), tern.getBoolean("storage.fsync") ? "" : " (fsync off)");
+    // Without its disk a node can acknowledge nothing: stop, and let whatever supervises it restart it.
+    storage.onFailure(t -> {
+      fatal = "storage in " + dataDir + " failed: " + t;
+      stopping = true;
+      ActorSystem<Void> s = system;
+      if (s != null) s.terminate();
+    });
   }
 
   /** Starts a node from a fully resolved config and blocks until it stops. */

@@ -82,6 +82,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
   private volatile long durableTicket;
   private volatile LongConsumer listener;
   private volatile Throwable failure;
+  private volatile java.util.function.Consumer<Throwable> failureListener = t -> {};
 
   // ---- the writer's state: touched by the writer thread, and by load() and close() holding `io` --------
   private final Object io = new Object();
@@ -296,6 +297,15 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     this.listener = listener;
   }
 
+  /**
+   * Registers who to tell, once, if the writer fails (on the writer's thread). A node cannot acknowledge
+   * anything after that, so the owner should stop rather than hang on to clients.
+   */
+  public void onFailure(java.util.function.Consumer<Throwable> listener) {
+    this.failureListener = listener;
+    if (failure != null) listener.accept(failure);
+  }
+
   /** Why the writer stopped, or null while it is healthy. After a failure no write becomes durable. */
   public Throwable failure() {
     return failure;
@@ -427,6 +437,11 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
         durableAdvanced.signalAll();
       } finally {
         lock.unlock();
+      }
+      try {
+        failureListener.accept(t);
+      } catch (RuntimeException e) {
+        log.error("storage failure listener failed", e);
       }
     }
   }

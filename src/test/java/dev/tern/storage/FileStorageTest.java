@@ -109,6 +109,27 @@ class FileStorageTest {
     }
   }
 
+  // ---- failure --------------------------------------------------------------------------------------
+
+  /** A disk error stops the writer: nothing more becomes durable, and the owner is told so it can stop. */
+  @Test
+  void aWriteErrorIsReportedAndNothingMoreBecomesDurable() throws Exception {
+    Path dir = tmp.resolve("failing");
+    FileStorage s = open(dir, true, 1); // every record rolls to a new segment
+    s.load();
+    // The segment for index 2 cannot be created: a directory stands where its file would go.
+    Files.createDirectories(dir.resolve("log").resolve("segment-00000000000000000002.wal"));
+    LinkedBlockingQueue<Throwable> reported = new LinkedBlockingQueue<>();
+    s.onFailure(reported::add);
+    long first = s.submit(new Write(new HardState(1, "n1"), 0, List.of(LogEntry.noop(1, 1))));
+    long second = s.submit(new Write(null, 0, List.of(entry(2, 1))));
+    Throwable t = reported.poll(10, TimeUnit.SECONDS);
+    assertTrue(t != null, "the failure was reported");
+    assertEquals(t, s.failure());
+    assertTrue(s.durableTicket() < second, "the failed write never became durable");
+    assertTrue(first <= second);
+  }
+
   // ---- round trip ------------------------------------------------------------------------------------
 
   @Test
