@@ -3,6 +3,8 @@ package dev.tern.kv;
 import dev.tern.raft.LogEntry;
 import dev.tern.raft.StateMachine;
 import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -24,6 +26,23 @@ public final class KvStateMachine implements StateMachine {
   private final KvStore store = new KvStore();
   private final ApplyListener listener;
   private long lastApplied;
+
+  /**
+   * How many recent command ids are remembered. A proposer may propose one command twice (its first proposal
+   * looked lost, but was not); both copies can be committed. Applying the second would rewrite the key long
+   * after the client was answered, possibly over a later client's write: a lost update. So a repeated id
+   * within this window is answered with its first result and changes nothing. Every replica applies the
+   * same entries in the same order, so every replica keeps the same window.
+   */
+  static final int DEDUPLICATION_WINDOW = 100_000;
+
+  private final Map<String, KvResult> recentResults =
+      new LinkedHashMap<>(1024, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, KvResult> eldest) {
+          return size() > DEDUPLICATION_WINDOW;
+        }
+      };
 
   public KvStateMachine() {
     this(NO_LISTENER);
@@ -47,10 +66,13 @@ public final class KvStateMachine implements StateMachine {
         return;
       }
       command = decodeOrNull(entry);
-      result =
-          command == null
-              ? new KvResult.Invalid("undecodable command at index " + entry.index())
-              : execute(command, entry.index());
+      if (command == null) {
+        result = new KvResult.Invalid("undecodable command at index " + entry.index());
+      } else {
+        KvResult first = recentResults.get(command.id());
+        result = first != null ? first : execute(command, entry.index());
+        if (first == null) recentResults.put(command.id(), result);
+      }
       lastApplied = entry.index();
     }
     // Outside the lock: the listener may take its time or read back from this store.

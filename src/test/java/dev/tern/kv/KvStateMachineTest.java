@@ -182,4 +182,19 @@ class KvStateMachineTest {
     plain.apply(LogEntry.command(1, 1, KvCodec.encode(new KvCommand.Put("c", "k", "v"))));
     assertEquals(Optional.of(new VersionedValue("v", 1)), plain.get("k"));
   }
+
+  /**
+   * A command proposed twice (its first proposal looked lost) may be committed twice. The second copy must
+   * change nothing: here it would otherwise overwrite a later client's write, a lost update.
+   */
+  @Test
+  void aRepeatedCommandIdChangesNothingAndGetsItsFirstResult() {
+    KvCommand.Put first = new KvCommand.Put("node1-a-1", "k", "from A");
+    KvResult original = apply(first);
+    assertEquals(new KvResult.Written("k", "from A", 1), original);
+    assertEquals(new KvResult.Written("k", "from B", 2), apply(new KvCommand.Put("node2-b-1", "k", "from B")));
+    assertEquals(original, apply(first), "the duplicate answers with its first result");
+    assertEquals("from B", sm.get("k").orElseThrow().value(), "the later write survives the duplicate");
+    assertEquals(2, sm.get("k").orElseThrow().revision());
+  }
 }
