@@ -163,10 +163,26 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     Write w = writes.get(id);
     if (w == null) return this;
     String target = leaderHint == null ? selfId : leaderHint;
-    getContext().ask(ProposeResponse.class, gateway, ASK_TIMEOUT,
-        replyTo -> new PeerGateway.Outbound(target, new RaftMessage.Propose(w.bytes, replyTo)),
+    askReplica(ProposeResponse.class, target, replyTo -> new RaftMessage.Propose(w.bytes, replyTo),
         (response, failure) -> new Proposed(id, response, target));
     return this;
+  }
+
+  /**
+   * Asks node {@code target}'s replica: our own directly (the common case on the leader, one actor hop
+   * fewer on every request), any other through the peer gateway.
+   */
+  private <R> void askReplica(
+      Class<R> type,
+      String target,
+      org.apache.pekko.japi.function.Function<ActorRef<R>, RaftMessage> request,
+      org.apache.pekko.japi.function.Function2<R, Throwable, KvFront.Command> toCommand) {
+    if (target.equals(selfId)) {
+      getContext().ask(type, replica, ASK_TIMEOUT, request, toCommand);
+    } else {
+      getContext().ask(type, gateway, ASK_TIMEOUT,
+          replyTo -> new PeerGateway.Outbound(target, request.apply(replyTo)), toCommand);
+    }
   }
 
   private Behavior<KvFront.Command> onProposed(Proposed p) {
@@ -217,8 +233,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private Behavior<KvFront.Command> askReadIndex(long readId) {
     if (!reads.containsKey(readId) || readsWaiting.containsKey(readId)) return this;
     String target = leaderHint == null ? selfId : leaderHint;
-    getContext().ask(ReadIndexResponse.class, gateway, ASK_TIMEOUT,
-        replyTo -> new PeerGateway.Outbound(target, new RaftMessage.ReadIndex(replyTo)),
+    askReplica(ReadIndexResponse.class, target, RaftMessage.ReadIndex::new,
         (response, failure) -> new ReadIndexed(readId, response, target));
     return this;
   }
