@@ -44,6 +44,17 @@ public final class AppliedNotifier implements StateMachine {
   }
 
   @Override
+  public SnapshotData snapshot() {
+    return kv.snapshot();
+  }
+
+  @Override
+  public void restore(long lastIncludedIndex, byte[] data) {
+    kv.restore(lastIncludedIndex, data);
+    front.tell(new KvFrontBehavior.Restored(lastIncludedIndex));
+  }
+
+  @Override
   public long lastApplied() {
     return kv.lastApplied();
   }

@@ -38,6 +38,9 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   /** From {@link AppliedNotifier}: the entry at {@code index} was applied ({@code command} null for no-ops). */
   record Applied(long index, KvCommand command, KvResult result) implements KvFront.Command {}
 
+  /** From {@link AppliedNotifier}: the state was replaced by a snapshot up to {@code index}. */
+  record Restored(long index) implements KvFront.Command {}
+
   private record Proposed(String id, ProposeResponse response, String askedNode) implements KvFront.Command {}
 
   private record ReadIndexed(long readId, ReadIndexResponse response, String askedNode) implements KvFront.Command {}
@@ -135,6 +138,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
         .onMessage(ReadIndexed.class, this::onReadIndexed)
         .onMessage(RetryRead.class, r -> askReadIndex(r.readId()))
         .onMessage(Applied.class, this::onApplied)
+        .onMessage(Restored.class, this::onRestored)
         .onMessage(Expired.class, this::onExpired)
         .build();
   }
@@ -291,6 +295,34 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       }
       for (long id : ready) answerRead(id);
     }
+    return this;
+  }
+
+  /**
+   * A snapshot jumped this node past entries it never applied one by one. A write among them is answered
+   * with the result its command id got, which the snapshot's deduplication window carries; a write accepted
+   * at an index the snapshot covers but not found there was lost, and is proposed again.
+   */
+  private Behavior<KvFront.Command> onRestored(Restored r) {
+    for (String id : List.copyOf(writes.keySet())) {
+      Write w = writes.get(id);
+      KvResult result = kv.resultOf(id).orElse(null);
+      if (result != null) {
+        writes.remove(id);
+        writeAtIndex.remove(w.index);
+        timers.cancel(id);
+        timers.cancel(id + "/retry");
+        w.replyTo.tell(new KvFront.Reply.Done(result));
+      } else if (w.index > 0 && w.index <= r.index()) {
+        writeAtIndex.remove(w.index);
+        w.index = 0;
+        propose(id);
+      }
+    }
+    writeAtIndex.keySet().removeIf(index -> index <= r.index());
+    List<Long> ready = new ArrayList<>();
+    for (Map.Entry<Long, Long> e : readsWaiting.entrySet()) if (e.getValue() <= r.index()) ready.add(e.getKey());
+    for (long id : ready) answerRead(id);
     return this;
   }
 

@@ -145,10 +145,54 @@ public final class KvStateMachine implements StateMachine {
     }
   }
 
-  /** See {@link KvStore#snapshot()}. */
-  public SortedMap<String, VersionedValue> snapshot() {
+  /** See {@link KvStore#snapshot()}: an immutable copy of the data, for comparing replicas. */
+  public SortedMap<String, VersionedValue> contents() {
     synchronized (lock) {
       return store.snapshot();
     }
+  }
+
+  /**
+   * The result a command id got when it was applied, if it is still in the deduplication window (which
+   * snapshots carry): lets a proposer learn the outcome of a command applied through a snapshot.
+   */
+  public Optional<KvResult> resultOf(String commandId) {
+    synchronized (lock) {
+      return Optional.ofNullable(recentResults.get(commandId));
+    }
+  }
+
+  /**
+   * Captures the data and the deduplication window under the lock: a copy of the sorted map (linear, no
+   * re-sorting) and of the window. Values are immutable, so the copies share them; the encoding happens later,
+   * on the storage's thread.
+   */
+  @Override
+  public SnapshotData snapshot() {
+    long index;
+    SortedMap<String, VersionedValue> data;
+    Map<String, KvResult> recent;
+    synchronized (lock) {
+      index = lastApplied;
+      data = store.snapshot();
+      recent = new LinkedHashMap<>(recentResults);
+    }
+    return out -> KvSnapshotCodec.write(out, index, data, recent);
+  }
+
+  @Override
+  public void restore(long lastIncludedIndex, byte[] data) {
+    KvSnapshotCodec.State state = KvSnapshotCodec.read(data);
+    if (state.lastApplied() != lastIncludedIndex) {
+      throw new IllegalArgumentException("the snapshot holds the state at index " + state.lastApplied()
+          + ", not " + lastIncludedIndex);
+    }
+    synchronized (lock) {
+      store.replaceAll(state.data());
+      recentResults.clear();
+      recentResults.putAll(state.recent());
+      lastApplied = lastIncludedIndex;
+    }
+    log.info("Restored the key-value state from a snapshot at index {}: {} keys", lastIncludedIndex, state.data().size());
   }
 }

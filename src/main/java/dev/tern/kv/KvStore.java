@@ -52,6 +52,12 @@ public final class KvStore {
     return data.size();
   }
 
+  /** Replaces the whole content (restoring a snapshot). */
+  public void replaceAll(SortedMap<String, VersionedValue> content) {
+    data.clear();
+    data.putAll(content);
+  }
+
   /** An immutable copy, for comparing replicas with {@code equals}. */
   public SortedMap<String, VersionedValue> snapshot() {
     return Collections.unmodifiableSortedMap(new TreeMap<>(data));

@@ -89,6 +89,12 @@ final class Candidate extends RoleBehavior {
         // Another server won this term's election: recognise it and handle its request as a follower.
         return Follower.become(s).handle(ae);
       }
+    } else if (m instanceof RaftMessage.InstallSnapshot is) {
+      if (is.term() < s.currentTerm) {
+        s.sendAfterPersist(is.from(), new RaftMessage.InstallSnapshotResponse(s.currentTerm, s.id, is.lastIncludedIndex(), 0, false));
+      } else {
+        return Follower.become(s).handle(is); // the leader of this term: follow it
+      }
     } else if (m instanceof RequestVote rv) {
       // A real candidate voted for itself, so this refuses; a pre-candidate may grant, and then follows.
       if (answerRequestVote(rv) && preVote) return Follower.become(s);

@@ -48,6 +48,10 @@ final class Follower extends RoleBehavior {
   Behavior<RaftMessage> onRoleMessage(RaftMessage m) {
     if (m instanceof AppendEntries ae) {
       onAppendEntries(ae);
+    } else if (m instanceof RaftMessage.InstallSnapshot is) {
+      onInstallSnapshot(is);
+    } else if (m instanceof RaftMessage.SnapshotChunkWritten w) {
+      onChunkWritten(w);
     } else if (m instanceof RequestVote rv) {
       if (answerRequestVote(rv)) s.resetElectionTimer();
     } else if (m instanceof ElectionTimeout) {
@@ -79,15 +83,27 @@ final class Follower extends RoleBehavior {
     s.resetElectionTimer();
     s.heardFromLeader = true;
 
+    // Entries up to our snapshot are committed, so the leader of our term holds them too (Leader
+    // Completeness): the request matches there, and only what follows our snapshot needs checking.
+    long prev = ae.prevLogIndex();
+    List<LogEntry> entries = ae.entries();
+    if (prev < s.log.baseIndex()) {
+      if (ae.lastIndex() <= s.log.baseIndex()) {
+        reply(ae, AppendEntriesResponse.success(s.currentTerm, s.id, ae.lastIndex()));
+        return;
+      }
+      entries = entries.subList((int) (s.log.baseIndex() - prev), entries.size());
+      prev = s.log.baseIndex();
+    }
+
     // 2. Reply false if the log does not contain an entry at prevLogIndex whose term matches prevLogTerm,
     // with a hint that lets the leader skip the whole conflicting term.
-    long prev = ae.prevLogIndex();
     if (prev > s.log.lastIndex()) {
       reply(ae, AppendEntriesResponse.reject(s.currentTerm, s.id, prev, s.log.lastIndex() + 1, 0));
       return;
     }
     long ourTerm = s.log.termAt(prev);
-    if (ourTerm != ae.prevLogTerm()) {
+    if (prev == ae.prevLogIndex() && ourTerm != ae.prevLogTerm()) {
       long firstOfTerm = s.log.firstIndexOfTerm(ourTerm, prev);
       reply(ae, AppendEntriesResponse.reject(s.currentTerm, s.id, prev, firstOfTerm, ourTerm));
       return;
@@ -96,7 +112,6 @@ final class Follower extends RoleBehavior {
     // 3. If an existing entry conflicts with a new one (same index, different term), delete it and all that
     // follow. 4. Append any new entries not already in the log. An entry we already hold is kept as is: a
     // late or duplicated request must never cut off entries that a newer one added.
-    List<LogEntry> entries = ae.entries();
     int i = 0;
     long truncateFrom = 0;
     for (; i < entries.size(); i++) {
@@ -113,6 +128,45 @@ final class Follower extends RoleBehavior {
     // the entries this request proved to match the leader's log may be committed.
     s.commitTo(Math.min(ae.leaderCommit(), ae.lastIndex()));
     reply(ae, AppendEntriesResponse.success(s.currentTerm, s.id, ae.lastIndex()));
+  }
+
+  /**
+   * InstallSnapshot receiver (Figure 13). Step 1 (an older term) is handled like AppendEntries'. A snapshot
+   * that covers nothing beyond what we have committed is answered as installed at once. Otherwise each piece
+   * goes to storage, which keeps the pieces in a file of their own; the reply goes out once it is stored.
+   */
+  private void onInstallSnapshot(RaftMessage.InstallSnapshot is) {
+    if (is.term() < s.currentTerm) {
+      s.sendAfterPersist(is.from(), new RaftMessage.InstallSnapshotResponse(s.currentTerm, s.id, is.lastIncludedIndex(), 0, false));
+      return;
+    }
+    if (s.leaderId == null) {
+      s.leaderId = is.from();
+      s.logger().info("{}: following leader {} in term {}", s.id, is.from(), s.currentTerm);
+    }
+    s.resetElectionTimer();
+    s.heardFromLeader = true;
+    if (is.lastIncludedIndex() <= s.commitIndex) {
+      // Everything it covers is committed here already, so our log matches the leader's up to its index.
+      s.sendAfterPersist(is.from(), new RaftMessage.InstallSnapshotResponse(
+          s.currentTerm, s.id, is.lastIncludedIndex(), is.offset() + is.data().length, true));
+      return;
+    }
+    var self = s.ctx.getSelf();
+    String leader = is.from();
+    long term = is.term();
+    SnapshotMeta meta = is.meta();
+    s.storage.writeSnapshotChunk(meta, is.offset(), is.data(), is.done(),
+        written -> self.tell(new RaftMessage.SnapshotChunkWritten(leader, term, meta, written)));
+  }
+
+  /** A piece is stored; with the last one the snapshot is durable and replaces our state (steps 5-8). */
+  private void onChunkWritten(RaftMessage.SnapshotChunkWritten w) {
+    RaftStorage.ChunkWritten written = w.written();
+    if (written.completed() != null) s.installSnapshot(written.completed());
+    if (w.term() != s.currentTerm) return; // the leader that sent it is gone; the next one starts its own
+    s.sendAfterPersist(w.leader(), new RaftMessage.InstallSnapshotResponse(
+        s.currentTerm, s.id, w.meta().lastIncludedIndex(), written.nextOffset(), written.completed() != null));
   }
 
   private void reply(AppendEntries ae, AppendEntriesResponse response) {

@@ -92,10 +92,20 @@ final class Leader extends RoleBehavior {
       onReadIndex(r);
     } else if (m instanceof AppendEntriesResponse r) {
       if (r.term() == s.currentTerm) onAppendResponse(r);
+    } else if (m instanceof RaftMessage.InstallSnapshotResponse r) {
+      if (r.term() == s.currentTerm) onInstallSnapshotResponse(r);
+    } else if (m instanceof RaftMessage.SnapshotChunkRead r) {
+      onChunkRead(r);
     } else if (m instanceof HeartbeatTick) {
       onHeartbeat();
     } else if (m instanceof RequestVote rv) {
       answerRequestVote(rv); // same term: we voted for ourselves, so this refuses
+    } else if (m instanceof RaftMessage.InstallSnapshot is) {
+      if (is.term() < s.currentTerm) {
+        s.sendAfterPersist(is.from(), new RaftMessage.InstallSnapshotResponse(s.currentTerm, s.id, is.lastIncludedIndex(), 0, false));
+      } else {
+        s.logger().error("{}: InstallSnapshot from another leader {} in our term {}", s.id, is.from(), is.term());
+      }
     } else if (m instanceof AppendEntries ae) {
       if (ae.term() < s.currentTerm) {
         rejectStaleAppend(ae);
@@ -120,6 +130,13 @@ final class Leader extends RoleBehavior {
 
   /** Sends as many AppendEntries as this follower's flow control allows. Returns whether any was sent. */
   private boolean sendAppends(Progress p) {
+    if (p.snapshot == null && p.nextIndex <= s.log.baseIndex()) {
+      // The entries it needs are compacted: send the snapshot instead (Figure 13).
+      s.logger().info("{}: {} needs entries from {} but the log starts after {}: sending snapshot {}", s.id, p.peer,
+          p.nextIndex, s.log.baseIndex(), s.snapshot.lastIncludedIndex());
+      p.startSnapshot(s.snapshot);
+    }
+    if (p.snapshot != null) return requestChunk(p);
     boolean sent = false;
     while (p.canSend(s.settings.maxInflightAppends())) {
       List<LogEntry> entries =
@@ -143,13 +160,75 @@ final class Leader extends RoleBehavior {
    * are known to agree, so it succeeds without carrying entries and can never conflict with the pipeline.
    */
   private void sendHeartbeat(Progress p) {
+    // Below our snapshot we no longer know the term at matchIndex; the empty prefix always matches.
+    long anchor = p.matchIndex >= s.log.baseIndex() ? p.matchIndex : 0;
     s.sendNow(p.peer, new AppendEntries(
-        s.currentTerm, s.id, p.matchIndex, s.log.termAt(p.matchIndex), List.of(), s.commitIndex, readRound));
-    p.commitSent = Math.max(p.commitSent, Math.min(s.commitIndex, p.matchIndex));
+        s.currentTerm, s.id, anchor, s.log.termAt(anchor), List.of(), s.commitIndex, readRound));
+    p.commitSent = Math.max(p.commitSent, Math.min(s.commitIndex, anchor));
+  }
+
+  // ---- InstallSnapshot (Figure 13) -----------------------------------------------------------------------
+
+  /** Asks storage for the follower's next piece of the snapshot, unless one is already on its way. */
+  private boolean requestChunk(Progress p) {
+    if (p.chunkOutstanding) return false;
+    p.chunkOutstanding = true;
+    SnapshotMeta meta = p.snapshot;
+    long offset = p.snapshotOffset;
+    String peer = p.peer;
+    var self = s.ctx.getSelf();
+    s.storage.readSnapshotChunk(meta, offset, s.settings.installSnapshotChunkBytes(),
+        chunk -> self.tell(new RaftMessage.SnapshotChunkRead(peer, meta, offset, chunk)));
+    return true;
+  }
+
+  private void onChunkRead(RaftMessage.SnapshotChunkRead r) {
+    Progress p = progress.get(r.peer());
+    if (p == null || !r.meta().equals(p.snapshot) || r.offset() != p.snapshotOffset) return; // outdated
+    if (r.chunk().data() == null) {
+      // A newer snapshot replaced it: start over with that one.
+      p.startSnapshot(s.snapshot);
+      requestChunk(p);
+      return;
+    }
+    byte[] data = r.chunk().data();
+    boolean done = r.offset() + data.length >= r.chunk().totalBytes();
+    SnapshotMeta meta = r.meta();
+    s.sendNow(p.peer, new RaftMessage.InstallSnapshot(s.currentTerm, s.id, meta.lastIncludedIndex(),
+        meta.lastIncludedTerm(), meta.members(), r.offset(), data, done));
+  }
+
+  private void onInstallSnapshotResponse(RaftMessage.InstallSnapshotResponse r) {
+    Progress p = progress.get(r.from());
+    if (p == null) return;
+    if (r.done()) {
+      // Installed (now or by an earlier transfer): its log matches ours up to the snapshot's index.
+      if (r.lastIncludedIndex() <= p.matchIndex) return;
+      s.logger().info("{}: {} installed snapshot {}", s.id, r.from(), r.lastIncludedIndex());
+      p.snapshotInstalled(r.lastIncludedIndex());
+      maybeCommit();
+      sendAppends(p);
+      return;
+    }
+    if (p.snapshot == null || r.lastIncludedIndex() != p.snapshot.lastIncludedIndex()) return;
+    p.ticksWithoutProgress = 0;
+    p.snapshotOffset = r.nextOffset(); // where the follower stands: on from there, or from 0 if it lost it
+    p.chunkOutstanding = false;
+    requestChunk(p);
   }
 
   private void onHeartbeat() {
     for (Progress p : progress.values()) {
+      if (p.snapshot != null) {
+        // A piece or its answer was lost: send it again from where the follower last stood.
+        if (p.chunkOutstanding && ++p.ticksWithoutProgress >= 4) {
+          p.chunkOutstanding = false;
+          p.ticksWithoutProgress = 0;
+          requestChunk(p);
+        }
+        sendHeartbeat(p); // pieces may be slow to read: keep its election timer from firing meanwhile
+        continue;
+      }
       // Requests or their replies were lost (or the follower was down): resend from what is known to match.
       if (!p.inflight.isEmpty() && ++p.ticksWithoutProgress >= 2) {
         s.logger().debug("{}: nothing acknowledged by {} for two heartbeats, probing again", s.id, p);
@@ -166,6 +245,7 @@ final class Leader extends RoleBehavior {
       p.ackedReadRound = r.readRound();
       confirmReads();
     }
+    if (p.snapshot != null) return; // its log is being replaced by the snapshot: only that transfer counts
     if (r.success()) {
       if (p.acknowledged(r.matchIndex())) maybeCommit();
       // A follower may commit only entries a request has shown to match (Figure 2, AppendEntries step 5).

@@ -30,6 +30,15 @@ final class Progress {
    */
   int ticksWithoutProgress;
 
+  // InstallSnapshot (Figure 13): while the follower needs entries the leader has compacted, it is sent the
+  // snapshot instead, one piece at a time.
+  /** The snapshot being sent, or null. */
+  SnapshotMeta snapshot;
+  /** How many bytes of its data the follower has stored: the next piece starts there. */
+  long snapshotOffset;
+  /** A piece is being read or is on its way, unanswered. */
+  boolean chunkOutstanding;
+
   Progress(String peer, long nextIndex) {
     this.peer = peer;
     this.nextIndex = nextIndex;
@@ -70,9 +79,27 @@ final class Progress {
     nextIndex = Math.max(next, matchIndex + 1);
   }
 
+  /** Starts sending {@code meta} from its beginning. */
+  void startSnapshot(SnapshotMeta meta) {
+    snapshot = meta;
+    snapshotOffset = 0;
+    chunkOutstanding = false;
+    inflight.clear();
+    ticksWithoutProgress = 0;
+  }
+
+  /** The follower installed the snapshot: its log matches ours up to the snapshot's index. */
+  void snapshotInstalled(long index) {
+    snapshot = null;
+    chunkOutstanding = false;
+    matchIndex = Math.max(matchIndex, index);
+    probeFrom(matchIndex + 1);
+  }
+
   @Override
   public String toString() {
     return peer + "{next=" + nextIndex + ", match=" + matchIndex + (probing ? ", probe" : ", replicate")
-        + ", inflight=" + inflight.size() + "}";
+        + ", inflight=" + inflight.size()
+        + (snapshot == null ? "" : ", snapshot " + snapshot.lastIncludedIndex() + " at " + snapshotOffset) + "}";
   }
 }

@@ -17,6 +17,8 @@ import org.apache.pekko.actor.typed.ActorRef;
   @JsonSubTypes.Type(value = RaftMessage.RequestVoteResponse.class, name = "vote-response"),
   @JsonSubTypes.Type(value = RaftMessage.AppendEntries.class, name = "append"),
   @JsonSubTypes.Type(value = RaftMessage.AppendEntriesResponse.class, name = "append-response"),
+  @JsonSubTypes.Type(value = RaftMessage.InstallSnapshot.class, name = "install-snapshot"),
+  @JsonSubTypes.Type(value = RaftMessage.InstallSnapshotResponse.class, name = "install-snapshot-response"),
   @JsonSubTypes.Type(value = RaftMessage.Propose.class, name = "propose"),
   @JsonSubTypes.Type(value = RaftMessage.ReadIndex.class, name = "read-index")
 })
@@ -24,7 +26,8 @@ public sealed interface RaftMessage {
 
   /** An RPC or RPC reply between replicas. Every one carries its sender's term (Figure 2, "All Servers"). */
   sealed interface PeerMessage extends RaftMessage, CborSerializable
-      permits RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse {
+      permits RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, InstallSnapshot,
+          InstallSnapshotResponse {
     long term();
 
     /** Node id of the sender. */
@@ -127,6 +130,54 @@ public sealed interface RaftMessage {
           term, from, success, matchIndex, rejectedIndex, conflictIndex, conflictTerm, round);
     }
   }
+
+  /**
+   * InstallSnapshot RPC (Figure 13): sent by the leader to a follower that needs entries it has compacted. The
+   * snapshot's data travels in pieces of at most {@code tern.raft.install-snapshot-chunk-bytes}, one at a time;
+   * {@code offset} is where this piece starts in the data, and {@code done} marks the last piece.
+   */
+  record InstallSnapshot(
+      long term,
+      String from,
+      long lastIncludedIndex,
+      long lastIncludedTerm,
+      List<String> members,
+      long offset,
+      byte[] data,
+      boolean done)
+      implements PeerMessage {
+    public InstallSnapshot {
+      members = List.copyOf(members);
+    }
+
+    public SnapshotMeta meta() {
+      return new SnapshotMeta(lastIncludedIndex, lastIncludedTerm, members);
+    }
+
+    @Override
+    public String toString() {
+      return "InstallSnapshot[term=" + term + ", from=" + from + ", snapshot=" + lastIncludedIndex + "@"
+          + lastIncludedTerm + ", offset=" + offset + ", " + data.length + "B" + (done ? ", done" : "") + "]";
+    }
+  }
+
+  /**
+   * Reply to InstallSnapshot: the follower holds {@code nextOffset} bytes of the snapshot ending at
+   * {@code lastIncludedIndex} (where the leader goes on from; 0 = start over), and with {@code done} it has
+   * installed it, so its log matches the leader's up to that index.
+   */
+  record InstallSnapshotResponse(long term, String from, long lastIncludedIndex, long nextOffset, boolean done)
+      implements PeerMessage {}
+
+  /** From the storage: this node's own snapshot is durable ({@code failure} null), or could not be written. */
+  record SnapshotSaved(SnapshotMeta meta, Throwable failure) implements RaftMessage {}
+
+  /** From the storage: a piece of the snapshot {@code meta} read for sending to {@code peer}. */
+  record SnapshotChunkRead(String peer, SnapshotMeta meta, long offset, RaftStorage.Chunk chunk) implements RaftMessage {}
+
+  /** From the storage: a piece of a snapshot sent by {@code leader} in {@code term} was stored. */
+  record SnapshotChunkWritten(String leader, long term, SnapshotMeta meta, RaftStorage.ChunkWritten written)
+      implements RaftMessage {}
 
   /**
    * A client command to append to the log. Only the leader accepts it; the answer says where it went, and the

@@ -11,7 +11,26 @@ public record RaftSettings(
     int maxAppendEntries,
     long maxAppendBytes,
     int maxInflightAppends,
-    boolean preVote) {
+    boolean preVote,
+    long snapshotThresholdBytes,
+    int snapshotTrailingEntries,
+    int installSnapshotChunkBytes) {
+
+  /** Without snapshots: the log is never compacted (for tests that do not exercise section 7). */
+  public static final long NEVER = Long.MAX_VALUE;
+  private static final int DEFAULT_CHUNK_BYTES = 64 * 1024;
+
+  public RaftSettings(
+      Duration electionTimeoutMin,
+      Duration electionTimeoutMax,
+      Duration heartbeatInterval,
+      int maxAppendEntries,
+      long maxAppendBytes,
+      int maxInflightAppends,
+      boolean preVote) {
+    this(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries, maxAppendBytes,
+        maxInflightAppends, preVote, NEVER, 0, DEFAULT_CHUNK_BYTES);
+  }
 
   /** Settings without pre-vote: the protocol exactly as in the paper's Figure 2. */
   public RaftSettings(
@@ -27,7 +46,18 @@ public record RaftSettings(
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
-        maxAppendBytes, maxInflightAppends, on);
+        maxAppendBytes, maxInflightAppends, on, snapshotThresholdBytes, snapshotTrailingEntries,
+        installSnapshotChunkBytes);
+  }
+
+  /**
+   * With snapshots: one is taken once the entries applied since the last one add up to {@code thresholdBytes};
+   * the log then keeps {@code trailingEntries} entries before it (for followers slightly behind), and a
+   * snapshot is sent in pieces of {@code chunkBytes}.
+   */
+  public RaftSettings withSnapshots(long thresholdBytes, int trailingEntries, int chunkBytes) {
+    return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
+        maxAppendBytes, maxInflightAppends, preVote, thresholdBytes, trailingEntries, chunkBytes);
   }
 
   public RaftSettings {
@@ -44,6 +74,11 @@ public record RaftSettings(
     if (maxAppendEntries < 1) throw new IllegalArgumentException("tern.raft.max-append-entries must be >= 1");
     if (maxAppendBytes < 1) throw new IllegalArgumentException("tern.raft.max-append-bytes must be >= 1");
     if (maxInflightAppends < 1) throw new IllegalArgumentException("tern.raft.max-inflight-appends must be >= 1");
+    if (snapshotThresholdBytes < 1) throw new IllegalArgumentException("tern.raft.snapshot-threshold must be >= 1");
+    if (snapshotTrailingEntries < 0) throw new IllegalArgumentException("tern.raft.snapshot-trailing-entries must be >= 0");
+    if (installSnapshotChunkBytes < 1) {
+      throw new IllegalArgumentException("tern.raft.install-snapshot-chunk-bytes must be >= 1");
+    }
   }
 
   public static RaftSettings fromConfig(Config raft) {
@@ -54,6 +89,9 @@ public record RaftSettings(
         raft.getInt("max-append-entries"),
         raft.getBytes("max-append-bytes"),
         raft.getInt("max-inflight-appends"),
-        raft.getBoolean("pre-vote"));
+        raft.getBoolean("pre-vote"),
+        raft.getBytes("snapshot-threshold"),
+        raft.getInt("snapshot-trailing-entries"),
+        Math.toIntExact(raft.getBytes("install-snapshot-chunk-bytes")));
   }
 }

@@ -57,6 +57,14 @@ final class ReplicaState {
   /** The last log index handed to storage; a leader's newest proposals wait in memory for its next flush. */
   private long submittedIndex;
 
+  // Snapshots (section 7).
+  /** The latest snapshot this node holds durably, or null. */
+  SnapshotMeta snapshot;
+  /** A snapshot of our own state is being written. */
+  private boolean snapshotting;
+  /** Size of the entries applied since the last snapshot was taken: a new one is due past the threshold. */
+  private long appliedBytesSinceSnapshot;
+
   private record Held(long ticket, String to, PeerMessage message) {}
 
   ReplicaState(
@@ -81,7 +89,17 @@ final class ReplicaState {
     RaftStorage.Persisted persisted = storage.load();
     this.currentTerm = persisted.hardState().currentTerm();
     this.votedFor = persisted.hardState().votedFor();
-    this.log = new RaftLog(persisted.log());
+    RaftStorage.StoredSnapshot stored = persisted.snapshot();
+    if (stored != null) {
+      // The snapshot stands for the log up to its last included entry (section 7); the log goes on after it.
+      snapshot = stored.meta();
+      if (stateMachine.lastApplied() < snapshot.lastIncludedIndex()) {
+        stateMachine.restore(snapshot.lastIncludedIndex(), stored.data());
+      }
+      this.log = new RaftLog(snapshot.lastIncludedIndex(), snapshot.lastIncludedTerm(), persisted.log());
+    } else {
+      this.log = new RaftLog(persisted.log());
+    }
     this.durableIndex = log.lastIndex();
     this.submittedIndex = log.lastIndex();
     this.lastTicket = storage.durableTicket();
@@ -135,6 +153,7 @@ final class ReplicaState {
             "refusing to truncate committed entries: from " + truncateFrom + ", commitIndex " + commitIndex);
       }
       log.truncateFrom(truncateFrom);
+      forgetDurableBeyond(truncateFrom - 1);
     }
     for (LogEntry e : entries) log.append(e);
     if (truncateFrom > 0 || !entries.isEmpty()) {
@@ -154,6 +173,15 @@ final class ReplicaState {
     List<LogEntry> tail = log.slice(submittedIndex + 1, Integer.MAX_VALUE, Long.MAX_VALUE);
     submittedIndex = log.lastIndex();
     submit(new RaftStorage.Write(null, 0, tail));
+  }
+
+  /**
+   * The log was cut after {@code index}: what earlier writes made durable past it belongs to entries that are
+   * gone, so it must not count for the entries that will take their place.
+   */
+  private void forgetDurableBeyond(long index) {
+    durableIndex = Math.min(durableIndex, index);
+    for (long[] w : writes) w[1] = Math.min(w[1], index);
   }
 
   private void submit(RaftStorage.Write write) {
@@ -222,9 +250,93 @@ final class ReplicaState {
   /** Figure 2, "All Servers": while commitIndex > lastApplied, apply log[++lastApplied]. */
   private void applyCommitted() {
     while (lastApplied < commitIndex) {
-      stateMachine.apply(log.get(lastApplied + 1));
+      LogEntry e = log.get(lastApplied + 1);
+      stateMachine.apply(e);
       lastApplied++;
+      appliedBytesSinceSnapshot += e.approximateSize();
     }
+    maybeSnapshot();
+  }
+
+  // ---- snapshots (section 7) ---------------------------------------------------------------------------
+
+  /** The cluster configuration a snapshot records: every member, in a stable order. */
+  List<String> members() {
+    List<String> all = new java.util.ArrayList<>(peers);
+    all.add(id);
+    java.util.Collections.sort(all);
+    return all;
+  }
+
+  /**
+   * Takes a snapshot once enough has been applied since the last one. The state machine captures its state at
+   * once; storage writes it out on its own thread, so requests keep flowing meanwhile.
+   */
+  private void maybeSnapshot() {
+    if (snapshotting || appliedBytesSinceSnapshot < settings.snapshotThresholdBytes() || lastApplied == 0) return;
+    SnapshotMeta meta = new SnapshotMeta(lastApplied, log.termAt(lastApplied), members());
+    StateMachine.SnapshotData data = stateMachine.snapshot();
+    snapshotting = true;
+    appliedBytesSinceSnapshot = 0;
+    logger().debug("{}: writing a snapshot up to index {}", id, lastApplied);
+    storage.saveSnapshot(meta, data, failure -> ctx.getSelf().tell(new RaftMessage.SnapshotSaved(meta, failure)));
+  }
+
+  /**
+   * Our snapshot is durable: the log before it (but for the trailing entries kept for slow followers) is no
+   * longer needed, in memory or on disk.
+   */
+  void onSnapshotSaved(RaftMessage.SnapshotSaved saved) {
+    snapshotting = false;
+    SnapshotMeta meta = saved.meta();
+    if (saved.failure() != null) {
+      logger().error("{}: writing the snapshot up to index {} failed; will try again later", id,
+          meta.lastIncludedIndex(), saved.failure());
+      return;
+    }
+    if (snapshot != null && snapshot.lastIncludedIndex() >= meta.lastIncludedIndex()) return; // a newer one arrived
+    snapshot = meta;
+    long compactTo = Math.min(meta.lastIncludedIndex() - settings.snapshotTrailingEntries(), log.lastIndex());
+    logger().info("{}: snapshot taken up to index {} (term {}); compacting the log through {}", id,
+        meta.lastIncludedIndex(), meta.lastIncludedTerm(), Math.max(compactTo, log.baseIndex()));
+    if (compactTo > log.baseIndex()) {
+      log.compactTo(compactTo);
+      submit(new RaftStorage.Write(null, 0, List.of(), compactTo));
+    }
+  }
+
+  /**
+   * A snapshot from the leader is complete and durable (Figure 13, steps 5-8). If it covers more than we
+   * applied, it replaces the state machine; our log keeps the entries after it if it holds the snapshot's last
+   * entry with the same term, and is discarded otherwise.
+   *
+   * @return whether the state was replaced
+   */
+  boolean installSnapshot(RaftStorage.StoredSnapshot stored) {
+    SnapshotMeta meta = stored.meta();
+    long index = meta.lastIncludedIndex();
+    if (snapshot == null || snapshot.lastIncludedIndex() < index) snapshot = meta;
+    if (index <= lastApplied) return false; // we already hold all of it
+    if (log.termAt(index) == meta.lastIncludedTerm()) {
+      // Step 6: an existing entry has the snapshot's last index and term: keep the entries after it.
+      log.compactTo(index);
+      submit(new RaftStorage.Write(null, 0, List.of(), index));
+    } else {
+      // Step 7: discard the entire log.
+      log.reset(index, meta.lastIncludedTerm());
+      // The snapshot is durable, so the prefix up to its index is too; nothing written before counts past it.
+      forgetDurableBeyond(index);
+      durableIndex = index;
+      submittedIndex = index;
+      submit(new RaftStorage.Write(null, 1, List.of(), index));
+    }
+    // Step 8: reset the state machine using the snapshot's contents.
+    stateMachine.restore(index, stored.data());
+    lastApplied = index;
+    commitIndex = Math.max(commitIndex, index);
+    appliedBytesSinceSnapshot = 0;
+    logger().info("{}: installed the leader's snapshot up to index {} (term {})", id, index, meta.lastIncludedTerm());
+    return true;
   }
 
   RaftMessage.Status status(RaftMessage.Role role) {

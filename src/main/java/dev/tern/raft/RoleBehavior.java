@@ -60,11 +60,20 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
       s.releaseDurable();
       return onDurable();
     }
+    if (message instanceof RaftMessage.SnapshotSaved saved) {
+      s.onSnapshotSaved(saved);
+      return onSnapshotSaved();
+    }
     if (message instanceof GetStatus g) {
       g.replyTo().tell(s.status(role()));
       return this;
     }
     return onRoleMessage(message);
+  }
+
+  /** Called after our own snapshot was saved and the log compacted. */
+  Behavior<RaftMessage> onSnapshotSaved() {
+    return this;
   }
 
   /** Called just before this role gives way to another on a newer term. */
@@ -132,6 +141,9 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
     return m instanceof RequestVoteResponse
         || m instanceof AppendEntriesResponse
         || m instanceof RaftMessage.HeartbeatTick
-        || m instanceof RaftMessage.Flush;
+        || m instanceof RaftMessage.Flush
+        || m instanceof RaftMessage.InstallSnapshotResponse
+        || m instanceof RaftMessage.SnapshotChunkRead
+        || m instanceof RaftMessage.SnapshotChunkWritten;
   }
 }

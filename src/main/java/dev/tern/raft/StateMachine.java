@@ -1,9 +1,16 @@
 package dev.tern.raft;
 
+import java.io.IOException;
+import java.io.OutputStream;
+
 /**
  * The replicated state machine. The Raft replica calls {@link #apply} on its own thread for every committed
  * entry, in log order, exactly once per entry (Figure 2, "All Servers": apply log[lastApplied]). It must be
  * deterministic: the same log gives the same state on every node.
+ *
+ * <p>Snapshots (section 7): {@link #snapshot} captures the state cheaply on the replica's thread; the capture
+ * is written out later on a storage thread, so request handling pauses only for the capture, not for the
+ * write. {@link #restore} replaces the whole state with a snapshot's.
  */
 public interface StateMachine {
 
@@ -12,4 +19,23 @@ public interface StateMachine {
 
   /** Index of the last entry applied (0 when nothing was). */
   long lastApplied();
+
+  /**
+   * An immutable capture of the state as of {@link #lastApplied()}, which later applies do not change. Its
+   * {@link SnapshotData#writeTo} may run on another thread.
+   */
+  SnapshotData snapshot();
+
+  /**
+   * Replaces the state with the one a snapshot captured at {@code lastIncludedIndex}: afterwards
+   * {@link #lastApplied()} is that index. {@code data} is what a {@link SnapshotData#writeTo} wrote.
+   *
+   * @throws IllegalArgumentException if the data cannot be decoded
+   */
+  void restore(long lastIncludedIndex, byte[] data);
+
+  /** A captured state, written out off the replica's thread. */
+  interface SnapshotData {
+    void writeTo(OutputStream out) throws IOException;
+  }
 }

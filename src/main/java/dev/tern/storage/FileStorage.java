@@ -3,6 +3,8 @@ package dev.tern.storage;
 import dev.tern.raft.HardState;
 import dev.tern.raft.LogEntry;
 import dev.tern.raft.RaftStorage;
+import dev.tern.raft.SnapshotMeta;
+import dev.tern.raft.StateMachine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -27,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -104,6 +107,22 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
 
   private final AtomicLong fsyncs = new AtomicLong();
   private final Thread writer;
+
+  /** The log's last index while it has no segment (everything before was compacted into the snapshot). */
+  private long compactedThrough;
+
+  // ---- snapshots: files touched only on the snapshot thread (and in open) ----------------------------------
+  /** Writes, reads and receives snapshots, off the Raft actor's thread and off the log writer's. */
+  private final java.util.concurrent.ExecutorService snapshotIo;
+  /** The latest complete snapshot, or null. */
+  private volatile SnapshotFile.Located latestSnapshot;
+  /** The snapshot being received from a leader: its file, and how many data bytes it holds so far. */
+  private SnapshotMeta receiving;
+  private FileChannel receivingChannel;
+  private Path receivingPath;
+  private long receivingHeaderBytes;
+  private long receivedBytes;
+  private CRC32C receivingCrc;
 
   private record Pending(long ticket, Write write) {}
 
@@ -198,10 +217,11 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
         log.info("Deleted {}, left over from an interrupted hard state write", this.dir.resolve(HARD_STATE_TMP));
       }
 
-      List<LogEntry> entries = recoverLog();
-      writtenHardState = readHardState(entries.size());
+      StoredSnapshot snapshot = recoverSnapshot();
+      List<LogEntry> entries = recoverLog(snapshot == null ? null : snapshot.meta());
+      writtenHardState = readHardState(entries.size() + (snapshot == null ? 0 : 1));
       submittedLastIndex = lastIndex();
-      recovered = new Persisted(writtenHardState, List.copyOf(entries));
+      recovered = new Persisted(writtenHardState, snapshot, List.copyOf(entries));
       if (current != null) current.channel = track(opened, FileChannel.open(current.path, StandardOpenOption.WRITE));
     } catch (IOException | RuntimeException | Error e) {
       for (int i = opened.size() - 1; i >= 0; i--) { // newest first: the in-process claim goes last
@@ -217,6 +237,11 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     writer = new Thread(this::runWriter, "tern-wal");
     writer.setDaemon(true);
     writer.start();
+    snapshotIo = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "tern-snapshot");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   private static <T extends AutoCloseable> T track(List<AutoCloseable> opened, T resource) {
@@ -246,12 +271,35 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     } finally {
       lock.unlock();
     }
+    StoredSnapshot snapshot = onSnapshotThread(() -> {
+      SnapshotFile.Located latest = latestSnapshot;
+      return latest == null ? null : SnapshotFile.read(latest.path());
+    });
     synchronized (io) {
       try {
-        return new Persisted(writtenHardState, readLog());
+        List<LogEntry> log = readLog();
+        if (snapshot != null) {
+          long last = snapshot.meta().lastIncludedIndex();
+          log = List.copyOf(log.stream().filter(e -> e.index() > last).toList());
+        }
+        return new Persisted(writtenHardState, snapshot, log);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read the log in " + logDir + ": " + e, e);
       }
+    }
+  }
+
+  private <T> T onSnapshotThread(java.util.concurrent.Callable<T> task) {
+    try {
+      return snapshotIo.submit(task).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading the snapshot in " + dir, e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException re) throw re;
+      if (cause instanceof IOException io) throw new UncheckedIOException("cannot read the snapshot in " + dir + ": " + io, io);
+      throw new IllegalStateException(cause);
     }
   }
 
@@ -270,6 +318,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
       if (failed != null) throw new IllegalStateException("storage in " + dir + " failed: " + failed, failed);
       long last = submittedLastIndex;
       if (write.truncateFrom() > 0) last = Math.min(last, write.truncateFrom() - 1);
+      last = Math.max(last, write.compactThrough());
       for (LogEntry e : write.entries()) {
         if (e.index() != last + 1) {
           throw new IllegalStateException("non-contiguous append: " + e + " after index " + last);
@@ -297,6 +346,208 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     this.listener = listener;
   }
 
+  // ---- snapshots ---------------------------------------------------------------------------------------
+
+  /**
+   * Streams the captured state into {@code snapshot-<index>.snap.tmp}, fsyncs it, renames it into place and
+   * fsyncs the directory; then deletes older snapshots. All on the snapshot thread.
+   */
+  @Override
+  public void saveSnapshot(SnapshotMeta meta, StateMachine.SnapshotData data, Consumer<Throwable> done) {
+    snapshotIo.execute(() -> {
+      Throwable failure = null;
+      try {
+        writeSnapshot(meta, data);
+      } catch (IOException | RuntimeException e) {
+        failure = e;
+      }
+      done.accept(failure);
+    });
+  }
+
+  private void writeSnapshot(SnapshotMeta meta, StateMachine.SnapshotData data) throws IOException {
+    long started = System.nanoTime();
+    Path tmp = dir.resolve(SnapshotFile.name(meta.lastIncludedIndex()) + ".tmp");
+    CRC32C sum = new CRC32C();
+    long dataBytes;
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE)) {
+      java.io.OutputStream raw = java.nio.channels.Channels.newOutputStream(ch);
+      java.util.zip.CheckedOutputStream checked = new java.util.zip.CheckedOutputStream(raw, sum);
+      java.io.BufferedOutputStream out = new java.io.BufferedOutputStream(checked, 1 << 16);
+      byte[] header = SnapshotFile.header(meta);
+      out.write(header);
+      long[] counted = {0};
+      java.io.OutputStream counting = new java.io.FilterOutputStream(out) {
+        @Override
+        public void write(int b) throws IOException {
+          out.write(b);
+          counted[0]++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+          out.write(b, off, len);
+          counted[0] += len;
+        }
+
+        @Override
+        public void close() {
+          // the file is closed by its owner
+        }
+      };
+      data.writeTo(counting);
+      out.flush();
+      dataBytes = counted[0];
+      raw.write(SnapshotFile.trailer(dataBytes, sum));
+      if (fsync) {
+        ch.force(true);
+        fsyncs.incrementAndGet();
+      }
+    }
+    installSnapshotFile(tmp, meta, dataBytes);
+    log.info("Wrote snapshot up to index {} (term {}): {} bytes in {} ms", meta.lastIncludedIndex(),
+        meta.lastIncludedTerm(), dataBytes, (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /** Renames a complete, fsynced snapshot file into place, makes that durable, and deletes older snapshots. */
+  private void installSnapshotFile(Path complete, SnapshotMeta meta, long dataBytes) throws IOException {
+    SnapshotFile.Located previous = latestSnapshot;
+    if (previous != null && previous.meta().lastIncludedIndex() >= meta.lastIncludedIndex()) {
+      Files.delete(complete); // a newer one is already in place
+      return;
+    }
+    Path target = dir.resolve(SnapshotFile.name(meta.lastIncludedIndex()));
+    Files.move(complete, target, StandardCopyOption.ATOMIC_MOVE);
+    forceDir(dirChannel);
+    latestSnapshot = locate(target, meta, dataBytes);
+    if (previous != null) {
+      Files.deleteIfExists(previous.path());
+      forceDir(dirChannel);
+    }
+  }
+
+  @Override
+  public void readSnapshotChunk(SnapshotMeta meta, long offset, int maxBytes, Consumer<Chunk> done) {
+    snapshotIo.execute(() -> {
+      SnapshotFile.Located latest = latestSnapshot;
+      Chunk chunk;
+      if (latest == null || !latest.meta().equals(meta) || offset < 0 || offset > latest.dataLength()) {
+        chunk = new Chunk(null, 0);
+      } else {
+        int n = (int) Math.min(maxBytes, latest.dataLength() - offset);
+        ByteBuffer buf = ByteBuffer.allocate(n);
+        try (FileChannel ch = FileChannel.open(latest.path(), StandardOpenOption.READ)) {
+          long pos = latest.dataOffset() + offset;
+          while (buf.hasRemaining()) {
+            int read = ch.read(buf, pos + buf.position());
+            if (read < 0) throw new IOException(latest.path() + " is shorter than expected");
+          }
+          chunk = new Chunk(buf.array(), latest.dataLength());
+        } catch (IOException e) {
+          log.warn("Cannot read snapshot {} for a follower: {}", latest.path(), e.toString());
+          chunk = new Chunk(null, 0);
+        }
+      }
+      done.accept(chunk);
+    });
+  }
+
+  /**
+   * Receives a snapshot into {@code snapshot-<index>.snap.partial}: the header first, then each piece where
+   * the last one ended. After the last piece it writes the trailer, fsyncs, checks the whole file, and renames
+   * it into place; the answer then carries the snapshot, read back from disk.
+   */
+  @Override
+  public void writeSnapshotChunk(SnapshotMeta meta, long offset, byte[] data, boolean last, Consumer<ChunkWritten> done) {
+    snapshotIo.execute(() -> {
+      ChunkWritten result;
+      try {
+        result = receiveChunk(meta, offset, data, last);
+      } catch (IOException | RuntimeException e) {
+        log.warn("Receiving snapshot {} failed at offset {}; the leader will start it over: {}",
+            meta.lastIncludedIndex(), offset, e.toString());
+        abortReceiving();
+        result = new ChunkWritten(0, null);
+      }
+      done.accept(result);
+    });
+  }
+
+  private ChunkWritten receiveChunk(SnapshotMeta meta, long offset, byte[] data, boolean last) throws IOException {
+    if (offset == 0 && !meta.equals(receiving)) {
+      abortReceiving();
+      receivingPath = dir.resolve(SnapshotFile.name(meta.lastIncludedIndex()) + ".partial");
+      receivingChannel = FileChannel.open(receivingPath, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+          StandardOpenOption.WRITE);
+      byte[] header = SnapshotFile.header(meta);
+      writeFully(receivingChannel, ByteBuffer.wrap(header), 0);
+      receivingCrc = new CRC32C();
+      receivingCrc.update(header);
+      receivingHeaderBytes = header.length;
+      receivedBytes = 0;
+      receiving = meta;
+      log.info("Receiving a snapshot up to index {} (term {}) from the leader", meta.lastIncludedIndex(),
+          meta.lastIncludedTerm());
+    }
+    if (!meta.equals(receiving) || offset != receivedBytes) {
+      return new ChunkWritten(meta.equals(receiving) ? receivedBytes : 0, null);
+    }
+    writeFully(receivingChannel, ByteBuffer.wrap(data), receivingHeaderBytes + receivedBytes);
+    receivingCrc.update(data);
+    receivedBytes += data.length;
+    if (!last) return new ChunkWritten(receivedBytes, null);
+    writeFully(receivingChannel, ByteBuffer.wrap(SnapshotFile.trailer(receivedBytes, receivingCrc)),
+        receivingHeaderBytes + receivedBytes);
+    if (fsync) {
+      receivingChannel.force(true);
+      fsyncs.incrementAndGet();
+    }
+    receivingChannel.close();
+    Path complete = receivingPath;
+    long size = receivedBytes;
+    receiving = null;
+    receivingChannel = null;
+    receivingPath = null;
+    StoredSnapshot stored;
+    try {
+      stored = SnapshotFile.read(complete); // checks what is on disk, CRC included
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(complete);
+      throw e;
+    }
+    installSnapshotFile(complete, meta, size);
+    log.info("Received snapshot up to index {} (term {}): {} bytes", meta.lastIncludedIndex(), meta.lastIncludedTerm(), size);
+    return new ChunkWritten(size, stored);
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+    long pos = position;
+    while (buf.hasRemaining()) pos += ch.write(buf, pos);
+  }
+
+  /** Drops a snapshot transfer in progress and its file. */
+  private void abortReceiving() {
+    if (receivingChannel != null) {
+      try {
+        receivingChannel.close();
+      } catch (IOException e) {
+        log.debug("closing {}: {}", receivingPath, e.toString());
+      }
+    }
+    if (receivingPath != null) {
+      try {
+        Files.deleteIfExists(receivingPath);
+      } catch (IOException e) {
+        log.warn("Cannot delete {}: {}", receivingPath, e.toString());
+      }
+    }
+    receiving = null;
+    receivingChannel = null;
+    receivingPath = null;
+    receivedBytes = 0;
+  }
+
   /**
    * Registers who to tell, once, if the writer fails (on the writer's thread). A node cannot acknowledge
    * anything after that, so the owner should stop rather than hang on to clients.
@@ -314,6 +565,15 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
   /** Makes everything submitted so far durable, stops the writer and closes the files. Idempotent. */
   @Override
   public void close() {
+    snapshotIo.shutdown();
+    boolean interruptedSnapshots = false;
+    try {
+      if (!snapshotIo.awaitTermination(60, TimeUnit.SECONDS)) log.warn("A snapshot in {} is still being written at close", dir);
+    } catch (InterruptedException e) {
+      interruptedSnapshots = true;
+    }
+    abortReceiving();
+    if (interruptedSnapshots) Thread.currentThread().interrupt();
     lock.lock();
     try {
       closing = true;
@@ -491,6 +751,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     for (Pending p : batch) {
       Write w = p.write();
       if (w.truncateFrom() > 0) truncate(w.truncateFrom());
+      if (w.compactThrough() > 0) compact(w.compactThrough());
       for (LogEntry e : w.entries()) append(e);
     }
     flushBuffer();
@@ -501,7 +762,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
   }
 
   private long lastIndex() {
-    return current == null ? 0 : current.lastIndex();
+    return current == null ? compactedThrough : current.lastIndex();
   }
 
   private void append(LogEntry e) throws IOException {
@@ -563,7 +824,12 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     if (from > lastIndex()) return;
     flushBuffer();
     Map.Entry<Long, Segment> floor = segments.floorEntry(from);
-    if (floor == null) throw new IllegalStateException("no segment holds entry " + from);
+    if (floor == null || from == floor.getKey() && floor.getKey().equals(segments.firstKey())) {
+      // Nothing before `from` is in a segment: the whole log goes (a snapshot from the leader replaces it).
+      deleteSegmentsNewestFirst(Long.MIN_VALUE);
+      compactedThrough = from - 1;
+      return;
+    }
     Segment target = floor.getValue();
     while (segments.lastKey() > target.firstIndex) {
       Segment s = segments.pollLastEntry().getValue();
@@ -581,6 +847,41 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     target.count = keep;
     force(target.channel);
     target.dirty = false;
+  }
+
+  /**
+   * Drops the log entries up to {@code through}, which a durable snapshot covers: every segment whose entries
+   * all lie at or below it, oldest first (a crash part-way leaves a log that still starts at or before the
+   * snapshot's end). Past the log's end, all of it goes and the next entry will be {@code through + 1}.
+   */
+  private void compact(long through) throws IOException {
+    if (through >= lastIndex()) {
+      flushBuffer();
+      deleteSegmentsNewestFirst(Long.MIN_VALUE);
+      compactedThrough = through;
+      return;
+    }
+    boolean deleted = false;
+    while (!segments.isEmpty()) {
+      Segment first = segments.firstEntry().getValue();
+      if (first == current || first.lastIndex() > through) break;
+      segments.pollFirstEntry();
+      Files.delete(first.path);
+      deleted = true;
+    }
+    if (deleted) forceDir(logDirChannel);
+  }
+
+  /** Deletes every segment with a first index above {@code above}, newest first, each deletion made durable. */
+  private void deleteSegmentsNewestFirst(long above) throws IOException {
+    while (!segments.isEmpty() && segments.lastKey() > above) {
+      Segment s = segments.pollLastEntry().getValue();
+      if (s.channel != null) s.channel.close();
+      s.channel = null;
+      Files.delete(s.path);
+      forceDir(logDirChannel);
+    }
+    current = segments.isEmpty() ? null : segments.lastEntry().getValue();
   }
 
   /** Replaces the hard state file atomically: write a temporary file, fsync it, rename it, fsync the directory. */
@@ -626,11 +927,64 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     return found;
   }
 
-  /** Reads every segment, cutting a torn tail off the last one; fills {@link #segments} and {@link #current}. */
-  private List<LogEntry> recoverLog() throws IOException {
+  /**
+   * Finds the latest snapshot and checks it; deletes what interrupted snapshot writes and transfers left
+   * behind, and older snapshots a crash kept from being deleted. A damaged latest snapshot stops the node: the
+   * log it replaced is gone, so there is nothing to fall back on.
+   */
+  private StoredSnapshot recoverSnapshot() throws IOException {
+    TreeMap<Long, Path> found = new TreeMap<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, SnapshotFile.PREFIX + "*")) {
+      for (Path p : files) {
+        String name = p.getFileName().toString();
+        if (name.endsWith(SnapshotFile.TMP_SUFFIX) || name.endsWith(SnapshotFile.PARTIAL_SUFFIX)) {
+          Files.delete(p);
+          log.info("Deleted {}, left over from an interrupted snapshot write or transfer", p);
+          continue;
+        }
+        long index = SnapshotFile.parseName(name);
+        if (index < 0) log.warn("Ignoring {}: not a snapshot", p);
+        else found.put(index, p);
+      }
+    }
+    if (found.isEmpty()) return null;
+    Path latest = found.lastEntry().getValue();
+    StoredSnapshot snapshot = SnapshotFile.read(latest);
+    if (snapshot.meta().lastIncludedIndex() != found.lastKey()) {
+      throw new StorageCorruptedException(latest, 8, "the file name says index " + found.lastKey() + " but it holds "
+          + snapshot.meta().lastIncludedIndex());
+    }
+    for (Path older : found.headMap(found.lastKey()).values()) {
+      Files.delete(older);
+      log.info("Deleted {}: superseded by {}", older, latest);
+    }
+    latestSnapshot = locate(latest, snapshot.meta(), snapshot.data().length);
+    log.info("Recovered snapshot {} (up to index {}, term {}, {} bytes)", latest.getFileName(),
+        snapshot.meta().lastIncludedIndex(), snapshot.meta().lastIncludedTerm(), snapshot.data().length);
+    return snapshot;
+  }
+
+  private static SnapshotFile.Located locate(Path path, SnapshotMeta meta, long dataLength) {
+    return new SnapshotFile.Located(meta, path, SnapshotFile.header(meta).length, dataLength);
+  }
+
+  /**
+   * Reads every segment, cutting a torn tail off the last one; fills {@link #segments} and {@link #current}.
+   * With a snapshot, the log may start anywhere up to just after it, and applies Figure 13's rule: if it holds
+   * the snapshot's last entry with the same term, the entries after it are the log; otherwise (a crash while
+   * a snapshot from the leader replaced the log) every segment is stale and is deleted. Returns the entries
+   * after the snapshot.
+   */
+  private List<LogEntry> recoverLog(SnapshotMeta snapshot) throws IOException {
     List<LogEntry> entries = new ArrayList<>();
     TreeMap<Long, Path> files = listSegments();
-    long expected = 1;
+    long snapshotIndex = snapshot == null ? 0 : snapshot.lastIncludedIndex();
+    long expected = files.isEmpty() ? 1 : files.firstKey();
+    if (!files.isEmpty() && snapshot == null && expected != 1) throw gap(files.firstEntry().getValue(), expected, 1);
+    if (!files.isEmpty() && snapshot != null && expected > snapshotIndex + 1) {
+      throw new StorageCorruptedException(files.firstEntry().getValue(), 0, "the log starts at entry " + expected
+          + " but the snapshot ends at entry " + snapshotIndex + " (a missing segment?)");
+    }
     long term = 0;
     Map.Entry<Long, Path> last = files.lastEntry();
     for (Map.Entry<Long, Path> f : files.entrySet()) {
@@ -658,7 +1012,23 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
       term = scan.lastTerm;
     }
     current = segments.isEmpty() ? null : segments.lastEntry().getValue();
-    return entries;
+    if (snapshot == null) return entries;
+    long firstHeld = entries.isEmpty() ? 0 : entries.get(0).index();
+    // A log that starts right after the snapshot was compacted through it (or reset to it) and goes on from
+    // there; one that starts before it must hold its last entry with its term.
+    boolean holdsSnapshotEnd = !entries.isEmpty() && (firstHeld == snapshotIndex + 1 || firstHeld <= snapshotIndex
+        && expected - 1 >= snapshotIndex && entries.get((int) (snapshotIndex - firstHeld)).term() == snapshot.lastIncludedTerm());
+    if (!holdsSnapshotEnd) {
+      if (!segments.isEmpty()) {
+        log.warn("Discarding the log ({} segments, entries {}..{}): it does not hold the snapshot's last entry {} of"
+            + " term {}, so a snapshot from the leader replaced it (Raft Figure 13)", segments.size(), firstHeld,
+            expected - 1, snapshotIndex, snapshot.lastIncludedTerm());
+        deleteSegmentsNewestFirst(Long.MIN_VALUE);
+      }
+      compactedThrough = snapshotIndex;
+      return List.of();
+    }
+    return new ArrayList<>(entries.subList((int) (snapshotIndex - firstHeld + 1), entries.size()));
   }
 
   private static StorageCorruptedException gap(Path path, long first, long expected) {

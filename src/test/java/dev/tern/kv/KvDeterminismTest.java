@@ -71,7 +71,7 @@ class KvDeterminismTest {
     assertEquals(5000, a.lastApplied());
     assertEquals(a.lastApplied(), b.lastApplied());
     assertEquals(a.digest(), b.digest());
-    assertEquals(a.snapshot(), b.snapshot());
+    assertEquals(a.contents(), b.contents());
     assertEquals(resultsA, resultsB);
 
     // The log really exercised every path, so the equality above is not vacuous.
@@ -114,7 +114,7 @@ class KvDeterminismTest {
         }
       }
     }
-    assertEquals(model, sm.snapshot());
+    assertEquals(model, sm.contents());
   }
 
   @Test
@@ -122,6 +122,6 @@ class KvDeterminismTest {
     KvStateMachine a = replay(randomLog(42, 5000), new ArrayList<>());
     KvStateMachine c = replay(randomLog(43, 5000), new ArrayList<>());
     assertNotEquals(a.digest(), c.digest());
-    assertNotEquals(a.snapshot(), c.snapshot());
+    assertNotEquals(a.contents(), c.contents());
   }
 }

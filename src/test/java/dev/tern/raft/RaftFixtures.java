@@ -218,5 +218,21 @@ final class RaftFixtures {
     public void onDurable(LongConsumer listener) {
       // The test delivers StorageSynced itself.
     }
+
+    @Override
+    public void saveSnapshot(SnapshotMeta meta, StateMachine.SnapshotData data, java.util.function.Consumer<Throwable> done) {
+      inner.saveSnapshot(meta, data, done);
+    }
+
+    @Override
+    public void readSnapshotChunk(SnapshotMeta meta, long offset, int maxBytes, java.util.function.Consumer<Chunk> done) {
+      inner.readSnapshotChunk(meta, offset, maxBytes, done);
+    }
+
+    @Override
+    public void writeSnapshotChunk(
+        SnapshotMeta meta, long offset, byte[] data, boolean last, java.util.function.Consumer<ChunkWritten> done) {
+      inner.writeSnapshotChunk(meta, offset, data, last, done);
+    }
   }
 }

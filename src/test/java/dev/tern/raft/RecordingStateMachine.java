@@ -3,9 +3,14 @@ package dev.tern.raft;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A state machine for tests: records what it applies and insists on log order, exactly once. */
+/**
+ * A state machine for tests: records what it applies and insists on log order, exactly once. Its snapshot is
+ * the list of entries applied, so a restored replica holds exactly what the snapshot's taker had applied.
+ */
 final class RecordingStateMachine implements StateMachine {
   private final List<LogEntry> applied = new ArrayList<>();
+  /** How many times a snapshot replaced the state. */
+  int restores;
 
   @Override
   public void apply(LogEntry entry) {
@@ -18,6 +23,23 @@ final class RecordingStateMachine implements StateMachine {
   @Override
   public long lastApplied() {
     return applied.size();
+  }
+
+  @Override
+  public SnapshotData snapshot() {
+    List<LogEntry> copy = List.copyOf(applied);
+    return out -> EntryListCodec.write(out, copy);
+  }
+
+  @Override
+  public void restore(long lastIncludedIndex, byte[] data) {
+    List<LogEntry> entries = EntryListCodec.read(data);
+    if (entries.size() != lastIncludedIndex) {
+      throw new AssertionError("snapshot of " + entries.size() + " entries restored as index " + lastIncludedIndex);
+    }
+    applied.clear();
+    applied.addAll(entries);
+    restores++;
   }
 
   List<LogEntry> applied() {

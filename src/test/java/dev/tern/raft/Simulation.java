@@ -55,7 +55,8 @@ final class Simulation {
 
   /** Figures from one run. */
   record Result(
-      long seed, int nodes, long steps, long simulatedMillis, int committed, int leaderTerms, int crashes, long reads) {}
+      long seed, int nodes, long steps, long simulatedMillis, int committed, int leaderTerms, int crashes, long reads,
+      int snapshotsSaved, int snapshotsInstalled) {}
 
   private record Event(long time, long seq, Runnable action, Object what) {}
 
@@ -76,7 +77,23 @@ final class Simulation {
     Node(int index) {
       this.index = index;
       this.id = "n" + (index + 1);
-      this.storage = new SimStorage(this::scheduleFsync);
+      this.storage = new SimStorage(new SimStorage.Disk() {
+        @Override
+        public void scheduleFsync(SimStorage storage, long upToTicket) {
+          Node.this.scheduleFsync(storage, upToTicket);
+        }
+
+        @Override
+        public void later(Runnable io) {
+          int inc = incarnation;
+          schedule(fsyncFactor * between(options.minFsyncNanos(), options.maxFsyncNanos()), () -> {
+            if (incarnation == inc && up()) {
+              io.run();
+              settle(Node.this);
+            }
+          }, "snapshot io " + id);
+        }
+      });
       this.fsyncFactor = options.slowDisks() && random.nextInt(3) == 0 ? 10 : 1;
     }
 
@@ -131,7 +148,32 @@ final class Simulation {
     public long lastApplied() {
       return lastApplied;
     }
+
+    @Override
+    public SnapshotData snapshot() {
+      List<LogEntry> copy = List.copyOf(applied);
+      return out -> EntryListCodec.write(out, copy);
+    }
+
+    /** A snapshot must hold exactly the entries applied at those indexes everywhere (State Machine Safety). */
+    @Override
+    public void restore(long lastIncludedIndex, byte[] data) {
+      List<LogEntry> entries = EntryListCodec.read(data);
+      if (entries.size() != lastIncludedIndex) {
+        throw new InvariantChecker.Violation("snapshot", id + " restored " + entries.size() + " entries as index " + lastIncludedIndex);
+      }
+      for (int i = 0; i < entries.size(); i++) {
+        if (entries.get(i).index() != i + 1) throw new InvariantChecker.Violation("snapshot", id + " snapshot out of order");
+        checker.applied(id, entries.get(i));
+      }
+      applied.clear();
+      applied.addAll(entries);
+      lastApplied = lastIncludedIndex;
+      restores++;
+    }
   }
+
+  private long restores;
 
   final long seed;
   final Options options;
@@ -156,9 +198,14 @@ final class Simulation {
   PeerMessage lastDelivered;
   String lastDeliveredTo;
 
-  /** The shipped settings (pre-vote on), except one seed in four runs the plain protocol of Figure 2. */
+  /**
+   * The shipped settings (pre-vote on), except one seed in four runs the plain protocol of Figure 2; snapshots
+   * are small and frequent (every 1-4 KB of applied entries, with 0-20 trailing entries, sent in pieces of
+   * 64-512 bytes), so that compaction and InstallSnapshot happen many times in every run.
+   */
   Simulation(long seed, Options options) {
-    this(seed, options, TestSettings.SHIPPED.withPreVote(Math.floorMod(seed, 4) != 3));
+    this(seed, options, TestSettings.SHIPPED.withPreVote(Math.floorMod(seed, 4) != 3).withSnapshots(
+        1024L << Math.floorMod(seed, 3), (int) Math.floorMod(seed * 7, 21), 64 << Math.floorMod(seed * 13, 4)));
   }
 
   Simulation(long seed, Options options, RaftSettings settings) {
@@ -399,7 +446,8 @@ final class Simulation {
           + " after healing; " + describe());
     }
     return new Result(seed, nodes.size(), steps, now / 1_000_000, checker.committedCount(), checker.leaderTerms().length,
-        crashes, readsConfirmed);
+        crashes, readsConfirmed, nodes.stream().mapToInt(n -> n.storage.snapshotsSaved).sum(),
+        nodes.stream().mapToInt(n -> n.storage.snapshotsInstalled).sum());
   }
 
   /** A read in flight: the read index it gets must cover everything committed before it was asked. */

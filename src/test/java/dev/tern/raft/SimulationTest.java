@@ -40,6 +40,8 @@ class SimulationTest {
     long elections = 0;
     long crashes = 0;
     long reads = 0;
+    long snapshots = 0;
+    long installs = 0;
     List<String> failures = new ArrayList<>();
     for (long[] run : runs) {
       Simulation sim = new Simulation(run[0], Simulation.Options.defaults((int) run[1]).withTrace(trace));
@@ -51,6 +53,8 @@ class SimulationTest {
         elections += r.leaderTerms();
         crashes += r.crashes();
         reads += r.reads();
+        snapshots += r.snapshotsSaved();
+        installs += r.snapshotsInstalled();
       } catch (RuntimeException | AssertionError e) {
         String msg = "seed " + run[0] + " with " + run[1] + " replicas: " + e + "\n" + sim.describe()
             + "\n  rerun: mvn test -Dtest=SimulationTest -Dtern.sim.seed=" + run[0] + " -Dtern.sim.nodes=" + run[1];
@@ -61,10 +65,15 @@ class SimulationTest {
     }
     System.out.printf(
         "Simulation: %d runs (%s), %d steps, %d simulated s, %d committed entries, %d confirmed reads,"
-            + " %d leader terms, %d crashes, %d failures, %.1f s wall%n",
+            + " %d leader terms, %d crashes, %d snapshots taken, %d installed by InstallSnapshot, %d failures,"
+            + " %.1f s wall%n",
         runs.size(), single.isBlank() ? runs.size() / 2 + " seeds x 3 and 5 replicas" : "seed " + single,
-        steps, simulatedMs / 1000, committed, reads, elections, crashes, failures.size(),
+        steps, simulatedMs / 1000, committed, reads, elections, crashes, snapshots, installs, failures.size(),
         (System.nanoTime() - started) / 1e9);
     if (!failures.isEmpty()) fail(failures.size() + " simulation runs failed; first:\n" + failures.get(0));
+    // The runs must exercise section 7, or they would prove nothing about it.
+    if (single.isBlank() && (snapshots == 0 || installs == 0)) {
+      fail("the simulation took " + snapshots + " snapshots and installed " + installs + ": compaction went untested");
+    }
   }
 }

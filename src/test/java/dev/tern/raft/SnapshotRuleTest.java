@@ -1,0 +1,289 @@
+package dev.tern.raft;
+
+import static dev.tern.raft.RaftFixtures.entries;
+import static dev.tern.raft.RaftFixtures.log;
+import static dev.tern.raft.RaftFixtures.storage;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tern.raft.RaftFixtures.Replica;
+import dev.tern.raft.RaftMessage.AppendEntries;
+import dev.tern.raft.RaftMessage.AppendEntriesResponse;
+import dev.tern.raft.RaftMessage.InstallSnapshot;
+import dev.tern.raft.RaftMessage.InstallSnapshotResponse;
+import dev.tern.storage.InMemoryStorage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Snapshots and log compaction: Raft paper section 7 and Figure 13 (InstallSnapshot RPC). */
+class SnapshotRuleTest {
+  private static final List<String> MEMBERS = List.of("n1", "n2", "n3");
+
+  /** A snapshot roughly every 4 commands, 2 trailing entries kept, pieces of 16 bytes. */
+  private static final RaftSettings SNAPSHOTTING = TestSettings.DEFAULTS.withSnapshots(100, 2, 16);
+
+  private static byte[] snapshotOf(List<LogEntry> applied) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      EntryListCodec.write(out, applied);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  private static InstallSnapshot piece(long term, long index, long snapTerm, byte[] all, int from, int to) {
+    return new InstallSnapshot(term, "n2", index, snapTerm, MEMBERS, from, Arrays.copyOfRange(all, from, to),
+        to == all.length);
+  }
+
+  /** Delivers a message, then whatever the replica told itself (storage callbacks), and returns what it sent. */
+  private static List<CapturingTransport.Sent> deliver(Replica r, RaftMessage m) {
+    r.run(m);
+    r.runSelf();
+    return r.transport.drain();
+  }
+
+  /** Leader n1 of term 1 with commands e1..eN committed (acknowledged by n2) and applied. */
+  private static Replica leaderWithCommitted(int commands) {
+    Replica r = RaftFixtures.replica(new InMemoryStorage(), SNAPSHOTTING);
+    r.electLeader(); // its no-op is entry 1
+    for (int i = 0; i < commands; i++) r.propose("command-" + i);
+    r.runSelf();
+    r.run(AppendEntriesResponse.success(1, "n2", 1 + commands));
+    r.runSelf(); // the snapshot's save reports back
+    r.transport.drain();
+    return r;
+  }
+
+  /**
+   * n3 never answered the leader: after two heartbeats the leader probes it again from its first entry, which
+   * is compacted, so it starts sending the snapshot. Returns the first piece.
+   */
+  private static InstallSnapshot transferStartsToN3(Replica r) {
+    for (int tick = 0; tick < 3; tick++) {
+      for (CapturingTransport.Sent s : deliver(r, RaftMessage.HeartbeatTick.INSTANCE)) {
+        if (s.message() instanceof InstallSnapshot is) {
+          assertEquals("n3", s.to());
+          return is;
+        }
+      }
+    }
+    throw new AssertionError("no InstallSnapshot sent to n3");
+  }
+
+  // Section 7: once enough has been applied the server snapshots its state, and the log up to the snapshot's
+  // last included index can be discarded (here: all but the trailing entries kept for slow followers).
+  @Test
+  void snapshotsPastTheThresholdAndCompactsTheLogButForTrailingEntries() {
+    Replica r = leaderWithCommitted(8); // entries 1..9, each command ~33 bytes: a snapshot after 4 entries
+    InMemoryStorage st = (InMemoryStorage) r.storage;
+    assertTrue(st.snapshot() != null, "no snapshot was taken");
+    SnapshotMeta meta = st.snapshot().meta();
+    assertTrue(meta.lastIncludedIndex() >= 4, "snapshot at " + meta.lastIncludedIndex());
+    assertEquals(1, meta.lastIncludedTerm());
+    assertEquals(MEMBERS, meta.members());
+    // The snapshot holds exactly the entries applied up to its index.
+    assertEquals(r.sm.applied().subList(0, (int) meta.lastIncludedIndex()), EntryListCodec.read(st.snapshot().data()));
+    long base = meta.lastIncludedIndex() - 2;
+    assertEquals(base, r.log().baseIndex());
+    assertEquals(base + 1, st.entries().get(0).index(), "storage still holds the compacted entries");
+    assertEquals(9, r.log().lastIndex());
+    assertEquals(1, r.log().termAt(base));
+    assertEquals(-1, r.log().termAt(base - 1));
+  }
+
+  // Figure 13: the leader sends InstallSnapshot to a follower that needs entries it has discarded, in pieces,
+  // each one from where the follower says it stands; then it goes on with AppendEntries after the snapshot.
+  @Test
+  void sendsTheSnapshotInPiecesToAFollowerWhoseNextEntryWasCompacted() {
+    Replica r = leaderWithCommitted(8);
+    SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
+    byte[] data = ((InMemoryStorage) r.storage).snapshot().data();
+    InstallSnapshot first = transferStartsToN3(r);
+    assertEquals(meta, first.meta());
+    assertEquals(0, first.offset());
+    assertEquals(16, first.data().length);
+    assertFalse(first.done());
+
+    ByteArrayOutputStream received = new ByteArrayOutputStream();
+    received.writeBytes(first.data());
+    InstallSnapshot last = first;
+    while (!last.done()) {
+      List<CapturingTransport.Sent> next =
+          deliver(r, new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received.size(), false));
+      assertEquals(1, next.size(), "one piece at a time: " + next);
+      last = (InstallSnapshot) next.get(0).message();
+      assertEquals(received.size(), last.offset());
+      received.writeBytes(last.data());
+    }
+    assertArrayEquals(data, received.toByteArray());
+
+    List<CapturingTransport.Sent> after =
+        deliver(r, new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), data.length, true));
+    AppendEntries ae = assertInstanceOf(AppendEntries.class, after.get(0).message());
+    assertEquals(meta.lastIncludedIndex(), ae.prevLogIndex());
+    assertEquals(meta.lastIncludedTerm(), ae.prevLogTerm());
+    assertEquals(meta.lastIncludedIndex(), r.behavior() instanceof Leader l ? l.progressOf("n3").matchIndex : -1);
+  }
+
+  // A transfer that broke off goes on from where the follower stands, or from the start if it lost it all.
+  @Test
+  void resumesOrRestartsFromWhereTheFollowerSaysItStands() {
+    Replica r = leaderWithCommitted(8);
+    SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
+    transferStartsToN3(r);
+    InstallSnapshot second = (InstallSnapshot) deliver(r,
+        new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), 16, false)).get(0).message();
+    assertEquals(16, second.offset());
+    InstallSnapshot again = (InstallSnapshot) deliver(r,
+        new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), 0, false)).get(0).message();
+    assertEquals(0, again.offset(), "the follower lost the transfer (it restarted): start over");
+  }
+
+  // A piece or its answer lost: after a few heartbeats without an answer, the piece is sent again.
+  @Test
+  void sendsAPieceAgainWhenNoAnswerComes() {
+    Replica r = leaderWithCommitted(8);
+    transferStartsToN3(r);
+    int resent = 0;
+    for (int tick = 0; tick < 4; tick++) {
+      for (CapturingTransport.Sent s : deliver(r, RaftMessage.HeartbeatTick.INSTANCE)) {
+        if (s.message() instanceof InstallSnapshot is) {
+          assertEquals(0, is.offset());
+          resent++;
+        }
+      }
+    }
+    assertEquals(1, resent);
+  }
+
+  // Figure 13, receiver step 1: reply immediately if term < currentTerm.
+  @Test
+  void refusesAnInstallSnapshotOfAnOlderTerm() {
+    InMemoryStorage st = storage(3, null, 1, 1);
+    Replica r = RaftFixtures.replica(st);
+    byte[] data = snapshotOf(log(1, 1, 2));
+    List<CapturingTransport.Sent> sent = deliver(r, piece(2, 3, 2, data, 0, data.length));
+    InstallSnapshotResponse resp = (InstallSnapshotResponse) sent.get(0).message();
+    assertEquals(3, resp.term());
+    assertFalse(resp.done());
+    assertNull(st.snapshot(), "nothing may be stored for a stale leader");
+  }
+
+  // Steps 2-5: pieces are stored as they come; the state is replaced only once the whole snapshot is stored.
+  // Step 7: a log without the snapshot's last entry is discarded entirely. Step 8: the state machine is reset
+  // from the snapshot.
+  @Test
+  void installsOnlyWhenCompleteAndDiscardsALogThatLacksTheSnapshotsLastEntry() {
+    InMemoryStorage st = storage(2, null, 1, 1);
+    Replica r = RaftFixtures.replica(st);
+    List<LogEntry> leaderApplied = log(1, 1, 2, 2, 2);
+    byte[] data = snapshotOf(leaderApplied);
+    int half = data.length / 2;
+
+    InstallSnapshotResponse firstAnswer =
+        (InstallSnapshotResponse) deliver(r, piece(2, 5, 2, data, 0, half)).get(0).message();
+    assertEquals(half, firstAnswer.nextOffset());
+    assertFalse(firstAnswer.done());
+    assertEquals(0, r.sm.restores, "state replaced before the snapshot was complete");
+    assertEquals(2, r.log().lastIndex());
+
+    InstallSnapshotResponse done =
+        (InstallSnapshotResponse) deliver(r, piece(2, 5, 2, data, half, data.length)).get(0).message();
+    assertTrue(done.done());
+    assertEquals(5, done.lastIncludedIndex());
+    assertEquals(1, r.sm.restores);
+    assertEquals(leaderApplied, r.sm.applied());
+    assertEquals(5, r.log().baseIndex());
+    assertEquals(5, r.log().lastIndex());
+    assertEquals(2, r.log().termAt(5));
+    assertEquals(5, r.status().commitIndex());
+    assertTrue(st.entries().isEmpty(), "the stale log must be gone from storage too");
+
+    // The log goes on after the snapshot.
+    AppendEntriesResponse ok = r.onlyReply(
+        new AppendEntries(2, "n2", 5, 2, entries(6, 2), 6), AppendEntriesResponse.class);
+    assertTrue(ok.success());
+    assertEquals(6, r.sm.applied().size());
+  }
+
+  // Step 6: if an existing entry has the same index and term as the snapshot's last included entry, retain the
+  // entries following it.
+  @Test
+  void keepsTheEntriesAfterTheSnapshotWhenItsLogHoldsTheSnapshotsLastEntry() {
+    InMemoryStorage st = storage(2, null, 1, 1, 2, 2, 2, 2);
+    Replica r = RaftFixtures.replica(st);
+    byte[] data = snapshotOf(log(1, 1, 2, 2));
+    InstallSnapshotResponse done =
+        (InstallSnapshotResponse) deliver(r, piece(2, 4, 2, data, 0, data.length)).get(0).message();
+    assertTrue(done.done());
+    assertEquals(4, r.log().baseIndex());
+    assertEquals(6, r.log().lastIndex());
+    assertEquals(List.of(5L, 6L), st.entries().stream().map(LogEntry::index).toList());
+  }
+
+  // A snapshot covering only what the follower has committed changes nothing: it is answered as installed.
+  @Test
+  void answersAtOnceForASnapshotItAlreadyHolds() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1, 1, 2));
+    r.run(new AppendEntries(2, "n2", 3, 2, List.of(), 3)); // commits 1..3
+    r.transport.drain();
+    byte[] data = snapshotOf(log(1, 1));
+    List<CapturingTransport.Sent> sent = deliver(r, piece(2, 2, 1, data, 0, 4));
+    InstallSnapshotResponse resp = (InstallSnapshotResponse) sent.get(0).message();
+    assertTrue(resp.done());
+    assertEquals(0, r.sm.restores);
+    assertEquals(3, r.log().lastIndex());
+  }
+
+  // A piece that does not follow what is stored is refused, with where to go on from.
+  @Test
+  void refusesAPieceOutOfOrderAndSaysWhereToGoOn() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1));
+    byte[] data = snapshotOf(log(1, 1, 2, 2, 2));
+    deliver(r, piece(2, 5, 2, data, 0, 10));
+    InstallSnapshotResponse resp =
+        (InstallSnapshotResponse) deliver(r, piece(2, 5, 2, data, 20, 30)).get(0).message();
+    assertEquals(10, resp.nextOffset());
+    assertFalse(resp.done());
+  }
+
+  // Below the follower's snapshot everything is committed, so an AppendEntries anchored there matches: only the
+  // entries after the snapshot are checked and appended.
+  @Test
+  void appendEntriesAnchoredBelowTheSnapshotMatchesThere() {
+    InMemoryStorage st = storage(2, null, 1);
+    Replica r = RaftFixtures.replica(st);
+    byte[] data = snapshotOf(log(1, 1, 2, 2));
+    deliver(r, piece(2, 4, 2, data, 0, data.length));
+    AppendEntriesResponse ok = r.onlyReply(
+        new AppendEntries(2, "n2", 2, 1, entries(3, 2, 2, 2, 2), 6), AppendEntriesResponse.class);
+    assertTrue(ok.success());
+    assertEquals(6, ok.matchIndex());
+    assertEquals(6, r.log().lastIndex());
+    assertEquals(6, r.sm.applied().size());
+  }
+
+  // Recovery: a replica restarting from a snapshot restores its state machine from it and goes on from its log.
+  @Test
+  void restartsFromTheSnapshotAndTheLogAfterIt() {
+    Replica r = leaderWithCommitted(8);
+    SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
+    RecordingStateMachine fresh = new RecordingStateMachine();
+    Replica restarted = new Replica("n1", RaftFixtures.TWO_PEERS, SNAPSHOTTING, r.storage, fresh, 2);
+    assertEquals(1, fresh.restores);
+    assertEquals(meta.lastIncludedIndex(), fresh.lastApplied());
+    assertEquals(meta.lastIncludedIndex(), restarted.log().baseIndex());
+    assertEquals(9, restarted.log().lastIndex());
+    assertEquals(meta.lastIncludedIndex(), restarted.status().commitIndex());
+  }
+}
