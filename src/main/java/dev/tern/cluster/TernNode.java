@@ -146,6 +146,11 @@ public final class TernNode {
     return gateway;
   }
 
+  /** This node's Raft storage (for its figures: snapshots written and received). */
+  public FileStorage storage() {
+    return storage;
+  }
+
   public String id() {
     return id;
   }

@@ -232,7 +232,10 @@ final class Leader extends RoleBehavior {
       // Requests or their replies were lost (or the follower was down): resend from what is known to match.
       if (!p.inflight.isEmpty() && ++p.ticksWithoutProgress >= 2) {
         s.logger().debug("{}: nothing acknowledged by {} for two heartbeats, probing again", s.id, p);
-        p.probeFrom(p.matchIndex + 1);
+        // A lost probe is sent again as it was; a lost batch is resent from what is known to match. (Probing
+        // from matchIndex + 1 when matchIndex is merely unknown, as after an election, would send a whole
+        // snapshot to a follower whose log may well be complete.)
+        p.probeFrom(p.probing ? p.nextIndex : p.matchIndex + 1);
       }
       if (!sendAppends(p)) sendHeartbeat(p);
     }
@@ -254,8 +257,19 @@ final class Leader extends RoleBehavior {
       if (!sendAppends(p) && Math.min(s.commitIndex, p.matchIndex) > p.commitSent) sendHeartbeat(p);
       return;
     }
-    // A rejection at or below matchIndex, or not at the probe we are waiting on, answers an old request.
-    if (r.rejectedIndex() <= p.matchIndex) return;
+    // A rejection at or below matchIndex, or not at the probe we are waiting on, answers an old request...
+    if (r.rejectedIndex() <= p.matchIndex) {
+      // ...unless it answers a heartbeat at matchIndex itself, saying the follower's log now ends before it: the
+      // follower lost entries it had acknowledged, which only a lost or replaced disk does (outside Raft's
+      // model, see docs/operations.md). Start over from what it holds rather than wait forever.
+      if (r.rejectedIndex() != p.matchIndex || r.conflictTerm() != 0 || r.conflictIndex() > p.matchIndex) return;
+      s.logger().warn("{}: {} no longer holds the entries up to {} it acknowledged (lost its disk?); replicating"
+          + " to it from {}", s.id, r.from(), p.matchIndex, r.conflictIndex());
+      p.matchIndex = 0;
+      p.probeFrom(r.conflictIndex());
+      sendAppends(p);
+      return;
+    }
     if (p.probing && r.rejectedIndex() != p.nextIndex - 1) return;
     long next;
     if (r.conflictTerm() > 0) {

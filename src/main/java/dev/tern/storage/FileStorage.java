@@ -106,6 +106,8 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
   private final Path ownedDir;
 
   private final AtomicLong fsyncs = new AtomicLong();
+  private final AtomicLong snapshotsWritten = new AtomicLong();
+  private final AtomicLong snapshotsReceived = new AtomicLong();
   private final Thread writer;
 
   /** The log's last index while it has no segment (everything before was compacted into the snapshot). */
@@ -406,6 +408,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
       }
     }
     installSnapshotFile(tmp, meta, dataBytes);
+    snapshotsWritten.incrementAndGet();
     log.info("Wrote snapshot up to index {} (term {}): {} bytes in {} ms", meta.lastIncludedIndex(),
         meta.lastIncludedTerm(), dataBytes, (System.nanoTime() - started) / 1_000_000);
   }
@@ -517,6 +520,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
       throw e;
     }
     installSnapshotFile(complete, meta, size);
+    snapshotsReceived.incrementAndGet();
     log.info("Received snapshot up to index {} (term {}): {} bytes", meta.lastIncludedIndex(), meta.lastIncludedTerm(), size);
     return new ChunkWritten(size, stored);
   }
@@ -614,6 +618,27 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
   @Override
   public String toString() {
     return "FileStorage[" + dir + (fsync ? "" : ", fsync off") + "]";
+  }
+
+  /** Snapshots of this node's own state written since it opened. */
+  public long snapshotsWritten() {
+    return snapshotsWritten.get();
+  }
+
+  /** Snapshots received whole from a leader (InstallSnapshot) since it opened. */
+  public long snapshotsReceived() {
+    return snapshotsReceived.get();
+  }
+
+  /** The last index of the latest snapshot on disk, or 0. */
+  public long snapshotIndex() {
+    SnapshotFile.Located latest = latestSnapshot;
+    return latest == null ? 0 : latest.meta().lastIncludedIndex();
+  }
+
+  /** The directory holding this storage's files. */
+  public Path directory() {
+    return dir;
   }
 
   // ---- for tests ---------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ final class LocalCluster implements AutoCloseable {
   record Response(int status, JsonNode body, HttpResponse<String> raw) {}
 
   final List<TernNode> nodes = new ArrayList<>();
+  private final List<Config> configs = new ArrayList<>();
   private final java.nio.file.Path dataRoot;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -58,6 +59,7 @@ final class LocalCluster implements AutoCloseable {
           .withFallback(ConfigFactory.parseResources("application.conf"))
           .withFallback(ConfigFactory.defaultReference())
           .resolve();
+      configs.add(c);
       nodes.add(new TernNode(c));
     }
     for (TernNode n : nodes) n.start();
@@ -68,6 +70,41 @@ final class LocalCluster implements AutoCloseable {
       return s.getLocalPort();
     } catch (IOException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** Stops a node for good (as a crash or a shutdown would); {@link #startAgain} brings it back. */
+  void stopNode(String id) {
+    node(id).stop();
+  }
+
+  /**
+   * Starts a stopped node again on its data folder, or on an empty one with {@code wipe} (a new machine taking
+   * the member's place).
+   */
+  TernNode startAgain(String id, boolean wipe) {
+    int i = indexOf(id);
+    if (wipe) deleteTree(dataRoot.resolve(id));
+    TernNode fresh = new TernNode(configs.get(i));
+    nodes.set(i, fresh);
+    fresh.start();
+    return fresh;
+  }
+
+  private int indexOf(String id) {
+    for (int i = 0; i < nodes.size(); i++) if (nodes.get(i).id().equals(id)) return i;
+    throw new IllegalArgumentException(id);
+  }
+
+  java.nio.file.Path dataDir(String id) {
+    return dataRoot.resolve(id);
+  }
+
+  private static void deleteTree(java.nio.file.Path root) {
+    try (var paths = java.nio.file.Files.walk(root)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot delete " + root, e);
     }
   }
 
@@ -139,9 +176,9 @@ final class LocalCluster implements AutoCloseable {
   @Override
   public void close() {
     for (TernNode n : nodes) n.stop();
-    try (var paths = java.nio.file.Files.walk(dataRoot)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
+    try {
+      deleteTree(dataRoot);
+    } catch (IllegalStateException e) {
       // best effort: the folder is under the system's temp folder
     }
   }

@@ -56,6 +56,23 @@ class RaftMessageSerializationTest {
     for (RaftMessage.PeerMessage m : messages) assertEquals(m, roundTrip(m));
   }
 
+  @Test
+  void installSnapshotAndItsAnswerRoundTripAsCborInsideAnEnvelope() {
+    TestProbe<dev.tern.cluster.PeerGateway.Envelope> gateway = testKit.createTestProbe();
+    byte[] piece = new byte[64 * 1024];
+    for (int i = 0; i < piece.length; i++) piece[i] = (byte) (i * 31);
+    var install = new RaftMessage.InstallSnapshot(4, "n1", 1200, 3, List.of("n1", "n2", "n3"), 65536, piece, false);
+    var back = (RaftMessage.InstallSnapshot) ((dev.tern.cluster.PeerGateway.Envelope) roundTrip(
+        new dev.tern.cluster.PeerGateway.Envelope("n1", gateway.getRef(), install))).message();
+    assertEquals(install.meta(), back.meta());
+    assertEquals(install.offset(), back.offset());
+    assertEquals(install.done(), back.done());
+    assertEquals(install.term(), back.term());
+    assertArrayEquals(piece, back.data());
+    var answer = new RaftMessage.InstallSnapshotResponse(4, "n2", 1200, 131072, true);
+    assertEquals(answer, roundTrip(answer));
+  }
+
   /** The peer gateway carries them in an envelope whose field is typed as the interface. */
   @Test
   void messagesRoundTripInsideAGatewayEnvelope() {

@@ -286,4 +286,34 @@ class SnapshotRuleTest {
     assertEquals(9, restarted.log().lastIndex());
     assertEquals(meta.lastIncludedIndex(), restarted.status().commitIndex());
   }
+
+  // Outside Raft's model: a follower that lost its disk answers a heartbeat at its old matchIndex with "my log
+  // ends before that". The leader must start over with it (here: by snapshot) rather than wait forever; an
+  // older rejection below matchIndex changes nothing.
+  @Test
+  void aFollowerThatLostItsLogIsReplicatedToFromScratch() {
+    Replica r = leaderWithCommitted(8); // n2 acknowledged up to 9
+    assertTrue(deliver(r, AppendEntriesResponse.reject(1, "n2", 5, 1, 0)).isEmpty(), "an old rejection moved it");
+    List<CapturingTransport.Sent> sent = deliver(r, AppendEntriesResponse.reject(1, "n2", 9, 1, 0));
+    InstallSnapshot is = assertInstanceOf(InstallSnapshot.class, sent.get(0).message());
+    assertEquals("n2", sent.get(0).to());
+    assertEquals(0, is.offset());
+    assertEquals(0, ((Leader) r.behavior()).progressOf("n2").matchIndex);
+  }
+
+  // After an election the leader does not know where followers stand (matchIndex 0). A follower slow to answer
+  // the first probe gets that probe again, not the whole snapshot.
+  @Test
+  void anUnansweredProbeIsResentAsIsRatherThanFallingBackToTheSnapshot() {
+    Replica before = leaderWithCommitted(8);
+    Replica r = new Replica("n1", RaftFixtures.TWO_PEERS, SNAPSHOTTING, before.storage, new RecordingStateMachine(), 3);
+    Leader leader = r.electLeader(); // term 2, log compacted: followers' nextIndex is past the snapshot
+    long probeAt = leader.progressOf("n3").nextIndex;
+    for (int tick = 0; tick < 3; tick++) {
+      for (CapturingTransport.Sent s : deliver(r, RaftMessage.HeartbeatTick.INSTANCE)) {
+        if (s.to().equals("n3")) assertInstanceOf(AppendEntries.class, s.message());
+      }
+    }
+    assertEquals(probeAt, leader.progressOf("n3").nextIndex);
+  }
 }
