@@ -372,7 +372,9 @@ public final class HttpApi {
         .put("term", s.term())
         .put("leader", s.leader())
         .put("commitIndex", s.commitIndex())
-        .put("lastApplied", s.lastApplied());
+        .put("lastApplied", s.lastApplied())
+        .put("firstLogIndex", s.firstLogIndex())
+        .put("snapshotIndex", s.snapshotIndex());
     ArrayNode members = body.putArray("members");
     if (s.members() != null) {
       for (Member m : s.members()) {

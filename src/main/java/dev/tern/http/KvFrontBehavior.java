@@ -359,7 +359,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       s.replyTo().tell(new NodeStatus(selfId, "UNKNOWN", 0, null, 0, kv.lastApplied(), all, false));
     } else {
       s.replyTo().tell(new NodeStatus(selfId, st.role().name(), st.term(), st.leaderId(), st.commitIndex(),
-          kv.lastApplied(), all, st.leaderId() != null));
+          kv.lastApplied(), all, st.leaderId() != null, st.firstLogIndex(), st.snapshotIndex()));
     }
     return this;
   }

@@ -226,7 +226,9 @@ public sealed interface RaftMessage {
       long commitIndex,
       long lastApplied,
       long lastLogIndex,
-      long lastLogTerm)
+      long lastLogTerm,
+      long firstLogIndex,
+      long snapshotIndex)
       implements CborSerializable {}
 
   enum Role {

@@ -341,6 +341,7 @@ final class ReplicaState {
 
   RaftMessage.Status status(RaftMessage.Role role) {
     return new RaftMessage.Status(
-        id, role, currentTerm, leaderId, commitIndex, lastApplied, log.lastIndex(), log.lastTerm());
+        id, role, currentTerm, leaderId, commitIndex, lastApplied, log.lastIndex(), log.lastTerm(), log.firstIndex(),
+        snapshot == null ? 0 : snapshot.lastIncludedIndex());
   }
 }
