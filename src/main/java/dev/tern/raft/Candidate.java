@@ -99,8 +99,13 @@ final class Candidate extends RoleBehavior {
       // A real candidate voted for itself, so this refuses; a pre-candidate may grant, and then follows.
       if (answerRequestVote(rv) && preVote) return Follower.become(s);
     } else if (m instanceof ElectionTimeout) {
-      s.logger().info("{}: {} in term {} timed out with {} votes", s.id, preVote ? "pre-vote" : "election",
-          preVote ? s.currentTerm + 1 : s.currentTerm, votes.size());
+      // A pre-vote that fails repeats every election timeout while peers are unreachable (start-up, a
+      // partition): only a real election's timeout is worth a line at INFO.
+      if (preVote) {
+        s.logger().debug("{}: pre-vote in term {} timed out with {} votes", s.id, s.currentTerm + 1, votes.size());
+      } else {
+        s.logger().info("{}: election in term {} timed out with {} votes", s.id, s.currentTerm, votes.size());
+      }
       return s.settings.preVote() ? startPreVote(s) : start(s);
     } else if (m instanceof Propose p) {
       p.replyTo().tell(new ProposeResponse.NotLeader(null));

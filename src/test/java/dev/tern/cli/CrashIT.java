@@ -45,6 +45,34 @@ class CrashIT {
   private static final Duration LOAD_AFTER_KILL = Duration.ofSeconds(3);
   private static final Duration VERIFY_WITHIN = Duration.ofSeconds(45);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Small snapshots and segments, so that the kills also land while snapshots are written, segments deleted and
+   * (for the node that was down) a snapshot is being received.
+   */
+  private static final String[] SNAPSHOT_OFTEN = {
+      "tern.raft.snapshot-threshold=8KiB", "tern.raft.snapshot-trailing-entries=20", "tern.storage.segment-size=8KiB"};
+
+  /** The snapshot files in the nodes' data folders, as "nK/snapshot-....snap". */
+  private static List<String> snapshotsOnDisk(Path dir) throws IOException {
+    List<String> snapshots = new ArrayList<>();
+    for (String node : List.of("n1", "n2", "n3")) {
+      if (!java.nio.file.Files.isDirectory(dir.resolve(node))) continue;
+      try (var files = java.nio.file.Files.list(dir.resolve(node))) {
+        files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("snapshot-") && f.endsWith(".snap"))
+            .forEach(f -> snapshots.add(node + "/" + f));
+      }
+    }
+    return snapshots;
+  }
+
+  /** Lets the load run until some node has written a snapshot (bounded), so the kill tests recovery from one. */
+  private static void awaitSnapshot(Path dir, Local cluster) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (snapshotsOnDisk(dir).isEmpty()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("no snapshot within 60 s:\n" + cluster.transcript());
+      Thread.sleep(100); // bounded by the deadline
+    }
+  }
 
   private static HttpClient newClient() {
     return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(1)).build();
@@ -236,7 +264,9 @@ class CrashIT {
 
   /** Restarts the stopped cluster on {@code dir}, checks every acknowledged write, prints and asserts. */
   private static void restartAndCheck(String what, Path dir, Load load, String extra) throws Exception {
-    Local again = startLocal(dir);
+    List<String> snapshots = snapshotsOnDisk(dir);
+    assertFalse(snapshots.isEmpty(), "no node took a snapshot: the crash did not test recovery from one");
+    Local again = startLocal(dir, SNAPSHOT_OFTEN);
     Check check;
     try {
       check = verify(again, load.acked);
@@ -246,7 +276,8 @@ class CrashIT {
     assertAllExited(again.pids());
     System.out.println("crash test (" + what + "): writes acknowledged=" + load.acked.size() + ", found after restart="
         + check.found() + ", missing=" + check.missing().size() + " (wrong=" + check.wrong().size() + ", unchecked="
-        + check.unchecked().size() + ", unknown outcome=" + load.unknown.get() + extra + ")");
+        + check.unchecked().size() + ", unknown outcome=" + load.unknown.get() + extra + "; snapshots on disk at the"
+        + " crash: " + snapshots + ")");
     assertEquals(List.of(), load.oddAnswers, "200 answers that do not echo the write");
     assertTrue(load.acked.size() > 0, "no write was acknowledged");
     assertEquals(List.of(), check.missing(), "acknowledged writes missing after the restart");
@@ -257,13 +288,14 @@ class CrashIT {
 
   @Test
   void aNodeKilledMidLoadLosesNoAcknowledgedWrite(@TempDir Path dir) throws Exception {
-    Local cluster = startLocal(dir);
+    Local cluster = startLocal(dir, SNAPSHOT_OFTEN);
     Load load = new Load(List.copyOf(cluster.http().values()));
     long killedAt;
     int ackedBeforeKill;
     try {
       load.start();
       Thread.sleep(LOAD_BEFORE_KILL.toMillis());
+      awaitSnapshot(dir, cluster);
       String leader = leaderOf(cluster, Duration.ofSeconds(10));
       ProcessHandle victim = ProcessHandle.of(cluster.pids().get(leader)).orElseThrow();
       ackedBeforeKill = load.acked.size();
@@ -290,12 +322,13 @@ class CrashIT {
 
   @Test
   void allNodesKilledAtOnceLoseNoAcknowledgedWrite(@TempDir Path dir) throws Exception {
-    Local cluster = startLocal(dir);
+    Local cluster = startLocal(dir, SNAPSHOT_OFTEN);
     Load load = new Load(List.copyOf(cluster.http().values()));
     int ackedBeforeKill;
     try {
       load.start();
       Thread.sleep(LOAD_BEFORE_KILL.toMillis());
+      awaitSnapshot(dir, cluster);
       List<ProcessHandle> nodes = new ArrayList<>();
       for (long pid : cluster.pids().values()) nodes.add(ProcessHandle.of(pid).orElseThrow());
       ackedBeforeKill = load.acked.size();

@@ -80,10 +80,14 @@ final class LocalProcesses {
     }
   }
 
-  /** Starts `./tern local` on {@code dir} and waits until it reports every node serving. */
-  static Local startLocal(Path dir) throws Exception {
-    Process local = new ProcessBuilder(REPO.resolve("tern").toString(), "local", "--nodes", "3", "--dir", dir.toString())
-        .directory(REPO.toFile()).redirectErrorStream(true).start();
+  /**
+   * Starts `./tern local` on {@code dir} and waits until it reports every node serving. {@code settings} are
+   * passed on as {@code -Dkey=value} to every node.
+   */
+  static Local startLocal(Path dir, String... settings) throws Exception {
+    List<String> command = new ArrayList<>(List.of(REPO.resolve("tern").toString(), "local", "--nodes", "3", "--dir", dir.toString()));
+    for (String setting : settings) command.add("-D" + setting);
+    Process local = new ProcessBuilder(command).directory(REPO.toFile()).redirectErrorStream(true).start();
     Map<String, String> http = new LinkedHashMap<>();
     Map<String, Long> pids = new LinkedHashMap<>();
     List<String> output = Collections.synchronizedList(new ArrayList<>());

@@ -194,7 +194,7 @@ class HttpApiTest {
               list.replyTo().tell(new KvFront.Reply.Items(items));
             } else if (cmd instanceof KvFront.GetNodeStatus st) {
               boolean s = serving.get();
-              st.replyTo().tell(new NodeStatus("n1", s ? "leader" : "candidate", 7, s ? "n1" : null, 42, 41, MEMBERS, s));
+              st.replyTo().tell(new NodeStatus("n1", s ? "leader" : "candidate", 7, s ? "n1" : null, 42, 41, MEMBERS, s, 30, 29));
             }
             return Behaviors.same();
           })
@@ -549,8 +549,10 @@ class HttpApiTest {
     assertEquals("127.0.0.1", m2.get("host").asText());
     assertEquals(7102, m2.get("arteryPort").asInt());
     assertEquals(8102, m2.get("httpPort").asInt());
-    assertEquals(List.of("id", "role", "term", "leader", "commitIndex", "lastApplied", "members", "serving"),
-        fieldNames(s));
+    assertEquals(30, s.get("firstLogIndex").asLong());
+    assertEquals(29, s.get("snapshotIndex").asLong());
+    assertEquals(List.of("id", "role", "term", "leader", "commitIndex", "lastApplied", "firstLogIndex", "snapshotIndex",
+        "members", "serving"), fieldNames(s));
     received(KvFront.GetNodeStatus.class);
 
     serving.set(false);
