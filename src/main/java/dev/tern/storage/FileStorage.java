@@ -1079,7 +1079,8 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     return entries;
   }
 
-  private static ByteBuffer readFile(Path path) throws IOException {
+  /** Reads a whole file into a heap buffer (array-backed, position 0). */
+  static ByteBuffer readFile(Path path) throws IOException {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size > Integer.MAX_VALUE - 64) throw new IOException(path + " is too large to read (" + size + " bytes)");

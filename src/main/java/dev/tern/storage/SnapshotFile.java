@@ -38,20 +38,14 @@ final class SnapshotFile {
   static final String TMP_SUFFIX = ".snap.tmp";
   /** A snapshot being received from the leader. */
   static final String PARTIAL_SUFFIX = ".snap.partial";
-  private static final int INDEX_DIGITS = 20;
 
   static String name(long lastIncludedIndex) {
-    String digits = Long.toString(lastIncludedIndex);
-    return PREFIX + "0".repeat(INDEX_DIGITS - digits.length()) + digits + SUFFIX;
+    return WalFormat.indexedName(PREFIX, lastIncludedIndex, SUFFIX);
   }
 
   /** The index a snapshot file name declares, or -1 if it is not a complete snapshot's name. */
   static long parseName(String name) {
-    if (!name.startsWith(PREFIX) || !name.endsWith(SUFFIX)) return -1;
-    String digits = name.substring(PREFIX.length(), name.length() - SUFFIX.length());
-    if (digits.length() != INDEX_DIGITS || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) return -1;
-    long index = Long.parseLong(digits);
-    return index >= 1 ? index : -1;
+    return WalFormat.parseIndexedName(name, PREFIX, SUFFIX);
   }
 
   static byte[] header(SnapshotMeta meta) {
@@ -80,16 +74,7 @@ final class SnapshotFile {
 
   /** Reads and checks a whole snapshot file. */
   static StoredSnapshot read(Path path) throws IOException {
-    byte[] bytes;
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      long size = ch.size();
-      if (size > Integer.MAX_VALUE - 64) throw new IOException(path + " is too large to read (" + size + " bytes)");
-      ByteBuffer buf = ByteBuffer.allocate((int) size);
-      while (buf.hasRemaining()) {
-        if (ch.read(buf, buf.position()) < 0) throw new IOException(path + " shrank while being read");
-      }
-      bytes = buf.array();
-    }
+    byte[] bytes = FileStorage.readFile(path).array();
     Located at = parse(path, bytes);
     byte[] data = new byte[(int) at.dataLength()];
     System.arraycopy(bytes, (int) at.dataOffset(), data, 0, data.length);

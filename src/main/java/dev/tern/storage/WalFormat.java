@@ -38,21 +38,31 @@ final class WalFormat {
 
   /** {@code segment-<first index, 20 digits>.wal}: names sort in log order. */
   static String segmentName(long firstIndex) {
-    String digits = Long.toString(firstIndex);
-    return SEGMENT_PREFIX + "0".repeat(INDEX_DIGITS - digits.length()) + digits + SEGMENT_SUFFIX;
+    return indexedName(SEGMENT_PREFIX, firstIndex, SEGMENT_SUFFIX);
   }
 
   /** The first index a segment file name declares, or -1 if the name is not a segment's. */
   static long parseSegmentName(String name) {
-    if (!name.startsWith(SEGMENT_PREFIX) || !name.endsWith(SEGMENT_SUFFIX)) return -1;
-    String digits = name.substring(SEGMENT_PREFIX.length(), name.length() - SEGMENT_SUFFIX.length());
+    return parseIndexedName(name, SEGMENT_PREFIX, SEGMENT_SUFFIX);
+  }
+
+  /** {@code <prefix><index, 20 digits><suffix>}: with the same prefix and suffix, names sort by index. */
+  static String indexedName(String prefix, long index, String suffix) {
+    String digits = Long.toString(index);
+    return prefix + "0".repeat(INDEX_DIGITS - digits.length()) + digits + suffix;
+  }
+
+  /** The index in a name made by {@link #indexedName}, or -1 if the name is not one (or the index is < 1). */
+  static long parseIndexedName(String name, String prefix, String suffix) {
+    if (!name.startsWith(prefix) || !name.endsWith(suffix)) return -1;
+    String digits = name.substring(prefix.length(), name.length() - suffix.length());
     if (digits.length() != INDEX_DIGITS) return -1;
     for (int i = 0; i < digits.length(); i++) {
       if (digits.charAt(i) < '0' || digits.charAt(i) > '9') return -1;
     }
     try {
-      long first = Long.parseLong(digits);
-      return first >= 1 ? first : -1;
+      long index = Long.parseLong(digits);
+      return index >= 1 ? index : -1;
     } catch (NumberFormatException e) {
       return -1;
     }
