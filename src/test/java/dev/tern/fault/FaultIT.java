@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -32,13 +31,16 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Settings (system properties, passed through by Maven): {@code tern.fault.duration} (time under faults per
  * variant, default 30s), {@code tern.fault.nodes} (3 or 5: run only that variant), {@code tern.fault.seed} (replay a
- * schedule), {@code tern.fault.clients}, {@code tern.fault.keys}, {@code tern.fault.client-timeout} (3s),
+ * schedule), {@code tern.fault.clients}, {@code tern.fault.keys} (per epoch), {@code tern.fault.epoch} (60s),
+ * {@code tern.fault.client-timeout} (3s),
  * {@code tern.fault.jvm-opts} (each node JVM's options), {@code tern.fault.check-steps} (the checker's step limit
- * per key).
+ * per key), {@code tern.fault.keep-logs} (save the evidence folder even when the run passes).
  */
 class FaultIT {
   private static final Duration DURATION = duration("tern.fault.duration", "30s");
   private static final Duration CLIENT_TIMEOUT = duration("tern.fault.client-timeout", "3s");
+  /** Clients move to fresh keys this often, which bounds each key's history in a long run (see Workload). */
+  private static final Duration EPOCH = duration("tern.fault.epoch", "60s");
   private static final Duration SETTLE = Duration.ofSeconds(90);
   private static final String FINAL_KEY = "fault-final";
 
@@ -80,8 +82,7 @@ class FaultIT {
     settings.put("tern.http.request-timeout", "2s"); // answers 503 before the client gives up
     NodeProcesses cluster = new NodeProcesses(nodes, NodeProcesses.builtJar(), jvmOptions, settings);
     History history = new History();
-    List<String> keys = IntStream.range(0, keyCount).mapToObj(i -> "k" + i).toList();
-    Workload workload = new Workload(cluster, history, keys, clients, CLIENT_TIMEOUT, seed);
+    Workload workload = new Workload(cluster, history, keyCount, EPOCH, clients, CLIENT_TIMEOUT, seed);
     Nemesis nemesis = new Nemesis(cluster, seed);
     List<String> failures = new ArrayList<>();
     String summary = null;
@@ -108,8 +109,8 @@ class FaultIT {
         String leader = awaitLeader(cluster, nemesis, SETTLE);
         long finalRevision = finalWrite(cluster, nemesis, seed);
         nemesis.log("leader " + leader + ", final write applied at revision " + finalRevision);
-        state = awaitConvergence(cluster, nemesis, keys, finalRevision, workload, failures);
-        finalReads(cluster, history, keys, clients, new Random(seed));
+        state = awaitConvergence(cluster, nemesis, workload.usedKeys(), finalRevision, workload, failures);
+        finalReads(cluster, history, workload.usedKeys(), clients, new Random(seed));
       } catch (AssertionError e) {
         failures.add(e.getMessage());
       }
@@ -122,7 +123,8 @@ class FaultIT {
       System.out.println("[fault]   by kind " + workload.countsByKind() + "; stale reads " + workload.staleReads.get()
           + " (" + workload.staleOk.get() + " answered); history " + ops.size() + " ops; checker "
           + result.verdict() + " in " + result.steps() + " steps; faults " + nemesis.counts());
-      System.out.println("[fault]   final state " + state);
+      System.out.println("[fault]   final state, the same on every node (" + state.size() + " keys): "
+          + (state.size() <= 20 ? state : "not printed"));
       failures.addAll(workload.anomalies());
       failures.addAll(nemesis.problems());
       if (result.verdict() == Verdict.NOT_LINEARIZABLE) {
@@ -141,14 +143,15 @@ class FaultIT {
       try {
         workload.stop();
         cluster.killAll();
-        if (!passed) {
+        if (!passed || Boolean.getBoolean("tern.fault.keep-logs")) {
           Path evidence = Path.of(System.getProperty("user.dir"), "target", "fault-it",
               nodes + "-nodes-seed-" + seed);
           cluster.saveLogs(evidence, Map.of(
               "history.txt", renderHistory(history),
               "nemesis.txt", String.join("\n", nemesis.events()) + "\n",
               "summary.txt", (summary == null ? "(not reached)" : summary) + "\n" + String.join("\n", failures) + "\n"));
-          System.out.println("[fault] " + name + ": FAILED; node logs, history and nemesis events saved in " + evidence);
+          System.out.println("[fault] " + name + ": " + (passed ? "passed" : "FAILED") + "; node logs, history and "
+              + "nemesis events saved in " + evidence);
         }
       } finally {
         cluster.close();

@@ -21,6 +21,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * (invoked just before sending, completed on the answer); and stale reads, which are not linearizable by design and
  * are only checked against the values clients tried to write.
  *
+ * <p>Keys are {@code e<epoch>-k<i>}: every {@code epoch} of time the clients move to a fresh set of keys. Keys are
+ * independent objects, checked one by one, so this bounds the history of each key (and the checker's work) however
+ * long the run is; the cluster, its log and the faults carry on across epochs.
+ *
  * <p>How answers are recorded and counted (see docs/testing.md):
  *
  * <ul>
@@ -55,23 +59,29 @@ final class Workload {
 
   private final NodeProcesses cluster;
   private final History history;
-  private final List<String> keys;
+  private final int keyCount;
+  private final Duration epoch;
+  private volatile long startNanos;
+  private final Set<String> usedKeys = ConcurrentHashMap.newKeySet();
   private final int clients;
   private final Duration clientTimeout;
   private final long seed;
   private final AtomicBoolean stop = new AtomicBoolean();
   private final List<Thread> threads = new ArrayList<>();
 
-  Workload(NodeProcesses cluster, History history, List<String> keys, int clients, Duration clientTimeout, long seed) {
+  Workload(NodeProcesses cluster, History history, int keyCount, Duration epoch, int clients, Duration clientTimeout,
+      long seed) {
     this.cluster = cluster;
     this.history = history;
-    this.keys = List.copyOf(keys);
+    this.keyCount = keyCount;
+    this.epoch = epoch;
     this.clients = clients;
     this.clientTimeout = clientTimeout;
     this.seed = seed;
   }
 
   void start() {
+    startNanos = System.nanoTime();
     for (int c = 0; c < clients; c++) {
       int client = c;
       Thread t = new Thread(() -> run(client), "fault-client-" + c);
@@ -92,6 +102,11 @@ final class Workload {
         anomalies.add(t.getName() + " did not stop within " + clientTimeout.plusSeconds(10));
       }
     }
+  }
+
+  /** Every key the clients used, sorted. */
+  List<String> usedKeys() {
+    return new java.util.TreeSet<>(usedKeys).stream().toList();
   }
 
   List<String> anomalies() {
@@ -122,7 +137,8 @@ final class Workload {
     for (long seq = 0; !stop.get(); seq++) {
       String node = ids.get(rnd.nextInt(ids.size()));
       String base = cluster.http(node);
-      String key = keys.get(rnd.nextInt(keys.size()));
+      String key = "e" + (System.nanoTime() - startNanos) / epoch.toNanos() + "-k" + rnd.nextInt(keyCount);
+      usedKeys.add(key);
       String value = "c" + client + "-" + seq;
       int dice = rnd.nextInt(100);
       boolean definite;
