@@ -91,7 +91,7 @@ class FaultIT {
     try {
       for (String id : cluster.ids()) cluster.start(id);
       nemesis.awaitAllAnswering();
-      String first = awaitLeader(cluster, nemesis, Duration.ofSeconds(60));
+      String first = awaitLeader(cluster, Duration.ofSeconds(60));
       nemesis.log("cluster up, leader " + first + " (" + NodeProcesses.since(started).toMillis() + " ms)");
 
       workload.start();
@@ -106,7 +106,7 @@ class FaultIT {
       // together with the checker's verdict on the history.
       Map<String, String> state = Map.of();
       try {
-        String leader = awaitLeader(cluster, nemesis, SETTLE);
+        String leader = awaitLeader(cluster, SETTLE);
         long finalRevision = finalWrite(cluster, nemesis, seed);
         nemesis.log("leader " + leader + ", final write applied at revision " + finalRevision);
         state = awaitConvergence(cluster, nemesis, workload.usedKeys(), finalRevision, workload, failures);
@@ -177,7 +177,7 @@ class FaultIT {
    * Waits until every node names the same leader in the same term and that node says it leads; returns it. No
    * such agreement within {@code within} is a failure.
    */
-  static String awaitLeader(NodeProcesses cluster, Nemesis nemesis, Duration within) throws Exception {
+  static String awaitLeader(NodeProcesses cluster, Duration within) throws Exception {
     TernHttp http = new TernHttp(Duration.ofSeconds(2));
     long deadline = System.nanoTime() + within.toNanos();
     Map<String, String> last = new TreeMap<>();

@@ -98,6 +98,7 @@ final class Nemesis {
         inject(fault, atLeader, holdMs, order, draw);
         checkCrashes();
         awaitAllAnswering();
+        awaitLeader();
         sleepUntil(Math.min(end, System.nanoTime() + quietMs * 1_000_000));
       }
     } finally {
@@ -323,6 +324,21 @@ final class Nemesis {
       }
     }
     log("all nodes answer (" + NodeProcesses.since(started).toMillis() + " ms)");
+  }
+
+  /**
+   * Waits until every node names the same leader in the same term, and that node says it leads, so that each fault
+   * hits a working cluster. Not within {@link #RECOVERY} after the heal is a finding (the cluster did not recover).
+   */
+  void awaitLeader() throws Exception {
+    long started = System.nanoTime();
+    try {
+      String leader = FaultIT.awaitLeader(cluster, RECOVERY);
+      log("leader " + leader + " (" + NodeProcesses.since(started).toMillis() + " ms)");
+    } catch (AssertionError e) {
+      problems.add("after a heal: " + e.getMessage());
+      log("NO LEADER: " + e.getMessage());
+    }
   }
 
   private static void pause(long ms) throws InterruptedException {
