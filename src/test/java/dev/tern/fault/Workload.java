@@ -32,8 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *       current revision).
  *   <li><b>fail</b>: definitely no effect. Any failed read (linearizable or stale: a read changes nothing); a write
  *       whose connection was refused (a node down), refused before reaching the cluster (503 "too many requests in
- *       progress") or answered a 4xx. A failed write is still recorded as UNKNOWN in the history, which is sound (it
- *       only allows more).
+ *       progress") or answered a 4xx. Failed ops are left out of the history ({@link History.Call#failed()}).
  *   <li><b>unknown</b>: a write answered 5xx, timed out or lost its connection: it may take effect later or never.
  * </ul>
  *
@@ -180,7 +179,7 @@ final class Workload {
     try {
       a = http.get(base, "/v1/kv/" + key);
     } catch (IOException e) {
-      call.unknown(); // a read that failed changes nothing: History drops it
+      call.failed(); // a read that failed changes nothing and observed nothing
       fail.incrementAndGet();
       return false;
     }
@@ -200,7 +199,7 @@ final class Workload {
       ok.incrementAndGet();
       return true;
     }
-    call.unknown();
+    call.failed();
     fail.incrementAndGet();
     unexpected("GET " + key, node, a);
     return false;
@@ -258,9 +257,7 @@ final class Workload {
     try {
       a = http.put(base, "/v1/kv/" + key + query, value);
     } catch (IOException e) {
-      call.unknown(); // sound in every case; a refused connection is counted as a failure, anything else unknown
-      (neverSent(e) ? fail : unknown).incrementAndGet();
-      return false;
+      return notAnswered(call, e);
     }
     if (a.status() == 200) {
       if (a.body() != null && key.equals(a.body().path("key").asText()) && value.equals(a.body().path("value").asText())
@@ -293,9 +290,7 @@ final class Workload {
     try {
       a = http.delete(base, "/v1/kv/" + key);
     } catch (IOException e) {
-      call.unknown();
-      (neverSent(e) ? fail : unknown).incrementAndGet();
-      return false;
+      return notAnswered(call, e);
     }
     if (a.status() == 200 && a.body() != null && key.equals(a.body().path("key").asText()) && a.revision() > 0) {
       call.ok(a.revision());
@@ -322,14 +317,27 @@ final class Workload {
     return e instanceof java.net.ConnectException || e instanceof java.net.http.HttpConnectTimeoutException;
   }
 
+  /** A write that got no answer: failed if it was never sent, else unknown. */
+  private boolean notAnswered(History.Call call, IOException e) {
+    if (neverSent(e)) {
+      call.failed();
+      fail.incrementAndGet();
+    } else {
+      call.unknown(); // timed out, reset or closed after sending: may or may not be applied
+      unknown.incrementAndGet();
+    }
+    return false;
+  }
+
   /** A write without a definite result: unknown (5xx), or failed (refused before reaching the cluster, 4xx). */
   private boolean writeNotDone(History.Call call, String what, String node, Answer a) {
-    call.unknown(); // sound either way: UNKNOWN allows "never took effect"
     boolean refusedAtOnce = a.status() == 503 && a.body() != null
         && "too many requests in progress".equals(a.body().path("error").asText());
     if (a.status() >= 400 && a.status() < 500 || refusedAtOnce) {
+      call.failed();
       fail.incrementAndGet();
     } else {
+      call.unknown(); // UNKNOWN: may take effect at any time after it was sent, or never
       unknown.incrementAndGet();
     }
     unexpected(what, node, a);
