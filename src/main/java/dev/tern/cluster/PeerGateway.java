@@ -36,10 +36,21 @@ public final class PeerGateway {
   private record PeersChanged(Receptionist.Listing listing) implements Command {}
 
   /**
-   * Test-only fault injection: drop all Raft traffic to and from these nodes. Honoured only when
-   * {@code tern.testing.fault-injection} is on; a production node ignores it.
+   * Test-only fault injection: drop all Raft traffic to and from these nodes (replacing any earlier cut; an
+   * empty set heals). Honoured only when {@code tern.testing.fault-injection} is on; a production node ignores
+   * it. When {@code replyTo} is not null the gateway answers with the cut now in effect.
    */
-  public record Cut(java.util.Set<String> nodes) implements Command {}
+  public record Cut(java.util.Set<String> nodes, ActorRef<CutState> replyTo) implements Command {
+    public Cut(java.util.Set<String> nodes) {
+      this(nodes, null);
+    }
+  }
+
+  /**
+   * The answer to a {@link Cut}: the nodes this gateway now drops traffic with, and whether fault injection is
+   * enabled at all (when it is not, the cut was ignored and {@code nodes} is empty).
+   */
+  public record CutState(java.util.Set<String> nodes, boolean enabled) {}
 
   /** Gives the gateway the local replica, which needs the gateway's ref to be created first. */
   public record Attach(ActorRef<RaftMessage> replica) implements Command {}
@@ -68,10 +79,13 @@ public final class PeerGateway {
         .onMessage(Cut.class, c -> {
           if (!faultInjection) {
             ctx.getLog().warn("ignoring a fault-injection request: tern.testing.fault-injection is off");
+            if (c.replyTo() != null) c.replyTo().tell(new CutState(Set.of(), false));
             return Behaviors.same();
           }
           ctx.getLog().warn("{}: fault injection: cutting Raft traffic with {}", selfId, c.nodes());
-          return running(replica, peers, Set.copyOf(c.nodes()));
+          Set<String> now = Set.copyOf(c.nodes());
+          if (c.replyTo() != null) c.replyTo().tell(new CutState(now, true));
+          return running(replica, peers, now);
         })
         .onMessage(Outbound.class, out -> {
           if (out.to().equals(selfId)) {

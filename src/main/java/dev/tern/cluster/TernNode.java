@@ -183,8 +183,9 @@ public final class TernNode {
     return Behaviors.setup(ctx -> {
       ActorRef<KvFront.Command> front = ctx.spawn(KvFront.create(id, members, limits), "front");
       AppliedNotifier stateMachine = AppliedNotifier.create(front);
-      ActorRef<PeerGateway.Command> gateway = ctx.spawn(
-          PeerGateway.create(id, members, config.getBoolean("tern.testing.fault-injection")), "gateway");
+      boolean faultInjection = config.getBoolean("tern.testing.fault-injection");
+      if (faultInjection) log.warn("{}: tern.testing.fault-injection is on: this node obeys /v1/testing/partition", id);
+      ActorRef<PeerGateway.Command> gateway = ctx.spawn(PeerGateway.create(id, members, faultInjection), "gateway");
       this.gateway = gateway;
       Random random = new Random(new SecureRandom().nextLong());
       ActorRef<RaftMessage> replica = ctx.spawn(
@@ -195,7 +196,10 @@ public final class TernNode {
       front.tell(KvFront.init(replica, gateway, stateMachine.kv()));
 
       String host = config.getString("tern.http.bind-host").isBlank() ? self.host() : config.getString("tern.http.bind-host");
-      new HttpApi(ctx.getSystem(), front, limits).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
+      // Test-only: the partition route exists only when fault injection is on (docs/api.md).
+      HttpApi.FaultInjection faults = faultInjection
+          ? new HttpApi.FaultInjection(id, java.util.Set.copyOf(members.ids()), gateway) : null;
+      new HttpApi(ctx.getSystem(), front, limits, faults).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
         if (failure != null) {
           fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();
           log.error("{}: {}", id, fatal);

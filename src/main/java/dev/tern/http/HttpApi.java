@@ -19,10 +19,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tern.cluster.Member;
+import dev.tern.cluster.PeerGateway;
 import dev.tern.kv.KeyValue;
 import dev.tern.kv.KvResult;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -31,6 +34,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -77,6 +82,11 @@ import org.slf4j.LoggerFactory;
  * <p>At most {@link KvLimits#maxInflightRequests()} requests are worked on at once (reading a body or waiting
  * for the front); any request beyond that is answered 503 at once. A request rejected by validation is
  * answered without counting.
+ *
+ * <p>Test-only: given a {@link FaultInjection} (a node does so only when {@code tern.testing.fault-injection}
+ * is on), the API also serves {@code POST} and {@code DELETE /v1/testing/partition}, which cut and heal this
+ * node's Raft traffic with other members through its {@link PeerGateway}. Without it that path does not exist
+ * (404 like any unknown path).
  */
 public final class HttpApi {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -86,19 +96,44 @@ public final class HttpApi {
 
   private static final List<String> KEY_METHODS = List.of("GET", "PUT", "DELETE");
   private static final List<String> GET_ONLY = List.of("GET");
+  private static final List<String> PARTITION_METHODS = List.of("POST", "DELETE");
+  /** The largest body {@code POST /v1/testing/partition} reads: a list of member ids. */
+  private static final long MAX_PARTITION_BODY_BYTES = 64 * 1024;
+
+  /**
+   * Test-only fault injection: this node's id, every member's id, and the node's gateway, which honours
+   * {@link PeerGateway.Cut}. Give it to the API only when {@code tern.testing.fault-injection} is on.
+   */
+  public record FaultInjection(String selfId, Set<String> memberIds, ActorRef<PeerGateway.Command> gateway) {
+    public FaultInjection {
+      Objects.requireNonNull(selfId, "selfId");
+      memberIds = Set.copyOf(memberIds);
+      Objects.requireNonNull(gateway, "gateway");
+    }
+  }
 
   private final ActorSystem<?> system;
   private final ActorRef<KvFront.Command> front;
   private final KvLimits limits;
+  /** Null unless fault injection is on: then the test-only partition route exists. */
+  private final FaultInjection faultInjection;
   /** The front answers within the request timeout; the ask gives it one second more. */
   private final Duration askTimeout;
   private final AtomicInteger inflight = new AtomicInteger();
   private final Route route;
 
   public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits) {
+    this(system, front, limits, null);
+  }
+
+  /**
+   * @param faultInjection null for a production node; otherwise the test-only partition route is served
+   */
+  public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection) {
     this.system = Objects.requireNonNull(system, "system");
     this.front = Objects.requireNonNull(front, "front");
     this.limits = Objects.requireNonNull(limits, "limits");
+    this.faultInjection = faultInjection;
     if (limits.maxKeyBytes() < 1 || limits.maxValueBytes() < 0 || limits.maxListLimit() < 1
         || limits.maxInflightRequests() < 1 || limits.requestTimeout().isNegative() || limits.requestTimeout().isZero()) {
       throw new IllegalArgumentException("bad HTTP limits: " + limits);
@@ -145,11 +180,81 @@ public final class HttpApi {
   // ---------------------------------------------------------------------------------------------- routes
 
   private Route buildRoute() {
-    return guarded(limits, () -> concat(
+    Route api = concat(
         path(segment("v1").slash("kv"), () -> onlyMethods(GET_ONLY, method -> listRoute())),
         pathPrefix(segment("v1").slash("kv").slash(remaining()), this::keyRoute),
         path(segment("v1").slash("status"), () -> onlyMethods(GET_ONLY, method -> statusRoute())),
-        path("health", () -> onlyMethods(GET_ONLY, method -> healthRoute()))));
+        path("health", () -> onlyMethods(GET_ONLY, method -> healthRoute())));
+    Route all = faultInjection == null ? api : concat(api,
+        path(segment("v1").slash("testing").slash("partition"),
+            () -> onlyMethods(PARTITION_METHODS, this::partitionRoute)));
+    return guarded(limits, () -> all);
+  }
+
+  // ------------------------------------------------------------------------ test-only fault injection
+
+  /**
+   * {@code POST /v1/testing/partition} with {@code {"cut":["n2","n3"]}} replaces the set of members this node
+   * exchanges no Raft traffic with; {@code DELETE} heals (an empty set). Answers the cut now in effect, once the
+   * gateway has taken it. Not counted against maxInflightRequests: a test must be able to heal an overloaded
+   * node.
+   */
+  private Route partitionRoute(String method) {
+    if (method.equals("DELETE")) return completeWithFuture(cut(Set.of()));
+    return extractRequestEntity(entity -> completeWithFuture(
+        entity.withSizeLimit(MAX_PARTITION_BODY_BYTES).toStrict(limits.requestTimeout().toMillis(), system)
+            .thenCompose(strict -> {
+              PartitionRequest parsed = parsePartition(strict.getData().toArray());
+              return parsed.error() != null ? CompletableFuture.completedFuture(parsed.error()) : cut(parsed.nodes());
+            })
+            .exceptionally(failure -> unwrap(failure) instanceof EntityStreamSizeException
+                ? tooLarge("the body is larger than " + MAX_PARTITION_BODY_BYTES + " bytes")
+                : bodyFailure(unwrap(failure)))));
+  }
+
+  /** The member ids of a partition request, or the response to answer instead. */
+  private record PartitionRequest(Set<String> nodes, HttpResponse error) {
+    static PartitionRequest error(HttpResponse error) {
+      return new PartitionRequest(null, error);
+    }
+  }
+
+  private PartitionRequest parsePartition(byte[] body) {
+    JsonNode json;
+    try {
+      json = HttpJson.MAPPER.readTree(body);
+    } catch (IOException e) {
+      return PartitionRequest.error(badRequest("the body must be a JSON object {\"cut\": [member ids]}"));
+    }
+    if (json == null || !json.isObject() || !json.path("cut").isArray()) {
+      return PartitionRequest.error(badRequest("the body must be a JSON object {\"cut\": [member ids]}"));
+    }
+    Set<String> nodes = new TreeSet<>();
+    for (JsonNode id : json.get("cut")) {
+      if (!id.isTextual() || !faultInjection.memberIds().contains(id.asText())) {
+        return PartitionRequest.error(badRequest("not a member id: " + id));
+      }
+      if (id.asText().equals(faultInjection.selfId())) {
+        return PartitionRequest.error(badRequest("a node cannot be cut off from itself"));
+      }
+      nodes.add(id.asText());
+    }
+    return new PartitionRequest(Set.copyOf(nodes), null);
+  }
+
+  private CompletionStage<HttpResponse> cut(Set<String> nodes) {
+    CompletionStage<PeerGateway.CutState> reply = AskPattern.ask(faultInjection.gateway(),
+        replyTo -> new PeerGateway.Cut(Set.copyOf(nodes), replyTo), askTimeout, system.scheduler());
+    return reply.handle((state, failure) -> {
+      if (failure != null) return unavailable("the gateway did not answer: " + unwrap(failure));
+      if (!state.enabled()) {
+        return HttpJson.error(StatusCodes.INTERNAL_SERVER_ERROR, "fault injection is off in this node's gateway");
+      }
+      ObjectNode body = HttpJson.object().put("id", faultInjection.selfId());
+      ArrayNode cut = body.putArray("cut");
+      new TreeSet<>(state.nodes()).forEach(cut::add);
+      return HttpJson.ok(body);
+    });
   }
 
   /**

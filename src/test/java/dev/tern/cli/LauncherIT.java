@@ -45,6 +45,14 @@ class LauncherIT {
           .readTree(java.net.URI.create(http.get("n1") + "/v1/status").toURL().openStream()).get("leader").asText();
       assertTrue(http.containsKey(leader), leader);
 
+      // tern.testing.fault-injection is off by default: the test-only partition route does not exist.
+      var partition = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(http.get("n1") + "/v1/testing/partition"))
+              .timeout(Duration.ofSeconds(10))
+              .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"cut\":[\"n2\"]}")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(404, partition.statusCode(), partition.body());
+
       // SIGKILL the leader's process; the others elect a new leader and keep every acknowledged write.
       ProcessHandle.of(pids.get(leader)).orElseThrow().destroyForcibly();
       String survivor = http.keySet().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();

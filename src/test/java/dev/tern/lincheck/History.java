@@ -141,6 +141,19 @@ public final class History {
       complete(Outcome.UNKNOWN, null, 0);
     }
 
+    /**
+     * Certainly had no effect and observed nothing: the request never reached the server (the connection was
+     * refused) or was rejected before it could do anything (e.g. a 4xx). The op is left out of the history, as
+     * if it had never been invoked; recording it as {@link #unknown()} would also be sound, only weaker.
+     */
+    public void failed() {
+      synchronized (lock) {
+        if (inFlight.remove(id) == null) {
+          throw new IllegalStateException("op " + id + " completed twice");
+        }
+      }
+    }
+
     private void complete(Outcome outcome, String resultValue, long resultRevision) {
       synchronized (lock) {
         if (inFlight.remove(id) == null) {

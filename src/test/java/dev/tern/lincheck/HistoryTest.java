@@ -93,4 +93,19 @@ class HistoryTest {
     assertTrue(ops.get(0).invokeNanos() < ops.get(0).completeNanos());
     assertThrows(IllegalStateException.class, timedOut::unknown, "an op completes once");
   }
+
+  @Test
+  void failedOpsAreLeftOut() {
+    History history = new History(new LinearizabilityCheckerTest.FakeClock());
+    history.invokePut(1, "k", "a").ok(1);
+    History.Call refused = history.invokePut(2, "k", "b");
+    refused.failed();
+    history.invokeGet(3, "k").okRead("a", 1);
+
+    List<Op> ops = history.ops();
+    assertEquals(2, ops.size());
+    assertTrue(ops.stream().noneMatch(op -> op.id() == refused.id()));
+    assertThrows(IllegalStateException.class, refused::unknown, "an op completes once");
+    assertEquals(Verdict.LINEARIZABLE, new LinearizabilityChecker().checkAll(history).verdict());
+  }
 }
