@@ -193,6 +193,12 @@ public final class TernNode {
               (to, message) -> gateway.tell(new PeerGateway.Outbound(to, message)), random),
           "raft");
       gateway.tell(new PeerGateway.Attach(replica));
+      java.time.Duration rejoinAfter = config.getDuration("tern.cluster.rejoin-after");
+      if (!rejoinAfter.isZero()) {
+        // Spread the nodes' decisions so that two stranded nodes do not keep rejoining each other in step.
+        long jitter = (long) (new SecureRandom().nextDouble() * rejoinAfter.toMillis() / 4);
+        ctx.spawn(IslandWatch.create(members, rejoinAfter.plusMillis(jitter)), "island-watch");
+      }
       front.tell(KvFront.init(replica, gateway, stateMachine.kv()));
 
       String host = config.getString("tern.http.bind-host").isBlank() ? self.host() : config.getString("tern.http.bind-host");

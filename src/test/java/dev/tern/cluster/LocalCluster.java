@@ -49,6 +49,8 @@ final class LocalCluster implements AutoCloseable {
               "tern.data-dir = \"" + dataRoot.resolve("n" + i).toString().replace("\\", "/") + "\"",
               "tern.cluster.members-spec = \"" + spec + "\"",
               "tern.testing.fault-injection = on",
+              // Nothing here restarts a node's ActorSystem (TernNode.superviseCurrent) after it leaves.
+              "tern.cluster.rejoin-after = 0s",
               "tern.raft.election-timeout-min = 200ms",
               "tern.raft.election-timeout-max = 400ms",
               "tern.raft.heartbeat-interval = 40ms",

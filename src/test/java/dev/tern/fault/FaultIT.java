@@ -80,6 +80,12 @@ class FaultIT {
     Map<String, String> settings = new LinkedHashMap<>();
     settings.put("tern.testing.fault-injection", "on");
     settings.put("tern.http.request-timeout", "2s"); // answers 503 before the client gives up
+    // Snapshots every few hundred writes, so that faults also hit snapshot writes, log compaction and followers
+    // catching up by InstallSnapshot after a kill, a pause or a partition.
+    settings.put("tern.raft.snapshot-threshold", System.getProperty("tern.fault.snapshot-threshold", "4KiB"));
+    settings.put("tern.raft.snapshot-trailing-entries", "20");
+    settings.put("tern.raft.install-snapshot-chunk-bytes", "4KiB");
+    settings.put("tern.storage.segment-size", "16KiB");
     NodeProcesses cluster = new NodeProcesses(nodes, NodeProcesses.builtJar(), jvmOptions, settings);
     History history = new History();
     Workload workload = new Workload(cluster, history, keyCount, EPOCH, clients, CLIENT_TIMEOUT, seed);
@@ -123,6 +129,8 @@ class FaultIT {
       System.out.println("[fault]   by kind " + workload.countsByKind() + "; stale reads " + workload.staleReads.get()
           + " (" + workload.staleOk.get() + " answered); history " + ops.size() + " ops; checker "
           + result.verdict() + " in " + result.steps() + " steps; faults " + nemesis.counts());
+      System.out.println("[fault]   snapshots taken " + cluster.countLogLines("snapshot taken up to index")
+          + ", installed from the leader " + cluster.countLogLines("installed the leader's snapshot"));
       System.out.println("[fault]   final state, the same on every node (" + state.size() + " keys): "
           + (state.size() <= 20 ? state : "not printed"));
       failures.addAll(workload.anomalies());

@@ -224,6 +224,18 @@ final class NodeProcesses implements AutoCloseable {
     }
   }
 
+  /** How many lines of the nodes' logs contain {@code text} (for figures: snapshots taken, installed). */
+  long countLogLines(String text) throws IOException {
+    long n = 0;
+    for (String id : ids()) {
+      if (!Files.exists(log(id))) continue;
+      try (var lines = Files.lines(log(id), java.nio.charset.StandardCharsets.UTF_8)) {
+        n += lines.filter(l -> l.contains(text)).count();
+      }
+    }
+    return n;
+  }
+
   /** Copies every node's log (and the files in {@code extra}) into {@code to}. */
   void saveLogs(Path to, Map<String, String> extra) throws IOException {
     Files.createDirectories(to);
