@@ -10,7 +10,7 @@ import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Leave;
+import org.apache.pekko.cluster.typed.Down;
 
 /**
  * Keeps a node from staying in a Pekko cluster that cannot serve Raft. Pekko clusters never merge: when a
@@ -20,7 +20,7 @@ import org.apache.pekko.cluster.typed.Leave;
  * are cut off for good (found by the fault test: docs/testing.md).
  *
  * <p>So: once this node's Pekko cluster has had fewer than a majority of the configured members up and
- * reachable for {@code after}, the node leaves it; {@link TernNode#superviseCurrent} then starts a new
+ * reachable for {@code after}, the node downs itself out of it; {@link TernNode#superviseCurrent} then starts a new
  * ActorSystem, with the same Raft state, which joins through the seed nodes again, where the majority is. A
  * node cut off by a real network partition does the same every {@code after}: harmless, as its Raft state is
  * kept, and it rejoins once the network heals.
@@ -53,7 +53,9 @@ final class IslandWatch {
           ctx.getLog().warn("only {} of the {} members have been up and reachable in this node's Pekko cluster for"
               + " {} s: leaving it, to join the cluster where the majority is", reachable, members.all().size(),
               after.toSeconds());
-          cluster.manager().tell(Leave.create(cluster.selfMember().address()));
+          // Down, not Leave: leaving needs the cluster's convergence, which the unreachable old incarnations block.
+          // A node that downs itself shuts its ActorSystem down at once.
+          cluster.manager().tell(new Down(cluster.selfMember().address()));
           return Behaviors.stopped();
         }
         return Behaviors.same();
