@@ -33,9 +33,16 @@ class ClusterEndToEndTest {
   /** Every write acknowledged with 200, key -> value: all must stay readable. */
   private final Map<String, String> acknowledged = new LinkedHashMap<>();
 
+  /**
+   * Forming the Pekko cluster comes first: joins to seed nodes, retried every 2 s. In a full build on 2 busy
+   * cores that alone took more than 10 s at times, so the first leader gets a bound of its own.
+   */
+  private static final Duration COLD_START = Duration.ofSeconds(45);
+
   @BeforeAll
   void start() {
     cluster = new LocalCluster(3, "");
+    await(() -> cluster.agreedLeader(List.of("n1", "n2", "n3")), COLD_START, "the cluster's first leader");
   }
 
   @AfterAll
