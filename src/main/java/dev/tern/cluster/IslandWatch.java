@@ -45,8 +45,10 @@ final class IslandWatch {
           if (up && !state.getUnreachable().contains(m)) upAndReachable.add(m.address());
         }
         Set<String> reachable = memberIds(members, upAndReachable);
-        if (majority(members, reachable)) {
-          below[0] = 0;
+        MemberStatus self = cluster.selfMember().status();
+        boolean selfUp = self == MemberStatus.up() || self == MemberStatus.weaklyUp();
+        if (!selfUp || majority(members, reachable)) {
+          below[0] = 0; // not a member yet (Pekko's join retries handle that), or fine
         } else if (below[0] == 0) {
           below[0] = System.nanoTime();
         } else if (System.nanoTime() - below[0] > after.toNanos()) {
@@ -56,7 +58,7 @@ final class IslandWatch {
           // Down, not Leave: leaving needs the cluster's convergence, which the unreachable old incarnations block.
           // A node that downs itself shuts its ActorSystem down at once.
           cluster.manager().tell(new Down(cluster.selfMember().address()));
-          return Behaviors.stopped();
+          below[0] = 0; // the ActorSystem stops now; should it not, judge again from here
         }
         return Behaviors.same();
       });
