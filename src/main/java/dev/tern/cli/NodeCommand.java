@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigRenderOptions;
 import dev.tern.cluster.Member;
 import dev.tern.cluster.Members;
 import dev.tern.cluster.TernNode;
+import dev.tern.cluster.TransportLimits;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -57,6 +58,7 @@ final class NodeCommand implements Callable<Integer> {
     try {
       resolved = NodeConfig.load(id, config);
       self = NodeConfig.self(resolved);
+      TransportLimits.check(resolved);
     } catch (ConfigException | IllegalArgumentException e) {
       err.println("tern node: bad configuration: " + e.getMessage());
       err.flush();

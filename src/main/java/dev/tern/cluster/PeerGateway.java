@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -18,6 +19,11 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * gateways find each other there and map every peer gateway to a member id by its Artery address. Inbound
  * envelopes are delivered to the local Raft replica only if they come from the configured address of the
  * member they claim to be from: anything else (a stray node, a misconfigured one) is dropped.
+ *
+ * <p>Messages too big for Artery's ordinary frame (one large entry, or a large proposal forwarded to the leader)
+ * go to the peer's {@link #bulkInbox} instead, which Artery reaches over its large-message lane (see
+ * {@link TransportLimits}); the inbox hands them to its gateway. A message too big for either lane is not sent:
+ * that is logged as an error, since the node's start-up check should have made it impossible.
  */
 public final class PeerGateway {
   private PeerGateway() {}
@@ -60,20 +66,66 @@ public final class PeerGateway {
     return m instanceof RaftMessage.PeerMessage || m instanceof RaftMessage.Propose || m instanceof RaftMessage.ReadIndex;
   }
 
+  /** Artery's default frame sizes: for gateways made without a node's configuration (tests). */
+  static final TransportLimits DEFAULT_LIMITS = new TransportLimits(256 * 1024, 2 * 1024 * 1024);
+
   public static Behavior<Command> create(String selfId, Members members, boolean faultInjection) {
+    return create(selfId, members, faultInjection, DEFAULT_LIMITS);
+  }
+
+  public static Behavior<Command> create(
+      String selfId, Members members, boolean faultInjection, TransportLimits limits) {
     return Behaviors.setup(ctx -> {
       ActorRef<Envelope> self = ctx.getSelf().narrow();
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, self));
       ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
       ctx.getSystem().receptionist().tell(Receptionist.subscribe(KEY, adapter));
-      return new Gateway(ctx, selfId, members, faultInjection, self).running(null, Map.of(), Set.of());
+      return new Gateway(ctx, selfId, members, faultInjection, self, limits, new TooLargeLog())
+          .running(null, Map.of(), Set.of());
     });
   }
 
-  private record Gateway(
-      ActorContext<Command> ctx, String selfId, Members members, boolean faultInjection, ActorRef<Envelope> self) {
+  /**
+   * A node's large-message inbox, spawned as {@link TransportLimits#BULK_INBOX} next to its gateway: Artery routes
+   * messages for this path over its large-message lane. It hands everything to the gateway, which checks the sender.
+   */
+  public static Behavior<Envelope> bulkInbox(ActorRef<Command> gateway) {
+    return Behaviors.receive(Envelope.class)
+        .onMessage(Envelope.class, env -> {
+          gateway.tell(env);
+          return Behaviors.same();
+        })
+        .build();
+  }
 
-  private Behavior<Command> running(ActorRef<RaftMessage> replica, Map<String, ActorRef<Envelope>> peers, Set<String> cut) {
+  /** A peer's gateway, and its large-message inbox. */
+  private record Route(ActorRef<Envelope> ordinary, ActorRef<Envelope> bulk) {}
+
+  /** Logs messages too big to send as errors, at most once every ten seconds (with a count of the others). */
+  private static final class TooLargeLog {
+    private long lastNanos;
+    private int suppressed;
+
+    void log(ActorContext<Command> ctx, String to, RaftMessage message, TransportLimits limits) {
+      long now = System.nanoTime();
+      if (lastNanos != 0 && now - lastNanos < 10_000_000_000L) {
+        suppressed++;
+        return;
+      }
+      ctx.getLog().error("cannot send {} to {}: about {} bytes, more than Artery's largest frame "
+              + "(pekko.remote.artery.advanced.maximum-large-frame-size = {} bytes); not sent ({} more since the last "
+              + "such error). Raise maximum-large-frame-size on every node.",
+          message, to, TransportLimits.wireBytes(message), limits.largeFrameBytes(), suppressed);
+      lastNanos = now;
+      suppressed = 0;
+    }
+  }
+
+  private record Gateway(
+      ActorContext<Command> ctx, String selfId, Members members, boolean faultInjection, ActorRef<Envelope> self,
+      TransportLimits limits, TooLargeLog tooLarge) {
+
+  private Behavior<Command> running(ActorRef<RaftMessage> replica, Map<String, Route> peers, Set<String> cut) {
     return Behaviors.receive(Command.class)
         .onMessage(Attach.class, a -> running(a.replica(), peers, cut))
         .onMessage(Cut.class, c -> {
@@ -93,11 +145,15 @@ public final class PeerGateway {
             replica.tell(out.message());
             return Behaviors.same();
           }
-          ActorRef<Envelope> peer = cut.contains(out.to()) ? null : peers.get(out.to());
+          Route peer = cut.contains(out.to()) ? null : peers.get(out.to());
           if (peer == null) {
             ctx.getLog().debug("no route to {} yet, dropping {}", out.to(), out.message());
-          } else {
-            peer.tell(new Envelope(selfId, self, out.message()));
+            return Behaviors.same();
+          }
+          switch (limits.laneFor(out.message())) {
+            case ORDINARY -> peer.ordinary().tell(new Envelope(selfId, self, out.message()));
+            case LARGE -> peer.bulk().tell(new Envelope(selfId, self, out.message()));
+            case TOO_LARGE -> tooLarge.log(ctx, out.to(), out.message(), limits);
           }
           return Behaviors.same();
         })
@@ -114,14 +170,16 @@ public final class PeerGateway {
           return Behaviors.same();
         })
         .onMessage(PeersChanged.class, changed -> {
-          Map<String, ActorRef<Envelope>> routes = new HashMap<>();
+          Map<String, Route> routes = new HashMap<>();
           Set<ActorRef<Envelope>> listed = changed.listing().getServiceInstances(KEY);
+          ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
           for (ActorRef<Envelope> ref : listed) {
             Address a = ref.path().address();
             if (!a.hasGlobalScope()) continue; // ourselves
             members.byArteryAddress(a.getHost().orElse(""), (Integer) a.getPort().orElse(-1))
                 .ifPresentOrElse(
-                    m -> routes.put(m.id(), ref),
+                    m -> routes.put(m.id(), new Route(ref, resolver.resolveActorRef(
+                        ref.path().parent().child(TransportLimits.BULK_INBOX).toSerializationFormat()))),
                     () -> ctx.getLog().warn("ignoring a Tern gateway at {}: not a configured member", a));
           }
           if (!routes.keySet().equals(peers.keySet())) ctx.getLog().info("{}: reachable peers now {}", selfId, routes.keySet());

@@ -49,6 +49,7 @@ public final class TernNode {
 
   public TernNode(Config config) {
     this.config = config;
+    TransportLimits.check(config); // before touching the disk: settings that cannot work stop the node here
     Config tern = config.getConfig("tern");
     this.id = tern.getString("node-id");
     this.members = Members.fromConfig(tern);
@@ -185,7 +186,9 @@ public final class TernNode {
       AppliedNotifier stateMachine = AppliedNotifier.create(front);
       boolean faultInjection = config.getBoolean("tern.testing.fault-injection");
       if (faultInjection) log.warn("{}: tern.testing.fault-injection is on: this node obeys /v1/testing/partition", id);
-      ActorRef<PeerGateway.Command> gateway = ctx.spawn(PeerGateway.create(id, members, faultInjection), "gateway");
+      ActorRef<PeerGateway.Command> gateway = ctx.spawn(
+          PeerGateway.create(id, members, faultInjection, TransportLimits.fromConfig(config)), "gateway");
+      ctx.spawn(PeerGateway.bulkInbox(gateway), TransportLimits.BULK_INBOX);
       this.gateway = gateway;
       Random random = new Random(new SecureRandom().nextLong());
       ActorRef<RaftMessage> replica = ctx.spawn(

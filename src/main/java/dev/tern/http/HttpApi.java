@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
 import static org.apache.pekko.http.javadsl.server.Directives.extractUri;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
@@ -34,6 +35,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -50,6 +52,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.StatusCode;
@@ -68,6 +71,9 @@ import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.scaladsl.model.IllegalHeaderException;
 import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.apache.pekko.http.scaladsl.model.IllegalUriException;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.util.ByteString;
+import org.apache.pekko.util.ByteStringBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -318,27 +324,92 @@ public final class HttpApi {
       if (expectedRevision < 0) return complete(badRequest("cas must be a non-negative integer revision"));
     }
     long expected = expectedRevision;
-    return extractRequestEntity(entity -> completeWithFuture(admit(() -> readValue(entity).thenCompose(read -> {
-      if (read.error() != null) return CompletableFuture.completedFuture(read.error());
-      return ask(replyTo -> new KvFront.Put(key, read.value(), expected, replyTo), this::kvReply);
-    }))));
+    return extractRequest(request -> {
+      RequestEntity entity = request.entity();
+      OptionalLong declared = entity.getContentLengthOption();
+      if (declared.isPresent() && declared.getAsLong() > limits.maxValueBytes()) {
+        return completeWithFuture(refuseBody(request, valueTooLarge()));
+      }
+      return completeWithFuture(admit(() -> readValue(entity).thenCompose(read -> {
+        if (read.error() != null) return CompletableFuture.completedFuture(read.error());
+        return ask(replyTo -> new KvFront.Put(key, read.value(), expected, replyTo), this::kvReply);
+      })));
+    });
   }
 
   /** The value, or the error response to answer instead. */
   private record ValueRead(String value, HttpResponse error) {}
 
-  /** Reads the body, at most one byte more than the value limit, and decodes it as strict UTF-8. */
+  /**
+   * Answers {@code response} to a request whose body will not be used, without cutting off its upload: a client
+   * that waits for "100 Continue" is answered at once and sends nothing; any other client is still sending, so the
+   * body is read and thrown away first (closing a socket with unread data resets the connection, and the client
+   * would see a reset instead of the 413). The request timeout bounds the reading.
+   */
+  private CompletionStage<HttpResponse> refuseBody(HttpRequest request, HttpResponse response) {
+    boolean waitsForContinue = request.getHeader("Expect")
+        .map(h -> h.value().trim().equalsIgnoreCase("100-continue")).orElse(false);
+    if (waitsForContinue) return CompletableFuture.completedFuture(response);
+    return request.entity().withoutSizeLimit().getDataBytes()
+        .completionTimeout(limits.requestTimeout())
+        .runWith(Sink.ignore(), system)
+        .handle((done, failure) -> response);
+  }
+
+  /**
+   * Reads the body and decodes it as strict UTF-8. A body of unknown length that turns out larger than the value
+   * limit is read to its end but not kept (see {@link #refuseBody}), and answered 413.
+   */
   private CompletionStage<ValueRead> readValue(RequestEntity entity) {
-    long maxBytes = limits.maxValueBytes();
-    HttpEntity limited = entity.withSizeLimit(maxBytes + 1);
-    return limited.toStrict(limits.requestTimeout().toMillis(), system).handle((strict, failure) -> {
-      if (failure != null) return new ValueRead(null, bodyFailure(unwrap(failure)));
-      byte[] bytes = strict.getData().toArray();
-      if (bytes.length > maxBytes) return new ValueRead(null, valueTooLarge());
-      String value = decodeUtf8(bytes);
-      if (value == null) return new ValueRead(null, badRequest("value is not valid UTF-8"));
-      return new ValueRead(value, null);
-    });
+    int maxBytes = limits.maxValueBytes();
+    if (entity instanceof HttpEntity.Strict strict) { // the whole body came with the headers: no stream to run
+      return CompletableFuture.completedFuture(strict.getData().size() > maxBytes
+          ? new ValueRead(null, valueTooLarge()) : decodedValue(strict.getData().toArray()));
+    }
+    return entity.withoutSizeLimit().getDataBytes()
+        .completionTimeout(limits.requestTimeout())
+        .runFold(new BoundedBody(maxBytes), BoundedBody::add, system)
+        .handle((body, failure) -> {
+          if (failure != null) return new ValueRead(null, bodyFailure(unwrap(failure)));
+          if (body.overflowed()) return new ValueRead(null, valueTooLarge());
+          return decodedValue(body.bytes());
+        });
+  }
+
+  private static ValueRead decodedValue(byte[] bytes) {
+    String value = decodeUtf8(bytes);
+    if (value == null) return new ValueRead(null, badRequest("value is not valid UTF-8"));
+    return new ValueRead(value, null);
+  }
+
+  /** Collects a body up to a limit; past it, counts the rest without keeping it. */
+  private static final class BoundedBody {
+    private final int max;
+    private final ByteStringBuilder kept = new ByteStringBuilder();
+    private boolean overflowed;
+
+    BoundedBody(int max) {
+      this.max = max;
+    }
+
+    BoundedBody add(ByteString chunk) {
+      if (overflowed) return this;
+      if (kept.length() + chunk.size() > max) {
+        overflowed = true;
+        kept.clear();
+      } else {
+        kept.append(chunk);
+      }
+      return this;
+    }
+
+    boolean overflowed() {
+      return overflowed;
+    }
+
+    byte[] bytes() {
+      return kept.result().toArray();
+    }
   }
 
   private HttpResponse bodyFailure(Throwable failure) {
@@ -381,6 +452,10 @@ public final class HttpApi {
     return completeWithFuture(admit(() -> this.<NodeStatus>ask(KvFront.GetNodeStatus::new, status -> {
       ObjectNode body = status.serving() ? HttpJson.object().put("status", "serving") : HttpJson.error("not serving");
       body.put("id", status.id()).put("role", status.role()).put("term", status.term()).put("leader", status.leader());
+      if (!status.serving()) {
+        body.put("reason", status.commitStall() != null ? "leader " + status.commitStall()
+            : status.leader() == null ? "no leader known in term " + status.term() : "not serving");
+      }
       return HttpJson.response(status.serving() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
     })));
   }
@@ -487,6 +562,13 @@ public final class HttpApi {
             .put("arteryPort", m.arteryPort()).put("httpPort", m.httpPort());
       }
     }
+    ArrayNode followers = body.putArray("followers");
+    for (var f : s.followers()) {
+      followers.addObject().put("id", f.id()).put("matchIndex", f.matchIndex()).put("nextIndex", f.nextIndex())
+          .put("behind", f.behind()).put("lastAnsweredMsAgo", f.lastHeardMillisAgo())
+          .put("sendingSnapshot", f.sendingSnapshot());
+    }
+    if (s.commitStall() != null) body.put("commitStall", s.commitStall());
     body.put("serving", s.serving());
     return body;
   }

@@ -68,6 +68,16 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       this.bytes = KvCodec.encode(command);
       this.replyTo = replyTo;
     }
+
+    /** Answers the client; a result remembered for a repeated command id lacks the value, which we know. */
+    void answer(KvResult result) {
+      if (result instanceof KvResult.Written w && w.value() == null) {
+        String value = command instanceof KvCommand.Put p ? p.value()
+            : command instanceof KvCommand.CompareAndSet c ? c.value() : null;
+        result = new KvResult.Written(w.key(), value, w.revision());
+      }
+      replyTo.tell(new KvFront.Reply.Done(result));
+    }
   }
 
   /** A linearizable read: a get (prefix == null) or a list. */
@@ -279,7 +289,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       if (w != null) {
         timers.cancel(appliedId);
         timers.cancel(appliedId + "/retry");
-        w.replyTo.tell(new KvFront.Reply.Done(a.result()));
+        w.answer(a.result());
       }
     }
     if (waiting != null && !waiting.equals(appliedId) && writes.containsKey(waiting)) {
@@ -312,7 +322,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
         writeAtIndex.remove(w.index);
         timers.cancel(id);
         timers.cancel(id + "/retry");
-        w.replyTo.tell(new KvFront.Reply.Done(result));
+        w.answer(result);
       } else if (w.index > 0 && w.index <= r.index()) {
         writeAtIndex.remove(w.index);
         w.index = 0;
@@ -358,8 +368,11 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     if (st == null) {
       s.replyTo().tell(new NodeStatus(selfId, "UNKNOWN", 0, null, 0, kv.lastApplied(), all, false));
     } else {
+      // A leader that cannot commit is no use to clients, even though it still leads (issue: health must not
+      // say "serving" while every write times out).
+      boolean serving = st.leaderId() != null && st.commitStall() == null;
       s.replyTo().tell(new NodeStatus(selfId, st.role().name(), st.term(), st.leaderId(), st.commitIndex(),
-          kv.lastApplied(), all, st.leaderId() != null, st.firstLogIndex(), st.snapshotIndex()));
+          kv.lastApplied(), all, serving, st.firstLogIndex(), st.snapshotIndex(), st.followers(), st.commitStall()));
     }
     return this;
   }

@@ -1,13 +1,16 @@
 package dev.tern.http;
 
 import dev.tern.cluster.Member;
+import dev.tern.raft.RaftMessage.FollowerStatus;
 import java.util.List;
 
 /**
  * What {@code GET /v1/status} reports. {@code leader} is null when this node knows of no leader in its term;
  * {@code serving} is whether it can answer requests now (it knows a leader). {@code firstLogIndex} is the
  * first entry its log still holds and {@code snapshotIndex} the last entry its latest snapshot covers (0 if
- * none): together they show compaction at work.
+ * none): together they show compaction at work. On a leader, {@code followers} holds each follower's
+ * replication progress, and {@code commitStall} says why it has been unable to commit for longer than
+ * {@code tern.raft.commit-stall-timeout} (null while it commits): then it is not serving.
  */
 public record NodeStatus(
     String id,
@@ -19,11 +22,24 @@ public record NodeStatus(
     List<Member> members,
     boolean serving,
     long firstLogIndex,
-    long snapshotIndex) {
+    long snapshotIndex,
+    List<FollowerStatus> followers,
+    String commitStall) {
+
+  public NodeStatus {
+    followers = followers == null ? List.of() : List.copyOf(followers);
+  }
 
   public NodeStatus(
       String id, String role, long term, String leader, long commitIndex, long lastApplied, List<Member> members,
       boolean serving) {
-    this(id, role, term, leader, commitIndex, lastApplied, members, serving, 1, 0);
+    this(id, role, term, leader, commitIndex, lastApplied, members, serving, 1, 0, List.of(), null);
+  }
+
+  public NodeStatus(
+      String id, String role, long term, String leader, long commitIndex, long lastApplied, List<Member> members,
+      boolean serving, long firstLogIndex, long snapshotIndex) {
+    this(id, role, term, leader, commitIndex, lastApplied, members, serving, firstLogIndex, snapshotIndex, List.of(),
+        null);
   }
 }

@@ -13,8 +13,13 @@ public final class KvCodec {
 
   // Strict on purpose: every replica must read the same bytes the same way, so a command that is missing a
   // field (a CAS without expectedRevision would otherwise mean "must be absent") is rejected, not defaulted.
+  // Values may be raised to many megabytes (tern.kv.max-value-bytes); Jackson's default cap on one string (20 MB)
+  // must never make a committed command undecodable on some replica.
   private static final CBORMapper MAPPER =
-      CBORMapper.builder()
+      CBORMapper.builder(com.fasterxml.jackson.dataformat.cbor.CBORFactory.builder()
+              .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                  .maxStringLength(Integer.MAX_VALUE).build())
+              .build())
           .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)

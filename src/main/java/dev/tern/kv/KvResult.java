@@ -16,7 +16,10 @@ import dev.tern.CborSerializable;
 })
 public sealed interface KvResult extends CborSerializable {
 
-  /** A put, or a compare-and-set that matched; {@code revision} is the index of the entry that wrote it. */
+  /**
+   * A put, or a compare-and-set that matched; {@code revision} is the index of the entry that wrote it. The value
+   * is null in a result remembered for a repeated command id (the proposer knows what it wrote).
+   */
   record Written(String key, String value, long revision) implements KvResult {}
 
   /** {@code revision} is the index of the delete entry, so clients can order it against other writes. */

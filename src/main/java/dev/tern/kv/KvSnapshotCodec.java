@@ -70,7 +70,11 @@ final class KvSnapshotCodec {
   }
 
   private static void result(DataOutputStream out, KvResult r) throws IOException {
-    if (r instanceof KvResult.Written w) {
+    if (r instanceof KvResult.Written w && w.value() == null) {
+      out.writeByte(7); // as remembered by the deduplication window: no value
+      string(out, w.key());
+      out.writeLong(w.revision());
+    } else if (r instanceof KvResult.Written w) {
       out.writeByte(1);
       string(out, w.key());
       string(out, w.value());
@@ -108,6 +112,7 @@ final class KvSnapshotCodec {
       case 4 -> new KvResult.Value(string(in), string(in), in.readLong());
       case 5 -> new KvResult.CasConflict(string(in), in.readLong());
       case 6 -> new KvResult.Invalid(string(in));
+      case 7 -> new KvResult.Written(string(in), null, in.readLong());
       default -> throw new IllegalArgumentException("unknown result type " + type + " in key-value snapshot");
     };
   }

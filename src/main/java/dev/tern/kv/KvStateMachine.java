@@ -71,12 +71,22 @@ public final class KvStateMachine implements StateMachine {
       } else {
         KvResult first = recentResults.get(command.id());
         result = first != null ? first : execute(command, entry.index());
-        if (first == null) recentResults.put(command.id(), result);
+        if (first == null) recentResults.put(command.id(), withoutValue(result));
       }
       lastApplied = entry.index();
     }
     // Outside the lock: the listener may take its time or read back from this store.
     listener.onApplied(entry.index(), command, result);
+  }
+
+  /**
+   * What the window keeps of a result: a write's outcome without its value. The proposer knows the value it
+   * wrote; kept here, every overwritten value would stay in memory (and in every snapshot) for the next
+   * {@value #DEDUPLICATION_WINDOW} commands, which for large values runs to gigabytes.
+   */
+  static KvResult withoutValue(KvResult result) {
+    return result instanceof KvResult.Written w && w.value() != null ? new KvResult.Written(w.key(), null, w.revision())
+        : result;
   }
 
   private static KvCommand decodeOrNull(LogEntry entry) {

@@ -25,6 +25,12 @@ import org.apache.pekko.actor.typed.Behavior;
 final class Leader extends RoleBehavior {
   private final Map<String, Progress> progress = new LinkedHashMap<>();
   private boolean flushScheduled;
+  private final CommitWatch commitWatch;
+  /**
+   * How many bytes of a large request are assumed to cross the network per heartbeat before it counts as lost
+   * (a slow link makes the leader wait longer before sending a multi-megabyte entry again, never resend early).
+   */
+  static final long LARGE_BYTES_PER_TICK = 512 * 1024;
 
   // ReadIndex (dissertation 6.4). Every AppendEntries carries the latest round; a read is answered once a
   // majority has replied to a request of its round or later, which proves no newer leader existed when the
@@ -45,6 +51,7 @@ final class Leader extends RoleBehavior {
   private Leader(ReplicaState s) {
     super(s);
     for (String peer : s.peers) progress.put(peer, new Progress(peer, s.log.lastIndex() + 1));
+    commitWatch = new CommitWatch(s.id, s.logger(), s.settings.heartbeatInterval(), s.settings.commitStallTimeout());
   }
 
   static Behavior<RaftMessage> start(ReplicaState s, int votes) {
@@ -123,6 +130,7 @@ final class Leader extends RoleBehavior {
   /** Writes the batch of entries appended since the last flush, and sends it to every follower. */
   private void flush() {
     flushScheduled = false;
+    if (s.log.lastIndex() > s.commitIndex) commitWatch.onAppended();
     s.persistAppended();
     for (Progress p : progress.values()) sendAppends(p);
     maybeCommit(); // a single-node cluster commits on its own write
@@ -144,11 +152,17 @@ final class Leader extends RoleBehavior {
       // In replicate mode there is nothing to do without new entries; a probe may be empty: it only asks
       // whether the logs agree at nextIndex - 1.
       if (entries.isEmpty() && !p.probing) break;
+      // The log's slice holds at most max-append-bytes, or one entry larger than that: a large request, which
+      // travels alone (see Progress.largeInflightIndex).
+      long bytes = entries.size() == 1 ? entries.get(0).approximateSize() : 0;
+      boolean large = bytes > s.settings.maxAppendBytes();
+      if (large && !p.inflight.isEmpty()) break;
       long prev = p.nextIndex - 1;
       AppendEntries ae =
           new AppendEntries(s.currentTerm, s.id, prev, s.log.termAt(prev), entries, s.commitIndex, readRound);
       s.sendNow(p.peer, ae);
-      p.sent(ae.lastIndex());
+      if (large) p.sentLarge(ae.lastIndex(), bytes);
+      else p.sent(ae.lastIndex());
       p.commitSent = Math.max(p.commitSent, Math.min(s.commitIndex, ae.lastIndex()));
       sent = true;
     }
@@ -201,6 +215,7 @@ final class Leader extends RoleBehavior {
   private void onInstallSnapshotResponse(RaftMessage.InstallSnapshotResponse r) {
     Progress p = progress.get(r.from());
     if (p == null) return;
+    p.lastHeardTick = commitWatch.ticks();
     if (r.done()) {
       // Installed (now or by an earlier transfer): its log matches ours up to the snapshot's index.
       if (r.lastIncludedIndex() <= p.matchIndex) return;
@@ -218,6 +233,7 @@ final class Leader extends RoleBehavior {
   }
 
   private void onHeartbeat() {
+    commitWatch.onTick(s.log.lastIndex() > s.commitIndex, this::stallReason);
     for (Progress p : progress.values()) {
       if (p.snapshot != null) {
         // A piece or its answer was lost: send it again from where the follower last stood.
@@ -230,7 +246,7 @@ final class Leader extends RoleBehavior {
         continue;
       }
       // Requests or their replies were lost (or the follower was down): resend from what is known to match.
-      if (!p.inflight.isEmpty() && ++p.ticksWithoutProgress >= 2) {
+      if (!p.inflight.isEmpty() && ++p.ticksWithoutProgress >= p.lossTicks(LARGE_BYTES_PER_TICK)) {
         s.logger().debug("{}: nothing acknowledged by {} for two heartbeats, probing again", s.id, p);
         // A lost probe is sent again as it was; a lost batch is resent from what is known to match. (Probing
         // from matchIndex + 1 when matchIndex is merely unknown, as after an election, would send a whole
@@ -244,6 +260,7 @@ final class Leader extends RoleBehavior {
   private void onAppendResponse(AppendEntriesResponse r) {
     Progress p = progress.get(r.from());
     if (p == null) return;
+    p.lastHeardTick = commitWatch.ticks();
     if (r.readRound() > p.ackedReadRound) {
       p.ackedReadRound = r.readRound();
       confirmReads();
@@ -302,6 +319,7 @@ final class Leader extends RoleBehavior {
     long n = match[(match.length - 1) / 2];
     if (n > s.commitIndex && s.log.termAt(n) == s.currentTerm) {
       s.commitTo(n);
+      commitWatch.onCommit(s.log.lastIndex() > s.commitIndex);
       if (!awaitingCommit.isEmpty()) {
         List<ActorRefRead> ready = List.copyOf(awaitingCommit);
         awaitingCommit.clear();
@@ -350,6 +368,7 @@ final class Leader extends RoleBehavior {
   /** Deposed: the reads it holds cannot be confirmed by it any more. */
   @Override
   void onLeaving() {
+    commitWatch.onLeaving();
     s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
     List<org.apache.pekko.actor.typed.ActorRef<ReadIndexResponse>> waiting = new ArrayList<>();
     for (PendingRead r : confirming) waiting.add(r.replyTo());
@@ -359,6 +378,34 @@ final class Leader extends RoleBehavior {
     confirming.clear();
     nextRound.clear();
     awaitingCommit.clear();
+  }
+
+  /** Why entries wait: which followers have not acknowledged them, and how far the leader's own disk is. */
+  private String stallReason() {
+    StringBuilder why = new StringBuilder("entries ").append(s.commitIndex + 1).append("..").append(s.log.lastIndex())
+        .append(" lack a majority;");
+    for (Progress p : progress.values()) {
+      why.append(' ').append(p.peer).append(" has ").append(p.matchIndex);
+      if (p.snapshot != null) why.append(" (receiving snapshot ").append(p.snapshot.lastIncludedIndex()).append(')');
+      why.append(", last answered ").append(heardAgo(p) < 0 ? "never" : heardAgo(p) + " ms ago").append(';');
+    }
+    why.append(" own log durable to ").append(s.durableIndex);
+    return why.toString();
+  }
+
+  /** Milliseconds since the follower last answered this leader, or -1 if it never did. */
+  private long heardAgo(Progress p) {
+    return p.lastHeardTick < 0 ? -1 : commitWatch.millis(commitWatch.ticks() - p.lastHeardTick);
+  }
+
+  @Override
+  RaftMessage.Status status() {
+    List<RaftMessage.FollowerStatus> followers = new ArrayList<>();
+    for (Progress p : progress.values()) {
+      followers.add(new RaftMessage.FollowerStatus(p.peer, p.matchIndex, p.nextIndex,
+          s.log.lastIndex() - p.matchIndex, heardAgo(p), p.snapshot != null));
+    }
+    return s.status(role(), followers, commitWatch.stall());
   }
 
   /** For tests: the leader's view of one follower. */

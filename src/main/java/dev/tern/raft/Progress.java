@@ -29,6 +29,17 @@ final class Progress {
    * not count as progress: they keep arriving while the pipelined requests before them were lost.
    */
   int ticksWithoutProgress;
+  /** Leader's heartbeat tick at which this follower last answered it (-1 = never): for status and health. */
+  long lastHeardTick = -1;
+
+  // A request carrying one entry larger than max-append-bytes travels on the transport's large-message lane,
+  // which may overtake the requests before it or be overtaken by those after it. Such a request is sent only
+  // when nothing else is unanswered, and nothing follows it until it is answered: the follower sees the log in
+  // order, and no reordering makes it reject (and the leader resend) a multi-megabyte entry.
+  /** Last index of the unanswered large request (0 = none). */
+  long largeInflightIndex;
+  /** Its size in bytes: a large transfer is given longer before it counts as lost. */
+  long largeInflightBytes;
 
   // InstallSnapshot (Figure 13): while the follower needs entries the leader has compacted, it is sent the
   // snapshot instead, one piece at a time.
@@ -45,6 +56,7 @@ final class Progress {
   }
 
   boolean canSend(int maxInflight) {
+    if (largeInflightIndex != 0) return false;
     return probing ? inflight.isEmpty() : inflight.size() < maxInflight;
   }
 
@@ -52,6 +64,26 @@ final class Progress {
   void sent(long lastIndex) {
     inflight.addLast(lastIndex);
     if (!probing) nextIndex = lastIndex + 1;
+  }
+
+  /** A request up to {@code lastIndex} carrying one large entry of {@code bytes} was sent: hold the pipeline. */
+  void sentLarge(long lastIndex, long bytes) {
+    sent(lastIndex);
+    largeInflightIndex = lastIndex;
+    largeInflightBytes = bytes;
+  }
+
+  /**
+   * Heartbeat ticks without progress after which unanswered requests count as lost: two, plus one for every
+   * {@code bytesPerTick} of a large request in flight, which takes its time to cross the network.
+   */
+  int lossTicks(long bytesPerTick) {
+    return 2 + (int) Math.min(1000, largeInflightBytes / Math.max(1, bytesPerTick));
+  }
+
+  private void clearLarge() {
+    largeInflightIndex = 0;
+    largeInflightBytes = 0;
   }
 
   /**
@@ -63,10 +95,12 @@ final class Progress {
     boolean advanced = index > matchIndex;
     if (advanced || inflight.size() < outstanding) ticksWithoutProgress = 0;
     if (advanced) matchIndex = index;
+    if (largeInflightIndex != 0 && index >= largeInflightIndex) clearLarge();
     if (nextIndex <= matchIndex) nextIndex = matchIndex + 1;
     if (probing && matchIndex >= nextIndex - 1) {
       probing = false; // the probe found where the logs agree
       inflight.clear();
+      clearLarge();
     }
     return advanced;
   }
@@ -75,6 +109,7 @@ final class Progress {
   void probeFrom(long next) {
     probing = true;
     inflight.clear();
+    clearLarge();
     ticksWithoutProgress = 0;
     nextIndex = Math.max(next, matchIndex + 1);
   }
@@ -85,6 +120,7 @@ final class Progress {
     snapshotOffset = 0;
     chunkOutstanding = false;
     inflight.clear();
+    clearLarge();
     ticksWithoutProgress = 0;
   }
 
@@ -99,7 +135,7 @@ final class Progress {
   @Override
   public String toString() {
     return peer + "{next=" + nextIndex + ", match=" + matchIndex + (probing ? ", probe" : ", replicate")
-        + ", inflight=" + inflight.size()
+        + ", inflight=" + inflight.size() + (largeInflightIndex == 0 ? "" : ", large " + largeInflightIndex)
         + (snapshot == null ? "" : ", snapshot " + snapshot.lastIncludedIndex() + " at " + snapshotOffset) + "}";
   }
 }

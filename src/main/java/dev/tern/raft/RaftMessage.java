@@ -228,7 +228,21 @@ public sealed interface RaftMessage {
       long lastLogIndex,
       long lastLogTerm,
       long firstLogIndex,
-      long snapshotIndex)
+      long snapshotIndex,
+      List<FollowerStatus> followers,
+      String commitStall)
+      implements CborSerializable {
+    public Status {
+      followers = List.copyOf(followers);
+    }
+  }
+
+  /**
+   * A leader's view of one follower: {@code matchIndex} and {@code nextIndex} (Figure 2), how many entries it is
+   * {@code behind} the leader's last, and how long ago it last answered (-1: not since this leader took over).
+   */
+  record FollowerStatus(
+      String id, long matchIndex, long nextIndex, long behind, long lastHeardMillisAgo, boolean sendingSnapshot)
       implements CborSerializable {}
 
   enum Role {

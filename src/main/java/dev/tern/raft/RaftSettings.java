@@ -14,7 +14,11 @@ public record RaftSettings(
     boolean preVote,
     long snapshotThresholdBytes,
     int snapshotTrailingEntries,
-    int installSnapshotChunkBytes) {
+    int installSnapshotChunkBytes,
+    Duration commitStallTimeout) {
+
+  /** A leader that cannot commit for this long reports it, unless the settings say otherwise. */
+  public static final Duration DEFAULT_COMMIT_STALL_TIMEOUT = Duration.ofSeconds(5);
 
   /** Without snapshots: the log is never compacted (for tests that do not exercise section 7). */
   public static final long NEVER = Long.MAX_VALUE;
@@ -29,7 +33,7 @@ public record RaftSettings(
       int maxInflightAppends,
       boolean preVote) {
     this(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries, maxAppendBytes,
-        maxInflightAppends, preVote, NEVER, 0, DEFAULT_CHUNK_BYTES);
+        maxInflightAppends, preVote, NEVER, 0, DEFAULT_CHUNK_BYTES, DEFAULT_COMMIT_STALL_TIMEOUT);
   }
 
   /** Settings without pre-vote: the protocol exactly as in the paper's Figure 2. */
@@ -47,7 +51,7 @@ public record RaftSettings(
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
         maxAppendBytes, maxInflightAppends, on, snapshotThresholdBytes, snapshotTrailingEntries,
-        installSnapshotChunkBytes);
+        installSnapshotChunkBytes, commitStallTimeout);
   }
 
   /**
@@ -57,7 +61,14 @@ public record RaftSettings(
    */
   public RaftSettings withSnapshots(long thresholdBytes, int trailingEntries, int chunkBytes) {
     return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
-        maxAppendBytes, maxInflightAppends, preVote, thresholdBytes, trailingEntries, chunkBytes);
+        maxAppendBytes, maxInflightAppends, preVote, thresholdBytes, trailingEntries, chunkBytes, commitStallTimeout);
+  }
+
+  /** A leader unable to commit for {@code timeout} reports itself unhealthy. */
+  public RaftSettings withCommitStallTimeout(Duration timeout) {
+    return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
+        maxAppendBytes, maxInflightAppends, preVote, snapshotThresholdBytes, snapshotTrailingEntries,
+        installSnapshotChunkBytes, timeout);
   }
 
   public RaftSettings {
@@ -79,6 +90,9 @@ public record RaftSettings(
     if (installSnapshotChunkBytes < 1) {
       throw new IllegalArgumentException("tern.raft.install-snapshot-chunk-bytes must be >= 1");
     }
+    if (commitStallTimeout.isNegative() || commitStallTimeout.isZero()) {
+      throw new IllegalArgumentException("tern.raft.commit-stall-timeout must be positive");
+    }
   }
 
   public static RaftSettings fromConfig(Config raft) {
@@ -92,6 +106,7 @@ public record RaftSettings(
         raft.getBoolean("pre-vote"),
         raft.getBytes("snapshot-threshold"),
         raft.getInt("snapshot-trailing-entries"),
-        Math.toIntExact(raft.getBytes("install-snapshot-chunk-bytes")));
+        Math.toIntExact(raft.getBytes("install-snapshot-chunk-bytes")),
+        raft.getDuration("commit-stall-timeout"));
   }
 }

@@ -340,8 +340,12 @@ final class ReplicaState {
   }
 
   RaftMessage.Status status(RaftMessage.Role role) {
+    return status(role, List.of(), null);
+  }
+
+  RaftMessage.Status status(RaftMessage.Role role, List<RaftMessage.FollowerStatus> followers, String commitStall) {
     return new RaftMessage.Status(
         id, role, currentTerm, leaderId, commitIndex, lastApplied, log.lastIndex(), log.lastTerm(), log.firstIndex(),
-        snapshot == null ? 0 : snapshot.lastIncludedIndex());
+        snapshot == null ? 0 : snapshot.lastIncludedIndex(), followers, commitStall);
   }
 }

@@ -65,10 +65,15 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
       return onSnapshotSaved();
     }
     if (message instanceof GetStatus g) {
-      g.replyTo().tell(s.status(role()));
+      g.replyTo().tell(status());
       return this;
     }
     return onRoleMessage(message);
+  }
+
+  /** What {@link GetStatus} answers. */
+  RaftMessage.Status status() {
+    return s.status(role());
   }
 
   /** Called after our own snapshot was saved and the log compacted. */

@@ -11,6 +11,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.tern.cluster.Member;
 import dev.tern.kv.KeyValue;
 import dev.tern.kv.KvResult;
+import dev.tern.raft.RaftMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,6 +72,9 @@ class HttpApiTest {
   /** Every command the in-memory front receives goes to the current test's probe. */
   private static final AtomicReference<TestProbe<KvFront.Command>> seen = new AtomicReference<>();
   private static final AtomicBoolean serving = new AtomicBoolean(true);
+  /** When set, the fake front reports a leader that cannot commit, for this reason. */
+  private static final java.util.concurrent.atomic.AtomicReference<String> stall =
+      new java.util.concurrent.atomic.AtomicReference<>();
   private static TestProbe<KvFront.Command> silentSeen;
 
   private static HttpApi api;
@@ -141,6 +145,7 @@ class HttpApiTest {
     probe = testKit.createTestProbe(KvFront.Command.class);
     seen.set(probe);
     serving.set(true);
+    stall.set(null);
   }
 
   // ---------------------------------------------------------------------------------------- fake fronts
@@ -194,7 +199,13 @@ class HttpApiTest {
               list.replyTo().tell(new KvFront.Reply.Items(items));
             } else if (cmd instanceof KvFront.GetNodeStatus st) {
               boolean s = serving.get();
-              st.replyTo().tell(new NodeStatus("n1", s ? "leader" : "candidate", 7, s ? "n1" : null, 42, 41, MEMBERS, s, 30, 29));
+              if (stall.get() != null) {
+                st.replyTo().tell(new NodeStatus("n1", "LEADER", 7, "n1", 42, 41, MEMBERS, false, 30, 29,
+                    List.of(new RaftMessage.FollowerStatus("n2", 42, 44, 3, 5200, false),
+                        new RaftMessage.FollowerStatus("n3", 40, 41, 5, -1, false)), stall.get()));
+              } else {
+                st.replyTo().tell(new NodeStatus("n1", s ? "leader" : "candidate", 7, s ? "n1" : null, 42, 41, MEMBERS, s, 30, 29));
+              }
             }
             return Behaviors.same();
           })
@@ -401,6 +412,77 @@ class HttpApiTest {
     assertError(put("/v1/kv/big", "é".repeat(33)), 413);
   }
 
+  /**
+   * A body declared far larger than the limit (64 MiB here, against 64 bytes) gets its 413 without the upload
+   * being cut off: a reset connection would hide the answer from the client. The connection stays usable.
+   */
+  @Test
+  void aHugeDeclaredBodyIs413WithoutResettingTheUpload() throws Exception {
+    java.net.URI uri = URI.create(base);
+    try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+      socket.setSoTimeout((int) WAIT.toMillis());
+      var out = socket.getOutputStream();
+      long size = 64L * 1024 * 1024;
+      out.write(("PUT /v1/kv/huge HTTP/1.1\r\nHost: test\r\nContent-Length: " + size + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      byte[] chunk = new byte[64 * 1024];
+      java.util.Arrays.fill(chunk, (byte) 'v');
+      for (long sent = 0; sent < size; sent += chunk.length) out.write(chunk); // a reset would throw here
+      out.flush();
+      String response = readResponse(socket.getInputStream());
+      assertTrue(response.startsWith("HTTP/1.1 413"), response);
+      assertTrue(response.contains("\"error\":\"value is larger than the limit of 64 bytes\""), response);
+      // The same connection still serves.
+      out.write("GET /health HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertTrue(readResponse(socket.getInputStream()).startsWith("HTTP/1.1 200"));
+    }
+    received(KvFront.GetNodeStatus.class); // the /health above, and no Put before it
+  }
+
+  /** A client that asks before sending (Expect: 100-continue) is answered 413 at once and sends nothing. */
+  @Test
+  void aHugeBodyAnnouncedWithExpectContinueIs413BeforeItIsSent() throws Exception {
+    java.net.URI uri = URI.create(base);
+    try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+      socket.setSoTimeout((int) WAIT.toMillis());
+      socket.getOutputStream().write(("PUT /v1/kv/huge HTTP/1.1\r\nHost: test\r\nContent-Length: 67108864\r\n"
+          + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      String response = readResponse(socket.getInputStream());
+      assertTrue(response.startsWith("HTTP/1.1 413"), "a final answer, not 100 Continue: " + response);
+    }
+  }
+
+  /** A body of unknown length (chunked) that turns out too large is read to its end and answered 413. */
+  @Test
+  void aChunkedBodyOverTheLimitIs413() throws Exception {
+    HttpRequest chunked = HttpRequest.newBuilder(URI.create(base + "/v1/kv/chunked"))
+        .timeout(WAIT)
+        .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(new byte[1024 * 1024])))
+        .build();
+    Resp r = toResp(client.send(chunked, HttpResponse.BodyHandlers.ofByteArray()));
+    assertError(r, 413);
+    HttpRequest fits = HttpRequest.newBuilder(URI.create(base + "/v1/kv/chunked"))
+        .timeout(WAIT)
+        .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream("small".getBytes())))
+        .build();
+    assertOk(toResp(client.send(fits, HttpResponse.BodyHandlers.ofByteArray())));
+  }
+
+  /** Reads one HTTP/1.1 response with a Content-Length body, as text. */
+  private static String readResponse(java.io.InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) throw new IOException("connection closed after " + head);
+      head.append((char) b);
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+    int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
+    byte[] body = in.readNBytes(length);
+    return head + new String(body, StandardCharsets.UTF_8);
+  }
+
   // ------------------------------------------------------------------------------------------ gets
 
   @Test
@@ -552,7 +634,7 @@ class HttpApiTest {
     assertEquals(30, s.get("firstLogIndex").asLong());
     assertEquals(29, s.get("snapshotIndex").asLong());
     assertEquals(List.of("id", "role", "term", "leader", "commitIndex", "lastApplied", "firstLogIndex", "snapshotIndex",
-        "members", "serving"), fieldNames(s));
+        "members", "followers", "serving"), fieldNames(s));
     received(KvFront.GetNodeStatus.class);
 
     serving.set(false);
@@ -572,7 +654,28 @@ class HttpApiTest {
     serving.set(false);
     Resp down = assertError(get("/health"), 503);
     assertEquals("not serving", down.json().get("error").asText());
+    assertEquals("no leader known in term 7", down.json().get("reason").asText());
     assertEquals("1", down.header("Retry-After"));
+  }
+
+  /** A leader that cannot commit is not serving, and says why; its status shows how far each follower is. */
+  @Test
+  void healthIs503WithTheReasonWhenTheLeaderCannotCommit() throws Exception {
+    stall.set("cannot commit for 5000 ms: entries 43..45 lack a majority");
+    Resp down = assertError(get("/health"), 503);
+    assertEquals("leader cannot commit for 5000 ms: entries 43..45 lack a majority", down.json().get("reason").asText());
+    assertEquals("LEADER", down.json().get("role").asText());
+
+    JsonNode status = get("/v1/status").json();
+    assertFalse(status.get("serving").asBoolean());
+    assertEquals(stall.get(), status.get("commitStall").asText());
+    JsonNode n2 = status.get("followers").get(0);
+    assertEquals("n2", n2.get("id").asText());
+    assertEquals(42, n2.get("matchIndex").asLong());
+    assertEquals(44, n2.get("nextIndex").asLong());
+    assertEquals(3, n2.get("behind").asLong());
+    assertEquals(5200, n2.get("lastAnsweredMsAgo").asLong());
+    assertEquals(-1, status.get("followers").get(1).get("lastAnsweredMsAgo").asLong());
   }
 
   // ---------------------------------------------------------------------------------- front failures

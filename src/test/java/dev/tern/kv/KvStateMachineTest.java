@@ -193,8 +193,23 @@ class KvStateMachineTest {
     KvResult original = apply(first);
     assertEquals(new KvResult.Written("k", "from A", 1), original);
     assertEquals(new KvResult.Written("k", "from B", 2), apply(new KvCommand.Put("node2-b-1", "k", "from B")));
-    assertEquals(original, apply(first), "the duplicate answers with its first result");
+    assertEquals(new KvResult.Written("k", null, 1), apply(first),
+        "the duplicate answers with its first result, less the value its proposer knows");
     assertEquals("from B", sm.get("k").orElseThrow().value(), "the later write survives the duplicate");
     assertEquals(2, sm.get("k").orElseThrow().revision());
+  }
+
+  /**
+   * The deduplication window remembers outcomes, not values: otherwise every overwritten value would stay in
+   * memory and in every snapshot for the next 100,000 commands (a few hundred 1 MiB writes would fill the heap).
+   */
+  @Test
+  void theDeduplicationWindowKeepsNoOverwrittenValue() throws Exception {
+    String big = "x".repeat(100_000);
+    for (int i = 0; i < 20; i++) apply(new KvCommand.Put("c-" + i, "k", big + i));
+    var out = new java.io.ByteArrayOutputStream();
+    sm.snapshot().writeTo(out);
+    assertTrue(out.size() < 2 * big.length(), "a snapshot of one key holds one value, not 20: " + out.size() + " bytes");
+    assertEquals(Optional.of(new KvResult.Written("k", null, 20)), sm.resultOf("c-19"));
   }
 }
