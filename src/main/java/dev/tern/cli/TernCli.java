@@ -48,7 +48,19 @@ public final class TernCli implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  /**
+   * With fewer than 3 cores the JDK's common pool has a parallelism of 1, and CompletableFuture then runs every
+   * asynchronous step on a new thread of its own. Pekko's Java API hands out Scala futures wrapped as
+   * CompletableFutures whose every callback is asynchronous (the asks behind each HTTP request), so on a 2-core
+   * machine each request started threads: a profile under load showed thread creation at about 10% of a node's
+   * CPU. Set before anything touches the common pool; an explicit -D setting wins.
+   */
+  static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   public static void main(String[] args) {
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(COMMON_POOL_PARALLELISM, String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())));
+    }
     System.exit(new CommandLine(new TernCli()).execute(args));
   }
 
