@@ -737,6 +737,11 @@ final class Simulation {
     return n.up() ? n.stateMachine.lastApplied() : 0;
   }
 
+  /** How many snapshots the node received whole from a leader (InstallSnapshot). */
+  int snapshotsInstalled(String id) {
+    return byId.get(id).storage.snapshotsInstalled;
+  }
+
   /** Whether the node is up and leads {@code term}. */
   boolean leads(String id, long term) {
     Node n = byId.get(id);
