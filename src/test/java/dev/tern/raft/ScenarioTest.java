@@ -384,6 +384,29 @@ class ScenarioTest {
     assertTrue(applied(sim, follower, "last"));
   }
 
+  /**
+   * Figure 2, "persist before responding", when the disk fails: a node whose fsync fails stops (as TernNode
+   * does on FileStorage.onFailure) and acknowledges nothing after the failure (the simulation checks every
+   * message it sends). Here it is the leader: the others elect a new one that holds every committed entry
+   * (Leader Completeness, checked) and goes on; the stopped node restarts on what was durable and catches up.
+   */
+  @Test
+  void aLeaderWhoseFsyncFailsStopsAndTheOthersGoOn() {
+    Simulation sim = new Simulation(15, Simulation.Options.quiet(3));
+    String leader = leaderOf(sim);
+    assertCommits(sim, leader, "before");
+    sim.failNextFsync(leader);
+    sim.propose(leader, "during"); // its own write of this entry is the fsync that fails
+    assertTrue(sim.runUntil(() -> !sim.up(leader), ELECTION_BOUND), "the node kept running without its disk");
+    assertTrue(sim.runUntil(() -> sim.stableLeader().isPresent(), ELECTION_BOUND), sim::describe);
+    String next = sim.stableLeader().orElseThrow();
+    assertCommits(sim, next, "after");
+    assertReadConfirmed(sim, next);
+    sim.restart(leader);
+    assertCaughtUp(sim, next, leader);
+    assertTrue(applied(sim, leader, "after"));
+  }
+
   // ---- liveness helpers: each waits a bounded simulated time ----------------------------------------
 
   /** Proposes to the leader; it must be accepted, then committed and applied there. */
