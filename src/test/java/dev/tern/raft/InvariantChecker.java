@@ -162,6 +162,11 @@ final class InvariantChecker {
     return committed.size();
   }
 
+  /** The entry known committed at {@code index}, or null if none is known committed there yet. */
+  LogEntry committedAt(long index) {
+    return index >= 1 && index <= committed.size() ? committed.get((int) index - 1) : null;
+  }
+
   long[] leaderTerms() {
     return leaderOfTerm.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
   }

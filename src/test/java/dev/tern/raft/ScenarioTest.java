@@ -231,7 +231,8 @@ class ScenarioTest {
 
   /**
    * Dissertation 9.6: with pre-vote, a node cut off for a while neither raises its term nor, when it
-   * returns, forces the working leader to step down.
+   * returns, forces the working leader to step down; the leader serves writes and reads throughout, and the
+   * returning node catches up. Then the same for a node that crashed and restarts.
    */
   @Test
   void withPreVoteAReturningNodeDoesNotDisruptTheLeader() {
@@ -242,10 +243,191 @@ class ScenarioTest {
     sim.isolate(loner);
     sim.runFor(Duration.ofSeconds(3)); // many election timeouts
     assertEquals(term, sim.state(loner).currentTerm, "pre-votes that no one answers raise no term");
+    assertCommits(sim, leader, "while-cut-off");
+    assertReadConfirmed(sim, leader);
     sim.healNetwork();
     sim.runFor(Duration.ofSeconds(2));
     assertEquals(leader, sim.stableLeader().orElseThrow());
     assertEquals(term, sim.state(leader).currentTerm, "the leader kept its term");
     assertEquals(leader, sim.state(loner).leaderId);
+    assertTrue(applied(sim, loner, "while-cut-off"), "the returning node caught up");
+    assertReadConfirmed(sim, leader);
+
+    // A rejoining node that restarts: it hears the leader before its election timer fires, or its pre-vote
+    // is refused by nodes that hear the leader; either way the leader stays.
+    String restarted = others(sim, leader).get(1);
+    sim.crash(restarted);
+    assertCommits(sim, leader, "while-down");
+    sim.restart(restarted);
+    sim.runFor(Duration.ofSeconds(2));
+    assertEquals(leader, sim.stableLeader().orElseThrow());
+    assertEquals(term, sim.state(leader).currentTerm, "the leader kept its term through the restart");
+    assertTrue(applied(sim, restarted, "while-down"), "the restarted node caught up");
+  }
+
+  /**
+   * The contrast that motivates dissertation 9.6: without pre-vote, the same returning node has raised its
+   * term while alone, and its first message deposes the working leader (the cluster recovers, but a term is
+   * lost to an election).
+   */
+  @Test
+  void withoutPreVoteAReturningNodeDisruptsTheLeader() {
+    Simulation sim = new Simulation(7, Simulation.Options.quiet(3), TestSettings.DEFAULTS);
+    String leader = leaderOf(sim);
+    long term = sim.state(leader).currentTerm;
+    String loner = others(sim, leader).get(0);
+    sim.isolate(loner);
+    sim.runFor(Duration.ofSeconds(3));
+    assertTrue(sim.state(loner).currentTerm > term, "alone, it campaigned in ever higher terms");
+    sim.healNetwork();
+    sim.runFor(Duration.ofSeconds(2));
+    String after = leaderOf(sim);
+    assertTrue(sim.state(after).currentTerm > term, "the leader of term " + term + " was deposed");
+    assertCommits(sim, after, "after-disruption");
+  }
+
+  /**
+   * Section 2 (and dissertation chapter 3): a cluster is available as long as a majority can communicate. A
+   * leader cut off with a minority is replaced; the majority side elects a leader that commits writes and
+   * confirms reads while the minority stays cut off. The old leader cannot confirm a read (dissertation 6.4:
+   * it cannot hear a majority) nor commit; once the partition heals it answers its waiting read NotLeader.
+   */
+  @Test
+  void aPartitionedMinorityWithTheLeaderDoesNotBlockTheMajority() {
+    Simulation sim = new Simulation(11, Simulation.Options.quiet(5));
+    String old = leaderOf(sim);
+    String buddy = others(sim, old).get(0);
+    List<String> majority = others(sim, old, buddy);
+    sim.partition(List.of(List.of(old, buddy), majority));
+    SimRequest.Read staleRead = sim.read(old);
+    SimRequest.Proposal stuck = sim.propose(old, "minority-write");
+    assertTrue(stuck.answer() instanceof RaftMessage.ProposeResponse.Accepted, "the old leader still accepts");
+
+    assertTrue(sim.runUntil(() -> sim.stableLeader().filter(majority::contains).isPresent(), ELECTION_BOUND), sim::describe);
+    String fresh = sim.stableLeader().orElseThrow();
+    for (int i = 0; i < 5; i++) {
+      assertCommits(sim, fresh, "majority-" + i);
+      assertReadConfirmed(sim, fresh);
+    }
+    for (String id : majority) assertTrue(applied(sim, id, "majority-4"), id);
+    assertEquals(null, staleRead.answer(), "the cut-off leader confirmed a read without a majority");
+    assertFalse(applied(sim, old, "minority-write"));
+
+    sim.healNetwork();
+    assertTrue(sim.runUntil(() -> staleRead.answer() != null, ELECTION_BOUND), "the old leader's read was never answered");
+    assertTrue(staleRead.answer() instanceof RaftMessage.ReadIndexResponse.NotLeader, () -> "got " + staleRead.answer());
+    assertTrue(sim.runUntil(() -> applied(sim, old, "majority-4") && applied(sim, buddy, "majority-4"), ELECTION_BOUND));
+    for (String id : sim.ids()) assertFalse(applied(sim, id, "minority-write"), id + " applied the minority's write");
+  }
+
+  /**
+   * Section 2: a minority cut off without the leader changes nothing for the majority. With pre-vote
+   * (dissertation 9.6) the leader keeps its term, and writes and reads go on.
+   */
+  @Test
+  void aPartitionedMinorityWithoutTheLeaderDoesNotDisturbIt() {
+    Simulation sim = new Simulation(12, Simulation.Options.quiet(5), TestSettings.SHIPPED.withPreVote(true));
+    String leader = leaderOf(sim);
+    long term = sim.state(leader).currentTerm;
+    List<String> minority = others(sim, leader).subList(0, 2);
+    sim.partition(List.of(minority));
+    for (int i = 0; i < 5; i++) {
+      assertCommits(sim, leader, "w" + i);
+      assertReadConfirmed(sim, leader);
+      sim.runFor(Duration.ofMillis(400)); // past the election timeout: the minority campaigns in vain
+    }
+    assertEquals(term, sim.state(leader).currentTerm, "the leader kept its term");
+    for (String id : minority) assertFalse(applied(sim, id, "w0"), id + " could not have heard of w0");
+    sim.healNetwork();
+    assertTrue(sim.runUntil(() -> minority.stream().allMatch(id -> applied(sim, id, "w4")), ELECTION_BOUND));
+    assertEquals(leader, sim.stableLeader().orElseThrow());
+    assertEquals(term, sim.state(leader).currentTerm);
+  }
+
+  /**
+   * Section 5.3: a follower that was down while the others went on catches up when it restarts: the leader
+   * backs up to where their logs agree and sends the rest, and the follower applies all of it.
+   */
+  @Test
+  void aRestartedNodeCatchesUpFromTheLog() {
+    Simulation sim = new Simulation(13, Simulation.Options.quiet(3));
+    String leader = leaderOf(sim);
+    String follower = others(sim, leader).get(0);
+    assertCommits(sim, leader, "before");
+    sim.crash(follower);
+    for (int i = 0; i < 40; i++) sim.propose(leader, "while-down-" + i);
+    assertCommits(sim, leader, "last");
+    sim.restart(follower);
+    assertCaughtUp(sim, leader, follower);
+    assertEquals(0, sim.snapshotsInstalled(follower), "caught up from the log, not a snapshot");
+    for (int i = 0; i < 40; i++) assertTrue(applied(sim, follower, "while-down-" + i));
+  }
+
+  /**
+   * Sections 5.3 and 7: when the leader has compacted the entries a restarted follower lacks, the follower
+   * catches up by InstallSnapshot and then the log (tiny snapshots, no trailing entries).
+   */
+  @Test
+  void aRestartedNodeCatchesUpFromASnapshot() {
+    Simulation sim = new Simulation(14, Simulation.Options.quiet(3), TestSettings.SHIPPED.withSnapshots(512, 0, 128));
+    String leader = leaderOf(sim);
+    String follower = others(sim, leader).get(0);
+    assertCommits(sim, leader, "before");
+    sim.crash(follower);
+    for (int i = 0; i < 60; i++) sim.propose(leader, "while-down-" + i);
+    assertCommits(sim, leader, "last");
+    // The follower's log ends at about index 2; the leader's now starts well after it.
+    assertTrue(sim.runUntil(() -> sim.state(leader).log.baseIndex() > 10, ELECTION_BOUND), "the leader compacted its log");
+    sim.restart(follower);
+    assertCaughtUp(sim, leader, follower);
+    assertTrue(sim.snapshotsInstalled(follower) > 0, "caught up through InstallSnapshot");
+    assertTrue(applied(sim, follower, "last"));
+  }
+
+  /**
+   * Figure 2, "persist before responding", when the disk fails: a node whose fsync fails stops (as TernNode
+   * does on FileStorage.onFailure) and acknowledges nothing after the failure (the simulation checks every
+   * message it sends). Here it is the leader: the others elect a new one that holds every committed entry
+   * (Leader Completeness, checked) and goes on; the stopped node restarts on what was durable and catches up.
+   */
+  @Test
+  void aLeaderWhoseFsyncFailsStopsAndTheOthersGoOn() {
+    Simulation sim = new Simulation(15, Simulation.Options.quiet(3));
+    String leader = leaderOf(sim);
+    assertCommits(sim, leader, "before");
+    sim.failNextFsync(leader);
+    sim.propose(leader, "during"); // its own write of this entry is the fsync that fails
+    assertTrue(sim.runUntil(() -> !sim.up(leader), ELECTION_BOUND), "the node kept running without its disk");
+    assertTrue(sim.runUntil(() -> sim.stableLeader().isPresent(), ELECTION_BOUND), sim::describe);
+    String next = sim.stableLeader().orElseThrow();
+    assertCommits(sim, next, "after");
+    assertReadConfirmed(sim, next);
+    sim.restart(leader);
+    assertCaughtUp(sim, next, leader);
+    assertTrue(applied(sim, leader, "after"));
+  }
+
+  // ---- liveness helpers: each waits a bounded simulated time ----------------------------------------
+
+  /** Proposes to the leader; it must be accepted, then committed and applied there. */
+  private static void assertCommits(Simulation sim, String leader, String command) {
+    SimRequest.Proposal p = sim.propose(leader, command);
+    assertTrue(p.answer() instanceof RaftMessage.ProposeResponse.Accepted, () -> command + " got " + p.answer());
+    assertTrue(sim.runUntil(() -> applied(sim, leader, command), ELECTION_BOUND), () -> command + " did not commit: " + sim.describe());
+  }
+
+  /** Asks the leader for a read index; it must be confirmed (not NotLeader) within the bound. */
+  private static void assertReadConfirmed(Simulation sim, String leader) {
+    SimRequest.Read r = sim.read(leader);
+    assertTrue(sim.runUntil(() -> r.answer() != null, ELECTION_BOUND), () -> "read not answered: " + sim.describe());
+    assertTrue(r.answer() instanceof RaftMessage.ReadIndexResponse.Ok, () -> "read got " + r.answer());
+  }
+
+  /** The follower's state machine reaches the leader's commit index, and its log matches the leader's. */
+  private static void assertCaughtUp(Simulation sim, String leader, String follower) {
+    assertTrue(sim.runUntil(() -> sim.stateMachineApplied(follower) == sim.state(leader).commitIndex, ELECTION_BOUND),
+        () -> follower + " did not catch up: " + sim.describe());
+    long commit = sim.state(leader).commitIndex;
+    assertEquals(sim.state(leader).log.termAt(commit), sim.state(follower).log.termAt(commit));
   }
 }

@@ -21,8 +21,10 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestInbox;
  * A deterministic simulation of a Raft cluster in one thread. Each replica is the real actor behaviour run
  * by a {@link BehaviorTestKit}; the simulation owns the clock and delivers every message, timer and fsync
  * as an event, in an order drawn from the seed. Faults: message loss, duplication, delay and reordering,
- * link cuts and partitions, crashes that lose unsynced writes, and restarts from what was persisted. After
- * every event the {@link InvariantChecker} checks Figure 3's properties. Same seed, same run.
+ * link cuts and partitions, crashes that lose or tear unsynced writes, failing fsyncs that stop a node, and
+ * restarts from what was persisted. After every event the {@link InvariantChecker} checks Figure 3's
+ * properties and every read index is checked; after the last fault heals, {@link ProgressCheck} checks that
+ * the cluster makes progress. Same seed, same run.
  */
 final class Simulation {
 
@@ -37,26 +39,37 @@ final class Simulation {
       long minFsyncNanos,
       long maxFsyncNanos,
       boolean slowDisks,
+      boolean diskFaults,
       boolean trace) {
     static Options defaults(int nodes) {
-      return new Options(nodes, 200_000, 5_000_000, 0.02, 0.02, 0.3, 50_000, 2_000_000, true, false);
+      return new Options(nodes, 200_000, 5_000_000, 0.02, 0.02, 0.3, 50_000, 2_000_000, true, true, false);
     }
 
-    /** No loss, duplication or slow paths: for scripted scenarios, where the test makes the faults. */
+    /**
+     * No loss, duplication or slow paths, and crashes lose every unsynced write (no torn writes): for
+     * scripted scenarios, where the test makes the faults.
+     */
     static Options quiet(int nodes) {
-      return new Options(nodes, 500_000, 2_000_000, 0, 0, 0, 50_000, 500_000, false, false);
+      return new Options(nodes, 500_000, 2_000_000, 0, 0, 0, 50_000, 500_000, false, false, false);
     }
 
     Options withTrace(boolean t) {
       return new Options(nodes, minDelayNanos, maxDelayNanos, spikeProbability, duplicateProbability, maxLoss,
-          minFsyncNanos, maxFsyncNanos, slowDisks, t);
+          minFsyncNanos, maxFsyncNanos, slowDisks, diskFaults, t);
+    }
+
+    /** Torn writes on crash and failing fsyncs (see {@link SimStorage}) on or off. */
+    Options withDiskFaults(boolean on) {
+      return new Options(nodes, minDelayNanos, maxDelayNanos, spikeProbability, duplicateProbability, maxLoss,
+          minFsyncNanos, maxFsyncNanos, slowDisks, on, trace);
     }
   }
 
   /** Figures from one run. */
   record Result(
       long seed, int nodes, long steps, long simulatedMillis, int committed, int leaderTerms, int crashes, long reads,
-      int snapshotsSaved, int snapshotsInstalled) {}
+      int snapshotsSaved, int snapshotsInstalled, long proposalsAnswered, long readsAnswered, int tornCrashes,
+      int tornRecordsDiscarded, int fsyncFailures, ProgressCheck.Outcome progress) {}
 
   private record Event(long time, long seq, Runnable action, Object what) {}
 
@@ -68,9 +81,10 @@ final class Simulation {
     int incarnation;
     CheckingStateMachine stateMachine;
     final Map<Object, Long> timerGeneration = new HashMap<>();
-    final TestInbox<ProposeResponse> clientInbox = TestInbox.create();
     /** Crash as soon as this node sends something while it holds unsynced writes. */
     boolean armed;
+    /** Stopped because an fsync failed: it stays down until the faults end, then restarts on what was durable. */
+    boolean stoppedByDisk;
     /** Some disks are slow: then a leader hears followers acknowledge before its own fsync completes. */
     final long fsyncFactor;
 
@@ -95,6 +109,16 @@ final class Simulation {
         }
       });
       this.fsyncFactor = options.slowDisks() && random.nextInt(3) == 0 ? 10 : 1;
+      // As TernNode does on FileStorage.onFailure: without its disk the node stops. Stopping takes a moment
+      // (the ActorSystem terminates), in which the replica may still run; it must acknowledge nothing then.
+      this.storage.onFailure(() -> {
+        int inc = incarnation;
+        note("fsync failed on " + id + "; stopping it");
+        // TernNode terminates the ActorSystem, which takes a while: up to a few heartbeats here.
+        schedule(between(1_000_000, 60_000_000), () -> {
+          if (incarnation == inc) stopOnDiskFailure(this);
+        }, "stop " + id + " after its failed fsync");
+      });
     }
 
     boolean up() {
@@ -241,7 +265,7 @@ final class Simulation {
     if (recent.size() > 40) recent.removeFirst();
     e.action().run();
     check();
-    checkReads();
+    checkRequests();
     return true;
   }
 
@@ -287,12 +311,42 @@ final class Simulation {
   /** Delivers a message to a live replica and runs whatever it sends itself. */
   private void deliver(Node n, RaftMessage m) {
     if (!n.up()) return;
-    n.kit.run(m);
+    try {
+      n.kit.run(m);
+    } catch (IllegalStateException e) {
+      if (!diedOfDisk(n, e)) throw e;
+      return;
+    }
     settle(n);
+  }
+
+  /**
+   * A replica whose storage failed throws on its next write (as with FileStorage), which stops the actor: the
+   * node is down from then on. Any other exception is a bug.
+   */
+  private boolean diedOfDisk(Node n, IllegalStateException e) {
+    if (!n.storage.failed()) return false;
+    note(n.id + " stopped: its storage refused a write after the failed fsync");
+    stopOnDiskFailure(n);
+    return true;
+  }
+
+  private void stopOnDiskFailure(Node n) {
+    if (!n.up()) return;
+    crash(n.id);
+    n.stoppedByDisk = true;
   }
 
   /** Turns the replica's timer effects into events and drains its self-addressed messages. */
   private void settle(Node n) {
+    try {
+      settleOrThrow(n);
+    } catch (IllegalStateException e) {
+      if (!diedOfDisk(n, e)) throw e;
+    }
+  }
+
+  private void settleOrThrow(Node n) {
     while (true) {
       for (Effect e : n.kit.getAllEffects()) {
         if (e instanceof Effect.TimerScheduled<?> t) {
@@ -306,7 +360,6 @@ final class Simulation {
       n.kit.runOne();
     }
     n.kit.clearLog();
-    n.clientInbox.getAllReceived();
   }
 
   private void scheduleTimer(Node n, int inc, Effect.TimerScheduled<?> t, long gen) {
@@ -327,6 +380,11 @@ final class Simulation {
 
   private void send(Node from, int inc, Node to, PeerMessage m) {
     if (from.incarnation != inc) return;
+    if (from.storage.failed() && acknowledges(m)) {
+      // Figure 2: servers respond to RPCs only after updating stable storage. After a failed fsync nothing
+      // becomes durable, so nothing may be acknowledged.
+      throw new InvariantChecker.Violation("Durability", from.id + " acknowledged after its fsync failed: " + m);
+    }
     if (from.armed && from.storage.hasUnsynced()) {
       // The most dangerous moment to die: a message is out while the writes before it are not durable.
       // Correct code only lets this happen for what does not depend on those writes.
@@ -352,6 +410,13 @@ final class Simulation {
         }
       });
     }
+  }
+
+  /** A message that promises its sender's storage holds something: an acknowledgement or a granted vote. */
+  private static boolean acknowledges(PeerMessage m) {
+    return m instanceof RaftMessage.AppendEntriesResponse r && r.success()
+        || m instanceof RaftMessage.RequestVoteResponse v && v.voteGranted() && !v.preVote()
+        || m instanceof RaftMessage.InstallSnapshotResponse;
   }
 
   /** Cuts the cluster into groups that cannot reach each other; nodes not named form one more group. */
@@ -400,7 +465,7 @@ final class Simulation {
     n.armed = false;
     n.kit = null;
     n.incarnation++;
-    n.storage.crash();
+    n.storage.crash(options.diskFaults() ? random : null);
     crashes++;
     note("crash " + id);
   }
@@ -409,14 +474,34 @@ final class Simulation {
     Node n = byId.get(id);
     if (n.up()) return;
     note("restart " + id);
+    n.stoppedByDisk = false;
     start(n);
   }
 
+  /** The node's next fsync fails: it will stop (see {@link SimStorage}). */
+  void failNextFsync(String id) {
+    byId.get(id).storage.failNextFsync();
+    note("next fsync of " + id + " will fail");
+  }
+
   /** A client sends a command to one node; it is accepted only if that node leads. */
-  void propose(String id, String command) {
+  SimRequest.Proposal propose(String id, String command) {
     Node n = byId.get(id);
     proposals++;
-    deliver(n, new RaftMessage.Propose(command.getBytes(StandardCharsets.UTF_8), n.clientInbox.getRef()));
+    SimRequest.Proposal p = new SimRequest.Proposal(id, n.incarnation, now, ledTerm(n), command);
+    if (!n.up()) return p; // lost: nobody listens
+    outstanding.add(p);
+    deliver(n, new RaftMessage.Propose(command.getBytes(StandardCharsets.UTF_8), p.inbox.getRef()));
+    return p;
+  }
+
+  private static long ledTerm(Node n) {
+    return n.up() && n.role() == RaftMessage.Role.LEADER ? n.state().currentTerm : -1;
+  }
+
+  /** Runs {@code action} after {@code delay} of simulated time (for clients that retry). */
+  void at(Duration delay, Runnable action, String what) {
+    schedule(delay.toNanos(), action, what);
   }
 
   private void note(String what) {
@@ -426,11 +511,11 @@ final class Simulation {
   }
 
   /**
-   * The randomized run: clients propose throughout while a nemesis injects faults for {@code faultTime};
-   * then every fault heals and a leader must be elected and a new command applied on every replica within
-   * {@code livenessBound}.
+   * The randomized run: clients propose and read throughout while a nemesis injects faults for
+   * {@code faultTime}; then every fault heals (every node restarts, on what its disk holds) and
+   * {@link ProgressCheck} requires progress within its bounds.
    */
-  Result randomized(Duration faultTime, Duration livenessBound) {
+  Result randomized(Duration faultTime, ProgressCheck.Bounds bounds) {
     long faultEnd = now + faultTime.toNanos();
     scheduleClient(faultEnd);
     scheduleNemesis(faultEnd);
@@ -439,48 +524,66 @@ final class Simulation {
     healNetwork();
     for (Node n : nodes) {
       n.armed = false;
+      n.storage.disarmFsyncFailure();
+      if (n.up() && n.storage.failed()) stopOnDiskFailure(n); // it was about to stop
       restart(n.id);
     }
-    if (!commandAppliedEverywhere("after-heal", livenessBound)) {
-      throw new InvariantChecker.Violation("Liveness", "no command applied on every replica within " + livenessBound
-          + " after healing; " + describe());
-    }
+    ProgressCheck.Outcome progress = new ProgressCheck(this, bounds).run();
     return new Result(seed, nodes.size(), steps, now / 1_000_000, checker.committedCount(), checker.leaderTerms().length,
         crashes, readsConfirmed, nodes.stream().mapToInt(n -> n.storage.snapshotsSaved).sum(),
-        nodes.stream().mapToInt(n -> n.storage.snapshotsInstalled).sum());
+        nodes.stream().mapToInt(n -> n.storage.snapshotsInstalled).sum(), proposalsAnswered, readsAnswered,
+        nodes.stream().mapToInt(n -> n.storage.tornCrashes).sum(),
+        nodes.stream().mapToInt(n -> n.storage.tornRecordsDiscarded).sum(),
+        nodes.stream().mapToInt(n -> n.storage.fsyncFailures).sum(), progress);
   }
 
-  /** A read in flight: the read index it gets must cover everything committed before it was asked. */
-  private record PendingRead(String node, long committedBefore, TestInbox<RaftMessage.ReadIndexResponse> inbox) {}
-
-  private final List<PendingRead> reads = new ArrayList<>();
+  /** Requests not yet answered, whose node has not crashed since they were asked. */
+  private final List<SimRequest<?>> outstanding = new ArrayList<>();
   private long readsConfirmed;
+  private long readsAnswered;
+  private long proposalsAnswered;
 
   /** A client asks one node for a read index (ReadIndex, dissertation 6.4). */
-  void read(String id) {
+  SimRequest.Read read(String id) {
     Node n = byId.get(id);
-    PendingRead r = new PendingRead(id, checker.committedCount(), TestInbox.create());
-    reads.add(r);
-    deliver(n, new RaftMessage.ReadIndex(r.inbox().getRef()));
+    SimRequest.Read r = new SimRequest.Read(id, n.incarnation, now, ledTerm(n), checker.committedCount());
+    if (!n.up()) return r;
+    outstanding.add(r);
+    deliver(n, new RaftMessage.ReadIndex(r.inbox.getRef()));
+    return r;
   }
 
   /**
-   * Linearizable reads: a confirmed read index must be at least every index committed before the read was
-   * asked, or a read served at it could miss a completed write.
+   * Takes the answers that arrived. Linearizable reads: a confirmed read index must be at least every index
+   * committed before the read was asked, or a read served at it could miss a completed write. A request to a
+   * node that crashed since is dropped: its answer died with the process.
    */
-  private void checkReads() {
-    if (reads.isEmpty()) return;
-    reads.removeIf(r -> {
-      if (!r.inbox().hasMessages()) return false;
-      if (r.inbox().receiveMessage() instanceof RaftMessage.ReadIndexResponse.Ok ok) {
-        readsConfirmed++;
-        if (ok.readIndex() < r.committedBefore()) {
-          throw new InvariantChecker.Violation("Linearizable read", r.node() + " confirmed read index "
-              + ok.readIndex() + " but " + r.committedBefore() + " entries were committed before the read");
+  private void checkRequests() {
+    if (outstanding.isEmpty()) return;
+    outstanding.removeIf(req -> {
+      Object answer = req.answer();
+      if (answer == null) return byId.get(req.node).incarnation != req.incarnation;
+      if (req instanceof SimRequest.Proposal) {
+        proposalsAnswered++;
+      } else {
+        readsAnswered++;
+        if (answer instanceof RaftMessage.ReadIndexResponse.Ok ok) {
+          readsConfirmed++;
+          long before = ((SimRequest.Read) req).committedBefore;
+          if (ok.readIndex() < before) {
+            throw new InvariantChecker.Violation("Linearizable read", req.node + " confirmed read index "
+                + ok.readIndex() + " but " + before + " entries were committed before the read");
+          }
         }
       }
       return true;
     });
+  }
+
+  /** Requests still unanswered although the node they were sent to has been running ever since. */
+  List<SimRequest<?>> unanswered() {
+    checkRequests();
+    return List.copyOf(outstanding);
   }
 
   long readsConfirmed() {
@@ -510,7 +613,8 @@ final class Simulation {
 
   private void nemesis() {
     List<String> up = nodes.stream().filter(Node::up).map(n -> n.id).toList();
-    List<String> down = nodes.stream().filter(n -> !n.up()).map(n -> n.id).toList();
+    // A node stopped by its disk stays down until the faults end.
+    List<String> down = nodes.stream().filter(n -> !n.up() && !n.stoppedByDisk).map(n -> n.id).toList();
     Optional<String> leader = leader();
     int action = random.nextInt(100);
     if (action < 20) {
@@ -538,9 +642,11 @@ final class Simulation {
       if (!up.isEmpty()) byId.get(up.get(random.nextInt(up.size()))).armed = true;
     } else if (action < 85) {
       if (!down.isEmpty()) restart(down.get(random.nextInt(down.size())));
-    } else {
+    } else if (action < 97 || !options.diskFaults()) {
       loss = random.nextDouble() * options.maxLoss();
       note("loss " + loss);
+    } else {
+      if (!up.isEmpty()) failNextFsync(leader.isPresent() && random.nextBoolean() ? leader.get() : up.get(random.nextInt(up.size())));
     }
   }
 
@@ -614,6 +720,46 @@ final class Simulation {
 
   long nowMillis() {
     return now / 1_000_000;
+  }
+
+  long nowNanos() {
+    return now;
+  }
+
+  /** The running process of a node: bumped by every crash and restart. */
+  int incarnation(String id) {
+    return byId.get(id).incarnation;
+  }
+
+  /** What the node's state machine has applied up to (0 while it is down). */
+  long stateMachineApplied(String id) {
+    Node n = byId.get(id);
+    return n.up() ? n.stateMachine.lastApplied() : 0;
+  }
+
+  /** How many snapshots the node received whole from a leader (InstallSnapshot). */
+  int snapshotsInstalled(String id) {
+    return byId.get(id).storage.snapshotsInstalled;
+  }
+
+  /** Whether the node is up and leads {@code term}. */
+  boolean leads(String id, long term) {
+    Node n = byId.get(id);
+    return n.up() && n.role() == RaftMessage.Role.LEADER && n.state().currentTerm == term;
+  }
+
+  /** The live nodes, in id order. */
+  List<String> liveIds() {
+    return nodes.stream().filter(Node::up).map(n -> n.id).toList();
+  }
+
+  /** A random number from the run's seeded source. */
+  long randomBetween(long min, long max) {
+    return between(min, max);
+  }
+
+  int randomInt(int bound) {
+    return random.nextInt(bound);
   }
 
   String describe() {
