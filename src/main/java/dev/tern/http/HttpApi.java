@@ -41,6 +41,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -146,6 +147,8 @@ public final class HttpApi {
     }
     this.askTimeout = limits.requestTimeout().plusSeconds(1);
     this.route = buildRoute();
+    Duration sweep = Duration.ofMillis(100);
+    system.scheduler().scheduleWithFixedDelay(sweep, sweep, this::sweepOverdue, system.executionContext());
   }
 
   /** The whole API as one route; it never lets a non-JSON error out. */
@@ -485,11 +488,17 @@ public final class HttpApi {
     });
   }
 
-  /** Asks the front; a timeout becomes 503, any failure of {@code onReply} 500. The stage never fails. */
+  /**
+   * Hands the front a request with the future it completes, and maps the answer; any failure of {@code onReply}
+   * is a 500. The stage never fails. No ask (a temporary actor and a timer task per request): the front answers
+   * every request within the request timeout itself. Should it ever not, {@link #overdue} answers 503 one second
+   * later, so that no request holds its slot of maxInflightRequests for good.
+   */
   private <T> CompletionStage<HttpResponse> ask(
-      org.apache.pekko.japi.function.Function<ActorRef<T>, KvFront.Command> message,
-      Function<T, HttpResponse> onReply) {
-    CompletionStage<T> reply = AskPattern.ask(front, message, askTimeout, system.scheduler());
+      Function<CompletableFuture<T>, KvFront.Command> message, Function<T, HttpResponse> onReply) {
+    CompletableFuture<T> reply = new CompletableFuture<>();
+    overdue.add(new Pending(System.nanoTime() + askTimeout.toNanos(), reply));
+    front.tell(message.apply(reply));
     return reply.handle((value, failure) -> {
       if (failure != null) {
         Throwable cause = unwrap(failure);
@@ -504,6 +513,23 @@ public final class HttpApi {
         return internalError(e);
       }
     });
+  }
+
+  /** A request handed to the front, and when it must have been answered. */
+  private record Pending(long deadline, CompletableFuture<?> reply) {}
+
+  /**
+   * Requests handed to the front, oldest first: all have the same timeout, so they are also in deadline order.
+   * One periodic sweep fails those still unanswered past their deadline and drops the answered ones.
+   */
+  private final ConcurrentLinkedQueue<Pending> overdue = new ConcurrentLinkedQueue<>();
+
+  private void sweepOverdue() {
+    long now = System.nanoTime();
+    for (Pending p = overdue.peek(); p != null && p.deadline() - now <= 0; p = overdue.peek()) {
+      overdue.poll();
+      if (!p.reply().isDone()) p.reply().completeExceptionally(new TimeoutException("the front did not answer"));
+    }
   }
 
   private HttpResponse kvReply(KvFront.Reply reply) {

@@ -7,6 +7,7 @@ import dev.tern.kv.KvResult;
 import dev.tern.kv.KvStateMachine;
 import dev.tern.raft.RaftMessage;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 
@@ -32,20 +33,24 @@ public final class KvFront {
 
   public interface Command {}
 
+  // Requests come from the HTTP layer in the same JVM and carry the future the front completes: no temporary
+  // actor and no timeout task per request, as an ask would need (the front answers every request by its
+  // deadline itself). They never cross the network.
+
   /** Put; with {@code expectedRevision} >= 0 a compare-and-set on that revision (0 = must be absent). */
-  public record Put(String key, String value, long expectedRevision, ActorRef<Reply> replyTo) implements Command {
+  public record Put(String key, String value, long expectedRevision, CompletableFuture<Reply> reply) implements Command {
     public static final long UNCONDITIONAL = -1;
   }
 
-  public record Delete(String key, ActorRef<Reply> replyTo) implements Command {}
+  public record Delete(String key, CompletableFuture<Reply> reply) implements Command {}
 
   /** A get; linearizable (ReadIndex) unless {@code linearizable} is false (served from applied state). */
-  public record Get(String key, boolean linearizable, ActorRef<Reply> replyTo) implements Command {}
+  public record Get(String key, boolean linearizable, CompletableFuture<Reply> reply) implements Command {}
 
   /** Keys starting with {@code prefix}, in key order, at most {@code limit}; linearizable. */
-  public record ListKeys(String prefix, int limit, ActorRef<Reply> replyTo) implements Command {}
+  public record ListKeys(String prefix, int limit, CompletableFuture<Reply> reply) implements Command {}
 
-  public record GetNodeStatus(ActorRef<NodeStatus> replyTo) implements Command {}
+  public record GetNodeStatus(CompletableFuture<NodeStatus> reply) implements Command {}
 
   public sealed interface Reply {
     /** The outcome of the command: Written, Deleted, Value, NotFound or CasConflict. */

@@ -12,12 +12,15 @@ import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftMessage.ProposeResponse;
 import dev.tern.raft.RaftMessage.ReadIndexResponse;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -32,6 +35,13 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * the gateway, the leader it names), and is answered when this node's state machine applies that id. A
  * linearizable read asks the leader for a read index (ReadIndex) and is served from this node's state once
  * it has applied that far. Whatever has not completed by the request timeout is answered Unavailable.
+ *
+ * <p>Nothing here costs a timer or a temporary actor per request. Replies from replicas come to two message
+ * adapters made once, matched to their request by the id each proposal or read carries; one periodic sweep
+ * answers requests whose deadline passed, proposes again those that got no answer within {@link #ASK_TIMEOUT}
+ * (the node asked may be gone), and retries those told "not the leader". Requests all get the same timeout, so
+ * the oldest are first in insertion order and the sweep stops at the first one still in time; the timeout is
+ * exact to about {@link #SWEEP}.
  */
 final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
 
@@ -41,32 +51,49 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   /** From {@link AppliedNotifier}: the state was replaced by a snapshot up to {@code index}. */
   record Restored(long index) implements KvFront.Command {}
 
-  private record Proposed(String id, ProposeResponse response, String askedNode) implements KvFront.Command {}
+  private record Proposed(ProposeResponse response) implements KvFront.Command {}
 
-  private record ReadIndexed(long readId, ReadIndexResponse response, String askedNode) implements KvFront.Command {}
+  private record ReadIndexed(ReadIndexResponse response) implements KvFront.Command {}
 
-  private record Retry(String id) implements KvFront.Command {}
+  private enum Sweep implements KvFront.Command {
+    INSTANCE
+  }
 
-  private record RetryRead(long readId) implements KvFront.Command {}
-
-  private record Expired(Object requestKey) implements KvFront.Command {}
-
-  private record StatusReady(RaftMessage.Status status, ActorRef<NodeStatus> replyTo) implements KvFront.Command {}
+  private record StatusReady(RaftMessage.Status status, CompletableFuture<NodeStatus> reply) implements KvFront.Command {}
 
   /** The replica, gateway and state machine, sent once they exist (they need the front's ref first). */
   record Init(ActorRef<RaftMessage> replica, ActorRef<PeerGateway.Command> gateway, KvStateMachine kv)
       implements KvFront.Command {}
 
-  private static final class Write {
+  /** A request in progress: sent to {@code askedNode} at {@code askedAt} (null: not out), or to retry at {@code retryAt}. */
+  private abstract static class Request {
+    final long seq;
+    final long deadline;
+    String askedNode;
+    long askedAt;
+    /** The id of the proposal or read request now out, matched against replies. */
+    long requestId;
+    /** When to send again (0 = not waiting to). */
+    long retryAt;
+    boolean done;
+
+    Request(long seq, long deadline) {
+      this.seq = seq;
+      this.deadline = deadline;
+    }
+  }
+
+  private static final class Write extends Request {
     final KvCommand command;
     final byte[] bytes;
-    final ActorRef<KvFront.Reply> replyTo;
+    final CompletableFuture<KvFront.Reply> reply;
     long index; // where the leader put it, once known
 
-    Write(KvCommand command, ActorRef<KvFront.Reply> replyTo) {
+    Write(long seq, long deadline, KvCommand command, CompletableFuture<KvFront.Reply> reply) {
+      super(seq, deadline);
       this.command = command;
       this.bytes = KvCodec.encode(command);
-      this.replyTo = replyTo;
+      this.reply = reply;
     }
 
     /** Answers the client; a result remembered for a repeated command id lacks the value, which we know. */
@@ -76,15 +103,32 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
             : command instanceof KvCommand.CompareAndSet c ? c.value() : null;
         result = new KvResult.Written(w.key(), value, w.revision());
       }
-      replyTo.tell(new KvFront.Reply.Done(result));
+      reply.complete(new KvFront.Reply.Done(result));
     }
   }
 
   /** A linearizable read: a get (prefix == null) or a list. */
-  private record Read(String key, String prefix, int limit, ActorRef<KvFront.Reply> replyTo) {}
+  private static final class Read extends Request {
+    final String key;
+    final String prefix;
+    final int limit;
+    final CompletableFuture<KvFront.Reply> reply;
 
-  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(1);
-  private static final Duration RETRY_DELAY = Duration.ofMillis(50);
+    Read(long seq, long deadline, String key, String prefix, int limit, CompletableFuture<KvFront.Reply> reply) {
+      super(seq, deadline);
+      this.key = key;
+      this.prefix = prefix;
+      this.limit = limit;
+      this.reply = reply;
+    }
+  }
+
+  /** How long a proposal or read request may go unanswered before it is sent again (the node may be gone). */
+  static final Duration ASK_TIMEOUT = Duration.ofSeconds(1);
+  /** How long to wait before asking again after "not the leader" without a hint (an election is under way). */
+  private static final long RETRY_DELAY_NANOS = Duration.ofMillis(50).toNanos();
+  /** The period of the sweep over deadlines and retries. */
+  static final Duration SWEEP = Duration.ofMillis(50);
 
   private final String selfId;
   private final Members members;
@@ -92,20 +136,28 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private final ActorRef<PeerGateway.Command> gateway;
   private final KvStateMachine kv;
   private final KvLimits limits;
-  private final TimerScheduler<KvFront.Command> timers;
+  private final ActorRef<ProposeResponse> proposeReplies;
+  private final ActorRef<ReadIndexResponse> readReplies;
   private final String idPrefix = UUID.randomUUID().toString().substring(0, 8) + "-";
-  private long nextId;
+  private final long timeoutNanos;
+  private final long askTimeoutNanos = ASK_TIMEOUT.toNanos();
+  private long nextSeq;
+  private long nextRequestId = 1;
   private String leaderHint;
 
-  private final Map<String, Write> writes = new HashMap<>();
-  private final Map<Long, String> writeAtIndex = new HashMap<>();
-  private final Map<Long, Read> reads = new HashMap<>();
-  /** Reads whose read index is known, waiting for this node to apply that far: readId -> readIndex. */
-  private final Map<Long, Long> readsWaiting = new HashMap<>();
+  /** Writes by seq, oldest (so earliest deadline) first. */
+  private final LinkedHashMap<Long, Write> writes = new LinkedHashMap<>();
+  private final Map<String, Write> writesById = new HashMap<>();
+  private final Map<Long, Write> writesByRequest = new HashMap<>();
+  private final Map<Long, Write> writeAtIndex = new HashMap<>();
+  /** Reads by seq, oldest first. */
+  private final LinkedHashMap<Long, Read> reads = new LinkedHashMap<>();
+  private final Map<Long, Read> readsByRequest = new HashMap<>();
+  /** Reads whose read index is known, by that index, waiting for this node to apply that far. */
+  private final TreeMap<Long, List<Read>> readsWaiting = new TreeMap<>();
 
   private KvFrontBehavior(
       ActorContext<KvFront.Command> ctx,
-      TimerScheduler<KvFront.Command> timers,
       String selfId,
       Members members,
       ActorRef<RaftMessage> replica,
@@ -113,20 +165,25 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       KvStateMachine kv,
       KvLimits limits) {
     super(ctx);
-    this.timers = timers;
     this.selfId = selfId;
     this.members = members;
     this.replica = replica;
     this.gateway = gateway;
     this.kv = kv;
     this.limits = limits;
+    this.timeoutNanos = limits.requestTimeout().toNanos();
+    this.proposeReplies = ctx.messageAdapter(ProposeResponse.class, Proposed::new);
+    this.readReplies = ctx.messageAdapter(ReadIndexResponse.class, ReadIndexed::new);
   }
 
   static Behavior<KvFront.Command> create(String selfId, Members members, KvLimits limits) {
     return Behaviors.withStash(10_000, stash -> Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         Behaviors.receive(KvFront.Command.class)
-            .onMessage(Init.class, init -> stash.unstashAll(new KvFrontBehavior(
-                ctx, timers, selfId, members, init.replica(), init.gateway(), init.kv(), limits)))
+            .onMessage(Init.class, init -> {
+              timers.startTimerWithFixedDelay(Sweep.INSTANCE, SWEEP);
+              return stash.unstashAll(new KvFrontBehavior(
+                  ctx, selfId, members, init.replica(), init.gateway(), init.kv(), limits));
+            })
             .onAnyMessage(m -> {
               stash.stash(m);
               return Behaviors.same();
@@ -138,23 +195,42 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   public Receive<KvFront.Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(KvFront.Put.class, this::onPut)
-        .onMessage(KvFront.Delete.class, d -> startWrite(new KvCommand.Delete(newId(), d.key()), d.replyTo()))
+        .onMessage(KvFront.Delete.class, d -> startWrite(new KvCommand.Delete(newId(), d.key()), d.reply()))
         .onMessage(KvFront.Get.class, this::onGet)
-        .onMessage(KvFront.ListKeys.class, l -> startRead(new Read(null, l.prefix(), l.limit(), l.replyTo())))
+        .onMessage(KvFront.ListKeys.class, l -> startRead(null, l.prefix(), l.limit(), l.reply()))
         .onMessage(KvFront.GetNodeStatus.class, this::onStatus)
         .onMessage(StatusReady.class, this::onStatusReady)
         .onMessage(Proposed.class, this::onProposed)
-        .onMessage(Retry.class, r -> propose(r.id()))
         .onMessage(ReadIndexed.class, this::onReadIndexed)
-        .onMessage(RetryRead.class, r -> askReadIndex(r.readId()))
         .onMessage(Applied.class, this::onApplied)
         .onMessage(Restored.class, this::onRestored)
-        .onMessage(Expired.class, this::onExpired)
+        .onMessage(Sweep.class, s -> sweep())
         .build();
   }
 
   private String newId() {
-    return selfId + "-" + idPrefix + (nextId++);
+    return selfId + "-" + idPrefix + nextSeq;
+  }
+
+  /** Sends a request to node {@code target}'s replica: our own directly, any other through the gateway. */
+  private void send(String target, RaftMessage message) {
+    if (target.equals(selfId)) replica.tell(message);
+    else gateway.tell(new PeerGateway.Outbound(target, message));
+  }
+
+  /** The leader we believe in, or our own replica, which knows better. */
+  private String target() {
+    return leaderHint == null ? selfId : leaderHint;
+  }
+
+  /** The node we asked is not the leader (or did not answer): follow its hint, else ask our own replica. */
+  private void nextLeader(String hint, String asked) {
+    leaderHint = hint != null && !hint.equals(asked) && members.byId(hint).isPresent() ? hint : null;
+  }
+
+  /** After "not the leader": at once if it named another leader, else once an election had time to end. */
+  private long retryTime(long now) {
+    return leaderHint != null ? now : now + RETRY_DELAY_NANOS;
   }
 
   // ---- writes -------------------------------------------------------------------------------------------
@@ -163,115 +239,123 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     KvCommand cmd = p.expectedRevision() == KvFront.Put.UNCONDITIONAL
         ? new KvCommand.Put(newId(), p.key(), p.value())
         : new KvCommand.CompareAndSet(newId(), p.key(), p.expectedRevision(), p.value());
-    return startWrite(cmd, p.replyTo());
+    return startWrite(cmd, p.reply());
   }
 
-  private Behavior<KvFront.Command> startWrite(KvCommand cmd, ActorRef<KvFront.Reply> replyTo) {
-    writes.put(cmd.id(), new Write(cmd, replyTo));
-    timers.startSingleTimer(cmd.id(), new Expired(cmd.id()), limits.requestTimeout());
-    return propose(cmd.id());
-  }
-
-  /** Sends the write to the leader we believe in, or to our own replica, which knows better. */
-  private Behavior<KvFront.Command> propose(String id) {
-    Write w = writes.get(id);
-    if (w == null) return this;
-    String target = leaderHint == null ? selfId : leaderHint;
-    askReplica(ProposeResponse.class, target, replyTo -> new RaftMessage.Propose(w.bytes, replyTo),
-        (response, failure) -> new Proposed(id, response, target));
+  private Behavior<KvFront.Command> startWrite(KvCommand cmd, CompletableFuture<KvFront.Reply> reply) {
+    Write w = new Write(nextSeq++, System.nanoTime() + timeoutNanos, cmd, reply);
+    writes.put(w.seq, w);
+    writesById.put(cmd.id(), w);
+    propose(w, System.nanoTime());
     return this;
   }
 
-  /**
-   * Asks node {@code target}'s replica: our own directly (the common case on the leader, one actor hop
-   * fewer on every request), any other through the peer gateway.
-   */
-  private <R> void askReplica(
-      Class<R> type,
-      String target,
-      org.apache.pekko.japi.function.Function<ActorRef<R>, RaftMessage> request,
-      org.apache.pekko.japi.function.Function2<R, Throwable, KvFront.Command> toCommand) {
-    if (target.equals(selfId)) {
-      getContext().ask(type, replica, ASK_TIMEOUT, request, toCommand);
-    } else {
-      getContext().ask(type, gateway, ASK_TIMEOUT,
-          replyTo -> new PeerGateway.Outbound(target, request.apply(replyTo)), toCommand);
-    }
+  /** Sends the write to the leader we believe in. */
+  private void propose(Write w, long now) {
+    writesByRequest.remove(w.requestId);
+    w.requestId = nextRequestId++;
+    writesByRequest.put(w.requestId, w);
+    w.askedNode = target();
+    w.askedAt = now;
+    w.retryAt = 0;
+    send(w.askedNode, new RaftMessage.Propose(w.bytes, proposeReplies, w.requestId));
   }
 
   private Behavior<KvFront.Command> onProposed(Proposed p) {
-    Write w = writes.get(p.id());
-    if (w == null) return this; // already answered
+    Write w = writesByRequest.remove(p.response().requestId());
+    if (w == null || w.done) return this; // answered, expired, or a reply to a proposal sent again since
+    String asked = w.askedNode;
+    w.askedNode = null;
+    long now = System.nanoTime();
     if (p.response() instanceof ProposeResponse.Accepted a) {
-      leaderHint = p.askedNode();
+      leaderHint = asked;
       w.index = a.index();
-      writeAtIndex.put(a.index(), p.id());
+      writeAtIndex.put(a.index(), w);
       if (kv.lastApplied() >= a.index()) {
         // Applied before the answer came back: the Applied message for it was already handled, so the entry at
         // that index is someone else's or ours was missed. Propose again rather than guess.
         writeAtIndex.remove(a.index());
         w.index = 0;
-        timers.startSingleTimer(p.id() + "/retry", new Retry(p.id()), RETRY_DELAY);
+        w.retryAt = now + RETRY_DELAY_NANOS;
       }
     } else {
-      nextLeader(p.response() instanceof ProposeResponse.NotLeader n ? n.leaderHint() : null, p.askedNode());
-      timers.startSingleTimer(p.id() + "/retry", new Retry(p.id()), RETRY_DELAY);
+      String hint = p.response() instanceof ProposeResponse.NotLeader n ? n.leaderHint() : null;
+      nextLeader(hint, asked);
+      w.retryAt = retryTime(now);
+      if (w.retryAt <= now) propose(w, now);
     }
     return this;
   }
 
-  /** The node we asked is not the leader (or did not answer): follow its hint, else ask our own replica. */
-  private void nextLeader(String hint, String asked) {
-    leaderHint = hint != null && !hint.equals(asked) && members.byId(hint).isPresent() ? hint : null;
+  private void finish(Write w) {
+    w.done = true;
+    writes.remove(w.seq);
+    writesById.remove(w.command.id());
+    writesByRequest.remove(w.requestId);
+    if (w.index > 0 && writeAtIndex.get(w.index) == w) writeAtIndex.remove(w.index);
   }
 
   // ---- reads --------------------------------------------------------------------------------------------
 
   private Behavior<KvFront.Command> onGet(KvFront.Get g) {
     if (!g.linearizable()) {
-      g.replyTo().tell(new KvFront.Reply.Done(get(g.key())));
+      g.reply().complete(new KvFront.Reply.Done(get(g.key())));
       return this;
     }
-    return startRead(new Read(g.key(), null, 0, g.replyTo()));
+    return startRead(g.key(), null, 0, g.reply());
   }
 
-  private long nextReadId;
-
-  private Behavior<KvFront.Command> startRead(Read read) {
-    long readId = nextReadId++;
-    reads.put(readId, read);
-    timers.startSingleTimer(readId, new Expired(readId), limits.requestTimeout());
-    return askReadIndex(readId);
-  }
-
-  private Behavior<KvFront.Command> askReadIndex(long readId) {
-    if (!reads.containsKey(readId) || readsWaiting.containsKey(readId)) return this;
-    String target = leaderHint == null ? selfId : leaderHint;
-    askReplica(ReadIndexResponse.class, target, RaftMessage.ReadIndex::new,
-        (response, failure) -> new ReadIndexed(readId, response, target));
+  private Behavior<KvFront.Command> startRead(String key, String prefix, int limit, CompletableFuture<KvFront.Reply> reply) {
+    long now = System.nanoTime();
+    Read read = new Read(nextSeq++, now + timeoutNanos, key, prefix, limit, reply);
+    reads.put(read.seq, read);
+    askReadIndex(read, now);
     return this;
+  }
+
+  private void askReadIndex(Read read, long now) {
+    readsByRequest.remove(read.requestId);
+    read.requestId = nextRequestId++;
+    readsByRequest.put(read.requestId, read);
+    read.askedNode = target();
+    read.askedAt = now;
+    read.retryAt = 0;
+    send(read.askedNode, new RaftMessage.ReadIndex(readReplies, read.requestId));
   }
 
   private Behavior<KvFront.Command> onReadIndexed(ReadIndexed r) {
-    if (!reads.containsKey(r.readId())) return this;
+    Read read = readsByRequest.remove(r.response().requestId());
+    if (read == null || read.done) return this;
+    String asked = read.askedNode;
+    read.askedNode = null;
     if (r.response() instanceof ReadIndexResponse.Ok ok) {
-      leaderHint = r.askedNode();
-      if (kv.lastApplied() >= ok.readIndex()) answerRead(r.readId());
-      else readsWaiting.put(r.readId(), ok.readIndex());
+      leaderHint = asked;
+      if (kv.lastApplied() >= ok.readIndex()) answerRead(read);
+      else readsWaiting.computeIfAbsent(ok.readIndex(), i -> new ArrayList<>(2)).add(read);
     } else {
-      nextLeader(r.response() instanceof ReadIndexResponse.NotLeader n ? n.leaderHint() : null, r.askedNode());
-      timers.startSingleTimer("read/" + r.readId(), new RetryRead(r.readId()), RETRY_DELAY);
+      long now = System.nanoTime();
+      String hint = r.response() instanceof ReadIndexResponse.NotLeader n ? n.leaderHint() : null;
+      nextLeader(hint, asked);
+      read.retryAt = retryTime(now);
+      if (read.retryAt <= now) askReadIndex(read, now);
     }
     return this;
   }
 
-  private void answerRead(long readId) {
-    Read read = reads.remove(readId);
-    readsWaiting.remove(readId);
-    timers.cancel(readId);
-    if (read == null) return;
-    if (read.prefix() == null) read.replyTo().tell(new KvFront.Reply.Done(get(read.key())));
-    else read.replyTo().tell(new KvFront.Reply.Items(kv.range(read.prefix(), read.limit())));
+  private void answerRead(Read read) {
+    if (read.done) return;
+    read.done = true;
+    reads.remove(read.seq);
+    readsByRequest.remove(read.requestId);
+    if (read.prefix == null) read.reply.complete(new KvFront.Reply.Done(get(read.key)));
+    else read.reply.complete(new KvFront.Reply.Items(kv.range(read.prefix, read.limit)));
+  }
+
+  /** Serves every read whose read index this node has now applied. */
+  private void releaseReads(long applied) {
+    while (!readsWaiting.isEmpty() && readsWaiting.firstKey() <= applied) {
+      for (Read read : readsWaiting.pollFirstEntry().getValue()) answerRead(read);
+    }
   }
 
   private KvResult get(String key) {
@@ -282,29 +366,18 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   // ---- applied entries ----------------------------------------------------------------------------------
 
   private Behavior<KvFront.Command> onApplied(Applied a) {
-    String waiting = writeAtIndex.remove(a.index());
-    String appliedId = a.command() == null ? null : a.command().id();
-    if (appliedId != null) {
-      Write w = writes.remove(appliedId);
-      if (w != null) {
-        timers.cancel(appliedId);
-        timers.cancel(appliedId + "/retry");
-        w.answer(a.result());
-      }
+    Write waiting = writeAtIndex.remove(a.index());
+    Write applied = a.command() == null ? null : writesById.get(a.command().id());
+    if (applied != null) {
+      finish(applied);
+      applied.answer(a.result());
     }
-    if (waiting != null && !waiting.equals(appliedId) && writes.containsKey(waiting)) {
+    if (waiting != null && waiting != applied && !waiting.done) {
       // Another entry won this index: ours was lost with the leader that accepted it. Try again.
-      writes.get(waiting).index = 0;
-      propose(waiting);
+      waiting.index = 0;
+      propose(waiting, System.nanoTime());
     }
-    if (!readsWaiting.isEmpty()) {
-      List<Long> ready = new ArrayList<>();
-      for (Iterator<Map.Entry<Long, Long>> it = readsWaiting.entrySet().iterator(); it.hasNext(); ) {
-        Map.Entry<Long, Long> e = it.next();
-        if (e.getValue() <= a.index()) ready.add(e.getKey());
-      }
-      for (long id : ready) answerRead(id);
-    }
+    if (!readsWaiting.isEmpty()) releaseReads(a.index());
     return this;
   }
 
@@ -314,42 +387,58 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
    * at an index the snapshot covers but not found there was lost, and is proposed again.
    */
   private Behavior<KvFront.Command> onRestored(Restored r) {
-    for (String id : List.copyOf(writes.keySet())) {
-      Write w = writes.get(id);
-      KvResult result = kv.resultOf(id).orElse(null);
+    long now = System.nanoTime();
+    for (Write w : List.copyOf(writes.values())) {
+      KvResult result = kv.resultOf(w.command.id()).orElse(null);
       if (result != null) {
-        writes.remove(id);
-        writeAtIndex.remove(w.index);
-        timers.cancel(id);
-        timers.cancel(id + "/retry");
+        finish(w);
         w.answer(result);
       } else if (w.index > 0 && w.index <= r.index()) {
         writeAtIndex.remove(w.index);
         w.index = 0;
-        propose(id);
+        propose(w, now);
       }
     }
     writeAtIndex.keySet().removeIf(index -> index <= r.index());
-    List<Long> ready = new ArrayList<>();
-    for (Map.Entry<Long, Long> e : readsWaiting.entrySet()) if (e.getValue() <= r.index()) ready.add(e.getKey());
-    for (long id : ready) answerRead(id);
+    releaseReads(r.index());
     return this;
   }
 
-  private Behavior<KvFront.Command> onExpired(Expired e) {
+  // ---- the sweep ----------------------------------------------------------------------------------------
+
+  /** Answers what is past its deadline, and sends again what got no answer in time or waits for a retry. */
+  private Behavior<KvFront.Command> sweep() {
+    long now = System.nanoTime();
     String why = "no leader or no quorum within " + limits.requestTimeout().toMillis() + " ms";
-    if (e.requestKey() instanceof String id) {
-      Write w = writes.remove(id);
-      if (w != null) {
-        if (w.index > 0) writeAtIndex.remove(w.index);
-        timers.cancel(id + "/retry");
-        w.replyTo.tell(new KvFront.Reply.Unavailable(why + "; the write may still be applied later"));
+    while (!writes.isEmpty()) {
+      Write w = writes.values().iterator().next();
+      if (w.deadline - now > 0) break;
+      finish(w);
+      w.reply.complete(new KvFront.Reply.Unavailable(why + "; the write may still be applied later"));
+    }
+    while (!reads.isEmpty()) {
+      Read read = reads.values().iterator().next();
+      if (read.deadline - now > 0) break;
+      read.done = true; // also leaves readsWaiting, lazily
+      reads.remove(read.seq);
+      readsByRequest.remove(read.requestId);
+      read.reply.complete(new KvFront.Reply.Unavailable(why));
+    }
+    for (Write w : List.copyOf(writes.values())) {
+      if (w.askedNode != null && now - w.askedAt >= askTimeoutNanos) {
+        nextLeader(null, w.askedNode); // no answer: the node may be gone
+        propose(w, now);
+      } else if (w.askedNode == null && w.index == 0 && w.retryAt != 0 && w.retryAt - now <= 0) {
+        propose(w, now);
       }
-    } else if (e.requestKey() instanceof Long readId) {
-      Read read = reads.remove(readId);
-      readsWaiting.remove(readId);
-      timers.cancel("read/" + readId);
-      if (read != null) read.replyTo().tell(new KvFront.Reply.Unavailable(why));
+    }
+    for (Read read : List.copyOf(reads.values())) {
+      if (read.askedNode != null && now - read.askedAt >= askTimeoutNanos) {
+        nextLeader(null, read.askedNode);
+        askReadIndex(read, now);
+      } else if (read.askedNode == null && read.retryAt != 0 && read.retryAt - now <= 0) {
+        askReadIndex(read, now);
+      }
     }
     return this;
   }
@@ -358,7 +447,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
 
   private Behavior<KvFront.Command> onStatus(KvFront.GetNodeStatus g) {
     getContext().ask(RaftMessage.Status.class, replica, ASK_TIMEOUT, RaftMessage.GetStatus::new,
-        (status, failure) -> new StatusReady(status, g.replyTo()));
+        (status, failure) -> new StatusReady(status, g.reply()));
     return this;
   }
 
@@ -366,12 +455,12 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     RaftMessage.Status st = s.status();
     List<Member> all = members.all();
     if (st == null) {
-      s.replyTo().tell(new NodeStatus(selfId, "UNKNOWN", 0, null, 0, kv.lastApplied(), all, false));
+      s.reply().complete(new NodeStatus(selfId, "UNKNOWN", 0, null, 0, kv.lastApplied(), all, false));
     } else {
-      // A leader that cannot commit is no use to clients, even though it still leads (issue: health must not
-      // say "serving" while every write times out).
+      // A leader that cannot commit is no use to clients, even though it still leads (health must not say
+      // "serving" while every write times out).
       boolean serving = st.leaderId() != null && st.commitStall() == null;
-      s.replyTo().tell(new NodeStatus(selfId, st.role().name(), st.term(), st.leaderId(), st.commitIndex(),
+      s.reply().complete(new NodeStatus(selfId, st.role().name(), st.term(), st.leaderId(), st.commitIndex(),
           kv.lastApplied(), all, serving, st.firstLogIndex(), st.snapshotIndex(), st.followers(), st.commitStall()));
     }
     return this;

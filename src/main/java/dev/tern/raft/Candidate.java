@@ -108,9 +108,9 @@ final class Candidate extends RoleBehavior {
       }
       return s.settings.preVote() ? startPreVote(s) : start(s);
     } else if (m instanceof Propose p) {
-      p.replyTo().tell(new ProposeResponse.NotLeader(null));
+      p.replyTo().tell(new ProposeResponse.NotLeader(null, p.requestId()));
     } else if (m instanceof RaftMessage.ReadIndex r) {
-      r.replyTo().tell(new RaftMessage.ReadIndexResponse.NotLeader(null));
+      r.replyTo().tell(new RaftMessage.ReadIndexResponse.NotLeader(null, r.requestId()));
     } else if (!isIgnorable(m)) {
       s.logger().warn("{}: candidate ignores unexpected {}", s.id, m);
     }

@@ -59,9 +59,9 @@ final class Follower extends RoleBehavior {
       s.logger().info("{}: no leader heard in term {}, starting an election", s.id, s.currentTerm);
       return s.settings.preVote() ? Candidate.startPreVote(s) : Candidate.start(s);
     } else if (m instanceof Propose p) {
-      p.replyTo().tell(new ProposeResponse.NotLeader(s.leaderId));
+      p.replyTo().tell(new ProposeResponse.NotLeader(s.leaderId, p.requestId()));
     } else if (m instanceof RaftMessage.ReadIndex r) {
-      r.replyTo().tell(new RaftMessage.ReadIndexResponse.NotLeader(s.leaderId));
+      r.replyTo().tell(new RaftMessage.ReadIndexResponse.NotLeader(s.leaderId, r.requestId()));
     } else if (!isIgnorable(m)) {
       s.logger().warn("{}: follower ignores unexpected {}", s.id, m);
     }

@@ -42,11 +42,13 @@ final class Leader extends RoleBehavior {
   /** Reads that arrived while a round was being confirmed: they need a round that began after them. */
   private List<PendingRead> nextRound = new ArrayList<>();
   /** Reads that arrived before this leader committed an entry of its term, so before it knew commitIndex. */
-  private final List<ActorRefRead> awaitingCommit = new ArrayList<>();
+  private final List<ReadIndex> awaitingCommit = new ArrayList<>();
 
-  private record PendingRead(long readIndex, org.apache.pekko.actor.typed.ActorRef<ReadIndexResponse> replyTo) {}
-
-  private record ActorRefRead(org.apache.pekko.actor.typed.ActorRef<ReadIndexResponse> replyTo) {}
+  private record PendingRead(long readIndex, ReadIndex request) {
+    void answer(ReadIndexResponse.Ok ok) {
+      request.replyTo().tell(ok);
+    }
+  }
 
   private Leader(ReplicaState s) {
     super(s);
@@ -88,7 +90,7 @@ final class Leader extends RoleBehavior {
     if (m instanceof Propose p) {
       LogEntry entry = LogEntry.command(s.log.lastIndex() + 1, s.currentTerm, p.command());
       s.appendInMemory(entry);
-      p.replyTo().tell(new ProposeResponse.Accepted(entry.index(), entry.term()));
+      p.replyTo().tell(new ProposeResponse.Accepted(entry.index(), entry.term(), p.requestId()));
       if (!flushScheduled) {
         flushScheduled = true;
         s.ctx.getSelf().tell(Flush.INSTANCE);
@@ -321,9 +323,9 @@ final class Leader extends RoleBehavior {
       s.commitTo(n);
       commitWatch.onCommit(s.log.lastIndex() > s.commitIndex);
       if (!awaitingCommit.isEmpty()) {
-        List<ActorRefRead> ready = List.copyOf(awaitingCommit);
+        List<ReadIndex> ready = List.copyOf(awaitingCommit);
         awaitingCommit.clear();
-        for (ActorRefRead read : ready) onReadIndex(new ReadIndex(read.replyTo()));
+        for (ReadIndex read : ready) onReadIndex(read);
       }
       // Followers learn the new commitIndex at once, with new entries if there are some.
       for (Progress p : progress.values()) {
@@ -335,12 +337,12 @@ final class Leader extends RoleBehavior {
   private void onReadIndex(ReadIndex r) {
     // Until it commits an entry of its own term the leader does not know the latest commitIndex.
     if (s.log.termAt(s.commitIndex) != s.currentTerm) {
-      awaitingCommit.add(new ActorRefRead(r.replyTo()));
+      awaitingCommit.add(r);
       return;
     }
-    PendingRead read = new PendingRead(s.commitIndex, r.replyTo());
+    PendingRead read = new PendingRead(s.commitIndex, r);
     if (progress.isEmpty()) { // alone, it is the majority
-      r.replyTo().tell(new ReadIndexResponse.Ok(read.readIndex()));
+      r.replyTo().tell(new ReadIndexResponse.Ok(read.readIndex(), r.requestId()));
       return;
     }
     nextRound.add(read);
@@ -359,7 +361,7 @@ final class Leader extends RoleBehavior {
     int acks = 1; // itself
     for (Progress p : progress.values()) if (p.ackedReadRound >= confirmingRound) acks++;
     if (!s.isMajority(acks)) return;
-    for (PendingRead read : confirming) read.replyTo().tell(new ReadIndexResponse.Ok(read.readIndex()));
+    for (PendingRead read : confirming) read.answer(new ReadIndexResponse.Ok(read.readIndex(), read.request().requestId()));
     confirming = new ArrayList<>();
     confirmingRound = 0;
     if (!nextRound.isEmpty()) startReadRound();
@@ -370,11 +372,11 @@ final class Leader extends RoleBehavior {
   void onLeaving() {
     commitWatch.onLeaving();
     s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
-    List<org.apache.pekko.actor.typed.ActorRef<ReadIndexResponse>> waiting = new ArrayList<>();
-    for (PendingRead r : confirming) waiting.add(r.replyTo());
-    for (PendingRead r : nextRound) waiting.add(r.replyTo());
-    for (ActorRefRead r : awaitingCommit) waiting.add(r.replyTo());
-    for (var w : waiting) w.tell(new ReadIndexResponse.NotLeader(null));
+    List<ReadIndex> waiting = new ArrayList<>();
+    for (PendingRead r : confirming) waiting.add(r.request());
+    for (PendingRead r : nextRound) waiting.add(r.request());
+    waiting.addAll(awaitingCommit);
+    for (ReadIndex w : waiting) w.replyTo().tell(new ReadIndexResponse.NotLeader(null, w.requestId()));
     confirming.clear();
     nextRound.clear();
     awaitingCommit.clear();

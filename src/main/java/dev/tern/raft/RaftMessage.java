@@ -182,8 +182,15 @@ public sealed interface RaftMessage {
   /**
    * A client command to append to the log. Only the leader accepts it; the answer says where it went, and the
    * proposer learns the outcome when its state machine applies that index (the command carries its own id).
+   * The answer echoes {@code requestId}, so that a proposer can keep one reply address for all its proposals
+   * (no temporary actor per request).
    */
-  record Propose(byte[] command, ActorRef<ProposeResponse> replyTo) implements RaftMessage, CborSerializable {}
+  record Propose(byte[] command, ActorRef<ProposeResponse> replyTo, long requestId)
+      implements RaftMessage, CborSerializable {
+    public Propose(byte[] command, ActorRef<ProposeResponse> replyTo) {
+      this(command, replyTo, 0);
+    }
+  }
 
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
   @JsonSubTypes({
@@ -191,18 +198,32 @@ public sealed interface RaftMessage {
     @JsonSubTypes.Type(value = ProposeResponse.NotLeader.class, name = "not-leader")
   })
   sealed interface ProposeResponse extends CborSerializable {
+    long requestId();
+
     /** Appended at {@code index} in {@code term}; it is committed only if that entry survives there. */
-    record Accepted(long index, long term) implements ProposeResponse {}
+    record Accepted(long index, long term, long requestId) implements ProposeResponse {
+      public Accepted(long index, long term) {
+        this(index, term, 0);
+      }
+    }
 
     /** This node is not the leader; {@code leaderHint} is the leader it knows of, or null. */
-    record NotLeader(String leaderHint) implements ProposeResponse {}
+    record NotLeader(String leaderHint, long requestId) implements ProposeResponse {
+      public NotLeader(String leaderHint) {
+        this(leaderHint, 0);
+      }
+    }
   }
 
   /**
    * Asks the leader for a read index (dissertation 6.4): once it answers {@link ReadIndexResponse.Ok}, any
    * replica whose state machine has applied up to {@code readIndex} can serve a linearizable read.
    */
-  record ReadIndex(ActorRef<ReadIndexResponse> replyTo) implements RaftMessage, CborSerializable {}
+  record ReadIndex(ActorRef<ReadIndexResponse> replyTo, long requestId) implements RaftMessage, CborSerializable {
+    public ReadIndex(ActorRef<ReadIndexResponse> replyTo) {
+      this(replyTo, 0);
+    }
+  }
 
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
   @JsonSubTypes({
@@ -210,9 +231,20 @@ public sealed interface RaftMessage {
     @JsonSubTypes.Type(value = ReadIndexResponse.NotLeader.class, name = "not-leader")
   })
   sealed interface ReadIndexResponse extends CborSerializable {
-    record Ok(long readIndex) implements ReadIndexResponse {}
+    /** The {@code requestId} of the ReadIndex answered. */
+    long requestId();
 
-    record NotLeader(String leaderHint) implements ReadIndexResponse {}
+    record Ok(long readIndex, long requestId) implements ReadIndexResponse {
+      public Ok(long readIndex) {
+        this(readIndex, 0);
+      }
+    }
+
+    record NotLeader(String leaderHint, long requestId) implements ReadIndexResponse {
+      public NotLeader(String leaderHint) {
+        this(leaderHint, 0);
+      }
+    }
   }
 
   /** Asks for a snapshot of the replica's volatile and persistent state. */

@@ -164,30 +164,30 @@ class HttpApiTest {
             if (p != null) p.ref().tell(cmd);
             if (cmd instanceof KvFront.Put put) {
               if (put.key().equals("unavailable")) {
-                put.replyTo().tell(new KvFront.Reply.Unavailable("no leader"));
+                put.reply().complete(new KvFront.Reply.Unavailable("no leader"));
               } else if (put.key().equals("invalid")) {
-                put.replyTo().tell(new KvFront.Reply.Done(new KvResult.Invalid("entry did not decode")));
+                put.reply().complete(new KvFront.Reply.Done(new KvResult.Invalid("entry did not decode")));
               } else if (put.key().equals("odd")) {
-                put.replyTo().tell(new KvFront.Reply.Items(List.of()));
+                put.reply().complete(new KvFront.Reply.Items(List.of()));
               } else {
                 KeyValue current = data.get(put.key());
                 long currentRevision = current == null ? 0 : current.revision();
                 if (put.expectedRevision() != KvFront.Put.UNCONDITIONAL && put.expectedRevision() != currentRevision) {
-                  put.replyTo().tell(new KvFront.Reply.Done(new KvResult.CasConflict(put.key(), currentRevision)));
+                  put.reply().complete(new KvFront.Reply.Done(new KvResult.CasConflict(put.key(), currentRevision)));
                 } else {
                   long rev = ++index[0];
                   data.put(put.key(), new KeyValue(put.key(), put.value(), rev));
-                  put.replyTo().tell(new KvFront.Reply.Done(new KvResult.Written(put.key(), put.value(), rev)));
+                  put.reply().complete(new KvFront.Reply.Done(new KvResult.Written(put.key(), put.value(), rev)));
                 }
               }
             } else if (cmd instanceof KvFront.Delete del) {
               KeyValue removed = data.remove(del.key());
-              del.replyTo().tell(new KvFront.Reply.Done(removed == null
+              del.reply().complete(new KvFront.Reply.Done(removed == null
                   ? new KvResult.NotFound(del.key())
                   : new KvResult.Deleted(del.key(), ++index[0])));
             } else if (cmd instanceof KvFront.Get get) {
               KeyValue kv = data.get(get.key());
-              get.replyTo().tell(new KvFront.Reply.Done(kv == null
+              get.reply().complete(new KvFront.Reply.Done(kv == null
                   ? new KvResult.NotFound(get.key())
                   : new KvResult.Value(kv.key(), kv.value(), kv.revision())));
             } else if (cmd instanceof KvFront.ListKeys list) {
@@ -196,15 +196,15 @@ class HttpApiTest {
                 if (!e.getKey().startsWith(list.prefix()) || items.size() >= list.limit()) break;
                 items.add(e.getValue());
               }
-              list.replyTo().tell(new KvFront.Reply.Items(items));
+              list.reply().complete(new KvFront.Reply.Items(items));
             } else if (cmd instanceof KvFront.GetNodeStatus st) {
               boolean s = serving.get();
               if (stall.get() != null) {
-                st.replyTo().tell(new NodeStatus("n1", "LEADER", 7, "n1", 42, 41, MEMBERS, false, 30, 29,
+                st.reply().complete(new NodeStatus("n1", "LEADER", 7, "n1", 42, 41, MEMBERS, false, 30, 29,
                     List.of(new RaftMessage.FollowerStatus("n2", 42, 44, 3, 5200, false),
                         new RaftMessage.FollowerStatus("n3", 40, 41, 5, -1, false)), stall.get()));
               } else {
-                st.replyTo().tell(new NodeStatus("n1", s ? "leader" : "candidate", 7, s ? "n1" : null, 42, 41, MEMBERS, s, 30, 29));
+                st.reply().complete(new NodeStatus("n1", s ? "leader" : "candidate", 7, s ? "n1" : null, 42, 41, MEMBERS, s, 30, 29));
               }
             }
             return Behaviors.same();

@@ -16,6 +16,8 @@ import dev.tern.raft.RaftMessage.ProposeResponse;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -63,24 +65,24 @@ class KvFrontSnapshotTest {
   @Test
   void aWriteAppliedThroughTheSnapshotIsAnsweredWithItsResult() throws Exception {
     Front f = front();
-    TestProbe<KvFront.Reply> client = testKit.createTestProbe();
-    f.ref().tell(new KvFront.Put("k", "v", KvFront.Put.UNCONDITIONAL, client.getRef()));
+    CompletableFuture<KvFront.Reply> client = new CompletableFuture<>();
+    f.ref().tell(new KvFront.Put("k", "v", KvFront.Put.UNCONDITIONAL, client));
     RaftMessage.Propose propose = f.replica().expectMessageClass(RaftMessage.Propose.class);
-    propose.replyTo().tell(new ProposeResponse.Accepted(5, 1));
+    propose.replyTo().tell(new ProposeResponse.Accepted(5, 1, propose.requestId()));
     KvCommand command = KvCodec.decode(propose.command());
 
     f.kv().restore(5, snapshotOf(5, command));
     f.ref().tell(new KvFrontBehavior.Restored(5));
-    assertEquals(new KvFront.Reply.Done(new KvResult.Written("k", "v", 5)), client.receiveMessage());
+    assertEquals(new KvFront.Reply.Done(new KvResult.Written("k", "v", 5)), client.get(5, TimeUnit.SECONDS));
   }
 
   @Test
   void aWriteLostUnderTheSnapshotIsProposedAgain() throws Exception {
     Front f = front();
-    TestProbe<KvFront.Reply> client = testKit.createTestProbe();
-    f.ref().tell(new KvFront.Put("k", "mine", KvFront.Put.UNCONDITIONAL, client.getRef()));
+    CompletableFuture<KvFront.Reply> client = new CompletableFuture<>();
+    f.ref().tell(new KvFront.Put("k", "mine", KvFront.Put.UNCONDITIONAL, client));
     RaftMessage.Propose first = f.replica().expectMessageClass(RaftMessage.Propose.class);
-    first.replyTo().tell(new ProposeResponse.Accepted(3, 1));
+    first.replyTo().tell(new ProposeResponse.Accepted(3, 1, first.requestId()));
 
     // Another leader's entry took index 3: our command is not in the snapshot.
     f.kv().restore(4, snapshotOf(4, new KvCommand.Put("other-id", "k", "theirs")));
