@@ -12,6 +12,8 @@
 --   BENCH_KEYS     how many keys (default 10000); key i is "bench-key-" .. i in 6 digits: 16 bytes
 --   BENCH_PREFIX   the first 10 bytes of every key (default "bench-key-")
 --   BENCH_VALUE    value size in bytes (default 256), printable ASCII so that it is valid UTF-8 for Tern
+--   BENCH_CODES    1: count the answers by HTTP status and print them as codes=200:N,503:N (makes wrk parse
+--                  every answer, so only for slow loads)
 --
 -- Tern: PUT /v1/kv/{key} with the raw value as the body; GET /v1/kv/{key} (linearizable by default).
 -- etcd: POST /v3/kv/put {"key":b64,"value":b64}; POST /v3/kv/range {"key":b64} (linearizable by default).
@@ -129,6 +131,12 @@ else
   function request()
     return req(math.random(0, nkeys - 1))
   end
+  if os.getenv("BENCH_CODES") == "1" then
+    codes = {}
+    function response(status, headers, body)
+      codes[status] = (codes[status] or 0) + 1
+    end
+  end
 end
 
 function done(summary, latency, requests)
@@ -138,6 +146,16 @@ function done(summary, latency, requests)
     local o, b = 0, 0
     for _, t in ipairs(threads) do o = o + (t:get("ok") or 0); b = b + (t:get("bad") or 0) end
     fill = string.format(" fill_ok=%d fill_bad=%d", o, b)
+  end
+  if os.getenv("BENCH_CODES") == "1" and op ~= "fill" then
+    local all = {}
+    for _, t in ipairs(threads) do
+      for code, n in pairs(t:get("codes") or {}) do all[code] = (all[code] or 0) + n end
+    end
+    local list = {}
+    for code, n in pairs(all) do list[#list + 1] = code .. ":" .. n end
+    table.sort(list)
+    fill = fill .. " codes=" .. table.concat(list, ",")
   end
   io.write(string.format(
     "BENCH requests=%d duration_us=%d non2xx=%d connect=%d read=%d write=%d timeout=%d p50_us=%d p99_us=%d max_us=%d%s\n",

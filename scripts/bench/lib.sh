@@ -82,13 +82,21 @@ bench_cleanup() {
   exit "$rc"
 }
 
-# A port on 127.0.0.1 that nothing listens on and that this script has not handed out yet.
+# A port on 127.0.0.1 that no socket uses (listening, connected or in TIME_WAIT, as far as ss shows; else that
+# nothing listens on) and that this script has not handed out yet, below the kernel's ephemeral port range so
+# that no outgoing connection takes it meanwhile.
 PICKED_PORTS=" "
 free_port() {
-  local p i
-  for i in $(seq 1 200); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+  local p i lo=10000 hi
+  hi="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)"
+  case "$hi" in ''|*[!0-9]*) hi=32768 ;; esac
+  [ "$hi" -gt $((lo + 1000)) ] || { lo=1025; }
+  for i in $(seq 1 500); do
+    p=$(( lo + (RANDOM * 32768 + RANDOM) % (hi - lo) ))
     case "$PICKED_PORTS" in *" $p "*) continue ;; esac
+    if command -v ss >/dev/null 2>&1; then
+      [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ] || continue
+    fi
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       PICKED_PORTS+="$p "
       printf '%s' "$p"
@@ -211,11 +219,21 @@ etcd_agreed_leader() {
 }
 
 # wait_leader SYSTEM SECONDS [STABLE_POLLS]: waits until SYSTEM (tern|etcd) agrees on one leader in
-# STABLE_POLLS consecutive polls 0.25 s apart (default 1); prints the leader's index.
+# STABLE_POLLS consecutive polls 0.25 s apart (default 1); prints the leader's index. All three processes must
+# be running: when one has exited, says so with the end of its log and fails at once.
 wait_leader() {
-  local sys="$1" secs="$2" polls="${3:-1}" deadline got=0 l last=""
+  local sys="$1" secs="$2" polls="${3:-1}" deadline got=0 l last="" i pids ids dir
+  if [ "$sys" = etcd ]; then pids=("${ETCD_PIDS[@]}"); ids=("${ETCD_IDS[@]}"); dir="$ETCD_DIR"
+  else pids=("${TERN_PIDS[@]}"); ids=("${TERN_IDS[@]}"); dir="$TERN_DIR"; fi
   deadline=$(( $(now_ms) + secs * 1000 ))
   while [ "$(now_ms)" -lt "$deadline" ]; do
+    for i in 0 1 2; do
+      if ! alive "${pids[$i]}"; then
+        warn "$sys node ${ids[$i]} (pid ${pids[$i]}) has exited; the end of $dir/${ids[$i]}.log:"
+        grep -v '^[[:space:]]' "$dir/${ids[$i]}.log" | tail -n 4 | cut -c1-300 | sed 's/^/    /' >&2
+        return 1
+      fi
+    done
     if l="$("${sys}_agreed_leader")"; then
       if [ "$l" = "$last" ]; then got=$((got + 1)); else got=1; last="$l"; fi
       if [ "$got" -ge "$polls" ]; then printf '%s' "$l"; return 0; fi
