@@ -168,7 +168,7 @@ tern_agreed_leader() {
 }
 
 # ---- etcd: 3 members ----
-ETCD_PIDS=(); ETCD_CLIENT=(); ETCD_PEER=(); ETCD_IDS=(e1 e2 e3); ETCD_ARGS=()
+ETCD_PIDS=(); ETCD_CLIENT=(); ETCD_PEER=(); ETCD_IDS=(e1 e2 e3); ETCD_ARGS=(); ETCD_ARGS_WANTED=()
 
 etcd_setup() {
   ETCD_DIR="$1"; shift
@@ -253,4 +253,33 @@ machine_line() {
   mem="$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
   printf '%s cores (%s), %s RAM, Linux %s, load average %s' "$cores" "${model:-unknown CPU}" "$mem" \
     "$(uname -r)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# start_cluster SYSTEM [Tern JVM options...]: a fresh 3-node cluster of SYSTEM (tern|etcd) in BENCH_TMP, started
+# and agreeing on a leader (4 polls, 1 s); sets TERN_LEADER or ETCD_LEADER. When the first try does not agree on
+# a leader within 60 s (a loaded 2-core machine has made Tern's Pekko cluster fail to form), says so with the
+# end of each node's log, stops it and tries once more with new ports and data dirs. Fails after that.
+STARTUP_NOTES=""
+start_cluster() {
+  local sys="$1" try i leader dir ids
+  shift
+  for try in 1 2; do
+    dir="$BENCH_TMP/$sys$([ "$try" = 1 ] || echo "-try$try")"
+    if [ "$sys" = etcd ]; then
+      etcd_setup "$dir" "${ETCD_ARGS_WANTED[@]}"; for i in 0 1 2; do etcd_start_member "$i"; done; ids=("${ETCD_IDS[@]}")
+    else
+      tern_setup "$dir"; for i in 0 1 2; do tern_start_node "$i" "$@"; done; ids=("${TERN_IDS[@]}")
+    fi
+    if leader="$(wait_leader "$sys" 60 4)"; then
+      if [ "$sys" = etcd ]; then ETCD_LEADER="$leader"; else TERN_LEADER="$leader"; fi
+      return 0
+    fi
+    say "$sys: the fresh cluster in $dir did not agree on a leader within 60 s (try $try of 2); the end of each log:"
+    for i in "${ids[@]}"; do
+      grep -v '^[[:space:]]' "$dir/$i.log" | tail -n 3 | cut -c1-240 | sed "s/^/    $i: /"
+    done
+    STARTUP_NOTES+="${STARTUP_NOTES:+; }$sys: try $try did not agree on a leader within 60 s"
+    if [ "$sys" = etcd ]; then stop_pids "${ETCD_PIDS[@]}"; else stop_pids "${TERN_PIDS[@]}"; fi
+  done
+  return 1
 }
