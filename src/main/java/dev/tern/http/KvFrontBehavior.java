@@ -75,6 +75,8 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     long requestId;
     /** When to send again (0 = not waiting to). */
     long retryAt;
+    /** The id of the "who leads now?" probe sent to our own replica for this request (0 = none). */
+    long probeId;
     boolean done;
 
     Request(long seq, long deadline) {
@@ -129,6 +131,14 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private static final long RETRY_DELAY_NANOS = Duration.ofMillis(50).toNanos();
   /** The period of the sweep over deadlines and retries. */
   static final Duration SWEEP = Duration.ofMillis(50);
+  /**
+   * A request to another node unanswered for this long may have gone to a leader that died: the same request
+   * goes to our own replica too, which accepts it if it now leads, or names the leader it follows. Without this
+   * probe a client waited the whole {@link #ASK_TIMEOUT} after a leader crash (failover took 1.1-1.2 s with
+   * election timeouts of 300-600 ms). An answer from a live leader comes within milliseconds, so under load
+   * the probe costs little: our replica answers "not the leader" at once.
+   */
+  static final Duration PROBE_AFTER = Duration.ofMillis(250);
 
   private final String selfId;
   private final Members members;
@@ -141,6 +151,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private final String idPrefix = UUID.randomUUID().toString().substring(0, 8) + "-";
   private final long timeoutNanos;
   private final long askTimeoutNanos = ASK_TIMEOUT.toNanos();
+  private final long probeAfterNanos = PROBE_AFTER.toNanos();
   private long nextSeq;
   private long nextRequestId = 1;
   private String leaderHint;
@@ -253,6 +264,8 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   /** Sends the write to the leader we believe in. */
   private void propose(Write w, long now) {
     writesByRequest.remove(w.requestId);
+    writesByRequest.remove(w.probeId);
+    w.probeId = 0;
     w.requestId = nextRequestId++;
     writesByRequest.put(w.requestId, w);
     w.askedNode = target();
@@ -264,6 +277,24 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private Behavior<KvFront.Command> onProposed(Proposed p) {
     Write w = writesByRequest.remove(p.response().requestId());
     if (w == null || w.done) return this; // answered, expired, or a reply to a proposal sent again since
+    if (p.response().requestId() == w.probeId) {
+      w.probeId = 0;
+      if (!(p.response() instanceof ProposeResponse.Accepted)) {
+        // Our replica does not lead. If it follows another leader than the one we asked, go there now.
+        String hint = p.response() instanceof ProposeResponse.NotLeader n ? n.leaderHint() : null;
+        if (hint != null && !hint.equals(w.askedNode) && members.byId(hint).isPresent()) {
+          leaderHint = hint;
+          propose(w, System.nanoTime());
+        }
+        return this;
+      }
+      // It leads now and took the write: that is the proposal to follow.
+      writesByRequest.remove(w.requestId);
+      w.askedNode = selfId;
+    } else if (w.probeId != 0) {
+      writesByRequest.remove(w.probeId);
+      w.probeId = 0;
+    }
     String asked = w.askedNode;
     w.askedNode = null;
     long now = System.nanoTime();
@@ -292,6 +323,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     writes.remove(w.seq);
     writesById.remove(w.command.id());
     writesByRequest.remove(w.requestId);
+    writesByRequest.remove(w.probeId);
     if (w.index > 0 && writeAtIndex.get(w.index) == w) writeAtIndex.remove(w.index);
   }
 
@@ -315,6 +347,8 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
 
   private void askReadIndex(Read read, long now) {
     readsByRequest.remove(read.requestId);
+    readsByRequest.remove(read.probeId);
+    read.probeId = 0;
     read.requestId = nextRequestId++;
     readsByRequest.put(read.requestId, read);
     read.askedNode = target();
@@ -326,6 +360,22 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private Behavior<KvFront.Command> onReadIndexed(ReadIndexed r) {
     Read read = readsByRequest.remove(r.response().requestId());
     if (read == null || read.done) return this;
+    if (r.response().requestId() == read.probeId) {
+      read.probeId = 0;
+      if (!(r.response() instanceof ReadIndexResponse.Ok)) {
+        String hint = r.response() instanceof ReadIndexResponse.NotLeader n ? n.leaderHint() : null;
+        if (hint != null && !hint.equals(read.askedNode) && members.byId(hint).isPresent()) {
+          leaderHint = hint;
+          askReadIndex(read, System.nanoTime());
+        }
+        return this;
+      }
+      readsByRequest.remove(read.requestId);
+      read.askedNode = selfId;
+    } else if (read.probeId != 0) {
+      readsByRequest.remove(read.probeId);
+      read.probeId = 0;
+    }
     String asked = read.askedNode;
     read.askedNode = null;
     if (r.response() instanceof ReadIndexResponse.Ok ok) {
@@ -347,6 +397,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     read.done = true;
     reads.remove(read.seq);
     readsByRequest.remove(read.requestId);
+    readsByRequest.remove(read.probeId);
     if (read.prefix == null) read.reply.complete(new KvFront.Reply.Done(get(read.key)));
     else read.reply.complete(new KvFront.Reply.Items(kv.range(read.prefix, read.limit)));
   }
@@ -422,10 +473,16 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       read.done = true; // also leaves readsWaiting, lazily
       reads.remove(read.seq);
       readsByRequest.remove(read.requestId);
+      readsByRequest.remove(read.probeId);
       read.reply.complete(new KvFront.Reply.Unavailable(why));
     }
     for (Write w : List.copyOf(writes.values())) {
-      if (w.askedNode != null && now - w.askedAt >= askTimeoutNanos) {
+      if (w.askedNode != null && !w.askedNode.equals(selfId) && w.probeId == 0 && now - w.askedAt >= probeAfterNanos
+          && now - w.askedAt < askTimeoutNanos) {
+        w.probeId = nextRequestId++;
+        writesByRequest.put(w.probeId, w);
+        replica.tell(new RaftMessage.Propose(w.bytes, proposeReplies, w.probeId));
+      } else if (w.askedNode != null && now - w.askedAt >= askTimeoutNanos) {
         nextLeader(null, w.askedNode); // no answer: the node may be gone
         propose(w, now);
       } else if (w.askedNode == null && w.index == 0 && w.retryAt != 0 && w.retryAt - now <= 0) {
@@ -433,7 +490,12 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       }
     }
     for (Read read : List.copyOf(reads.values())) {
-      if (read.askedNode != null && now - read.askedAt >= askTimeoutNanos) {
+      if (read.askedNode != null && !read.askedNode.equals(selfId) && read.probeId == 0
+          && now - read.askedAt >= probeAfterNanos && now - read.askedAt < askTimeoutNanos) {
+        read.probeId = nextRequestId++;
+        readsByRequest.put(read.probeId, read);
+        replica.tell(new RaftMessage.ReadIndex(readReplies, read.probeId));
+      } else if (read.askedNode != null && now - read.askedAt >= askTimeoutNanos) {
         nextLeader(null, read.askedNode);
         askReadIndex(read, now);
       } else if (read.askedNode == null && read.retryAt != 0 && read.retryAt - now <= 0) {

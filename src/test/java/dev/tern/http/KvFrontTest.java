@@ -150,6 +150,54 @@ class KvFrontTest {
     assertInstanceOf(KvFront.Reply.Done.class, await(reply));
   }
 
+  /**
+   * Failover: a write sent to a leader that died gets no answer. After PROBE_AFTER the front asks its own
+   * replica, which names the new leader; the write goes there at once, long before the ask timeout.
+   */
+  @Test
+  void aWriteStuckAtADeadLeaderGoesToTheLeaderOurReplicaNames() throws Exception {
+    Front f = front(Duration.ofSeconds(30));
+    CompletableFuture<KvFront.Reply> reply = new CompletableFuture<>();
+    f.ref().tell(new KvFront.Put("k", "v", KvFront.Put.UNCONDITIONAL, reply));
+    RaftMessage.Propose p = f.replica().expectMessageClass(RaftMessage.Propose.class);
+    p.replyTo().tell(new ProposeResponse.NotLeader("n2", p.requestId()));
+    PeerGateway.Outbound toDead = (PeerGateway.Outbound) f.gateway().expectMessageClass(PeerGateway.Outbound.class);
+    assertEquals("n2", toDead.to()); // n2 never answers: it died
+    long sent = System.nanoTime();
+    RaftMessage.Propose probe = f.replica().expectMessageClass(RaftMessage.Propose.class, Duration.ofMillis(900));
+    assertTrue(System.nanoTime() - sent >= KvFrontBehavior.PROBE_AFTER.toNanos(), "probed before PROBE_AFTER");
+    probe.replyTo().tell(new ProposeResponse.NotLeader("n2", probe.requestId())); // not elected yet: keep waiting
+    RaftMessage.Propose again = f.replica().expectMessageClass(RaftMessage.Propose.class, Duration.ofMillis(500));
+    again.replyTo().tell(new ProposeResponse.NotLeader("n3", again.requestId())); // n3 won the election
+    PeerGateway.Outbound toNew = (PeerGateway.Outbound) f.gateway().expectMessageClass(PeerGateway.Outbound.class,
+        Duration.ofMillis(500));
+    assertEquals("n3", toNew.to());
+    assertTrue(System.nanoTime() - sent < KvFrontBehavior.ASK_TIMEOUT.toNanos(), "without waiting for the ask timeout");
+    RaftMessage.Propose atNew = (RaftMessage.Propose) toNew.message();
+    atNew.replyTo().tell(new ProposeResponse.Accepted(5, 3, atNew.requestId()));
+    f.kv().apply(LogEntry.noop(1, 1));
+    f.kv().apply(LogEntry.noop(2, 1));
+    f.kv().apply(LogEntry.noop(3, 1));
+    f.kv().apply(LogEntry.noop(4, 1));
+    f.apply(KvCodec.decode(atNew.command()));
+    assertEquals(5, ((KvResult.Written) ((KvFront.Reply.Done) await(reply)).result()).revision());
+  }
+
+  /** A probe answered by our replica as the new leader: the write is accepted there. */
+  @Test
+  void aProbeAcceptedByOurNewlyElectedReplicaCounts() throws Exception {
+    Front f = front(Duration.ofSeconds(30));
+    CompletableFuture<KvFront.Reply> reply = new CompletableFuture<>();
+    f.ref().tell(new KvFront.Put("k", "v", KvFront.Put.UNCONDITIONAL, reply));
+    RaftMessage.Propose p = f.replica().expectMessageClass(RaftMessage.Propose.class);
+    p.replyTo().tell(new ProposeResponse.NotLeader("n2", p.requestId()));
+    f.gateway().expectMessageClass(PeerGateway.Outbound.class);
+    RaftMessage.Propose probe = f.replica().expectMessageClass(RaftMessage.Propose.class, Duration.ofMillis(900));
+    probe.replyTo().tell(new ProposeResponse.Accepted(1, 2, probe.requestId()));
+    f.apply(KvCodec.decode(probe.command()));
+    assertEquals(1, ((KvResult.Written) ((KvFront.Reply.Done) await(reply)).result()).revision());
+  }
+
   /** Without a hint (an election), the front asks again a little later, from the sweep. */
   @Test
   void withoutAHintTheWriteIsRetried() throws Exception {
