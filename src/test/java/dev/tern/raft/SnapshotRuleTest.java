@@ -316,4 +316,60 @@ class SnapshotRuleTest {
     }
     assertEquals(probeAt, leader.progressOf("n3").nextIndex);
   }
+
+  // Below the follower's snapshot everything is committed: an AppendEntries that lies entirely below it matches
+  // and is acknowledged up to its last entry, without touching the log.
+  @Test
+  void appendEntriesEntirelyBelowTheSnapshotIsAcknowledged() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1));
+    byte[] data = snapshotOf(log(1, 1, 2, 2));
+    deliver(r, piece(2, 4, 2, data, 0, data.length));
+    AppendEntriesResponse ok = r.onlyReply(
+        new AppendEntries(2, "n2", 1, 1, entries(2, 1, 2), 4), AppendEntriesResponse.class);
+    assertTrue(ok.success());
+    assertEquals(3, ok.matchIndex());
+    assertEquals(4, r.log().lastIndex());
+  }
+
+  // Figure 13 (receiver) with section 5.2: an InstallSnapshot of the current term comes from its leader, so the
+  // follower records the leader and restarts its election timer, as for AppendEntries.
+  @Test
+  void anInstallSnapshotNamesTheLeaderAndResetsTheElectionTimer() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1));
+    r.effects();
+    byte[] data = snapshotOf(log(1, 1, 2, 2));
+    deliver(r, piece(2, 4, 2, data, 0, 10));
+    assertEquals("n2", r.status().leaderId());
+    assertEquals(1, RaftFixtures.electionTimers(r.effects()).size(), "the election timer was not reset");
+  }
+
+  // A snapshot whose last entry is exactly the follower's commit index adds nothing: it is answered as
+  // installed at once, and the answer says the whole piece was taken.
+  @Test
+  void answersAtOnceForASnapshotEndingAtItsCommitIndex() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1, 1, 2));
+    r.run(new AppendEntries(2, "n2", 3, 2, List.of(), 3)); // commits 1..3
+    r.transport.drain();
+    byte[] data = snapshotOf(log(1, 1, 2));
+    List<CapturingTransport.Sent> sent = deliver(r, piece(2, 3, 2, data, 4, 9));
+    assertEquals(List.of(new InstallSnapshotResponse(2, "n1", 3, 9, true)),
+        sent.stream().map(CapturingTransport.Sent::message).toList());
+    assertEquals(0, r.sm.restores);
+  }
+
+  // Section 7: a snapshot that could not be written changes nothing (the log is not compacted, the previous
+  // snapshot stays the latest); a report of an older snapshot than the one held is ignored too.
+  @Test
+  void aFailedOrOlderSnapshotSaveChangesNothing() {
+    Replica r = leaderWithCommitted(8);
+    long held = r.status().snapshotIndex();
+    assertTrue(held > 0);
+    long base = r.log().baseIndex();
+    r.run(new RaftMessage.SnapshotSaved(new SnapshotMeta(held + 1, 1, MEMBERS), new IOException("disk full")));
+    assertEquals(held, r.status().snapshotIndex());
+    assertEquals(base, r.log().baseIndex());
+    r.run(new RaftMessage.SnapshotSaved(new SnapshotMeta(held - 1, 1, MEMBERS), null));
+    assertEquals(held, r.status().snapshotIndex());
+    assertEquals(base, r.log().baseIndex());
+  }
 }
