@@ -372,4 +372,34 @@ class SnapshotRuleTest {
     assertEquals(held, r.status().snapshotIndex());
     assertEquals(base, r.log().baseIndex());
   }
+
+  // Section 7: a snapshot is taken once the applied entries reach the threshold, not only once they pass it.
+  @Test
+  void aSnapshotIsTakenWhenTheAppliedBytesReachTheThresholdExactly() {
+    int twoEntries = 2 * LogEntry.command(1, 1, RaftFixtures.bytes("e1")).approximateSize();
+    InMemoryStorage exact = storage(1, null, 1, 1, 1);
+    Replica r = RaftFixtures.replica(exact, TestSettings.DEFAULTS.withSnapshots(twoEntries, 0, 16));
+    r.run(new AppendEntries(1, "n2", 3, 1, List.of(), 2)); // commits and applies e1, e2
+    r.runSelf();
+    assertTrue(exact.snapshot() != null, "no snapshot at exactly the threshold");
+    assertEquals(2, exact.snapshot().meta().lastIncludedIndex());
+
+    InMemoryStorage under = storage(1, null, 1, 1, 1);
+    Replica below = RaftFixtures.replica(under, TestSettings.DEFAULTS.withSnapshots(twoEntries + 1, 0, 16));
+    below.run(new AppendEntries(1, "n2", 3, 1, List.of(), 2));
+    below.runSelf();
+    assertNull(under.snapshot(), "a snapshot below the threshold");
+  }
+
+  // Recovery (section 7): a state machine that already holds the snapshot's state is not restored again.
+  @Test
+  void aStateMachineThatAlreadyHoldsTheSnapshotIsNotRestored() {
+    Replica r = leaderWithCommitted(8);
+    SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
+    RecordingStateMachine upToDate = new RecordingStateMachine();
+    for (LogEntry e : r.sm.applied().subList(0, (int) meta.lastIncludedIndex())) upToDate.apply(e);
+    Replica restarted = new Replica("n1", RaftFixtures.TWO_PEERS, SNAPSHOTTING, r.storage, upToDate, 2);
+    assertEquals(0, upToDate.restores);
+    assertEquals(meta.lastIncludedIndex(), restarted.status().lastApplied());
+  }
 }
