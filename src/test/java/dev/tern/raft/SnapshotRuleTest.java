@@ -402,4 +402,128 @@ class SnapshotRuleTest {
     assertEquals(0, upToDate.restores);
     assertEquals(meta.lastIncludedIndex(), restarted.status().lastApplied());
   }
+
+  /** Sends n3 the whole snapshot, piece by piece; returns the pieces, the last one included. */
+  private static List<InstallSnapshot> transferAll(Replica r, SnapshotMeta meta) {
+    List<InstallSnapshot> pieces = new java.util.ArrayList<>();
+    InstallSnapshot last = transferStartsToN3(r);
+    pieces.add(last);
+    long received = last.data().length;
+    while (!last.done()) {
+      last = (InstallSnapshot) deliver(r,
+          new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received, false)).get(0).message();
+      pieces.add(last);
+      received += last.data().length;
+    }
+    return pieces;
+  }
+
+  // Figure 13 "done: true if this is the last chunk": the piece that completes the data says so; no empty
+  // piece follows.
+  @Test
+  void theLastPieceOfDataIsMarkedDone() {
+    Replica r = leaderWithCommitted(8);
+    SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
+    byte[] data = ((InMemoryStorage) r.storage).snapshot().data();
+    List<InstallSnapshot> pieces = transferAll(r, meta);
+    assertEquals((data.length + 15) / 16, pieces.size(), "pieces of 16 bytes");
+    InstallSnapshot last = pieces.get(pieces.size() - 1);
+    assertEquals(data.length, last.offset() + last.data().length);
+    assertTrue(last.data().length > 0);
+  }
+
+  // Section 5.2: a follower being sent a snapshot still hears heartbeats, so it does not start an election
+  // while pieces are slow to come.
+  @Test
+  void aFollowerBeingSentASnapshotStillGetsHeartbeats() {
+    Replica r = leaderWithCommitted(8);
+    transferStartsToN3(r);
+    List<CapturingTransport.Sent> sent = deliver(r, RaftMessage.HeartbeatTick.INSTANCE);
+    assertTrue(sent.stream().anyMatch(s -> s.to().equals("n3") && s.message() instanceof AppendEntries ae
+        && ae.entries().isEmpty()), "no heartbeat to n3: " + sent);
+  }
+
+  // Figure 13 with Figure 2 "Leaders": while a piece is on its way, a new commit is told to the follower by a
+  // heartbeat; the transfer goes on one piece at a time (no second piece before the first is answered).
+  @Test
+  void aCommitDuringATransferIsToldByAHeartbeatNotAnExtraPiece() {
+    Replica r = leaderWithCommitted(8);
+    transferStartsToN3(r);
+    r.propose("y");
+    r.runSelf();
+    r.transport.drain();
+    List<CapturingTransport.Sent> sent = deliver(r, AppendEntriesResponse.success(1, "n2", 10));
+    assertEquals(10, r.status().commitIndex());
+    List<RaftMessage.PeerMessage> toN3 =
+        sent.stream().filter(s -> s.to().equals("n3")).map(CapturingTransport.Sent::message).toList();
+    assertEquals(1, toN3.size(), toN3.toString());
+    AppendEntries hb = assertInstanceOf(AppendEntries.class, toN3.get(0));
+    assertEquals(10, hb.leaderCommit());
+  }
+
+  // Answers that belong to no transfer in progress (a repeated "installed", a piece of another snapshot, a
+  // stray answer, a piece read for a server that is not a member or at an old offset) change nothing.
+  @Test
+  void answersAndPiecesOutsideTheTransferInProgressAreIgnored() {
+    Replica r = leaderWithCommitted(8);
+    SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
+    byte[] data = ((InMemoryStorage) r.storage).snapshot().data();
+    transferStartsToN3(r);
+    long index = meta.lastIncludedIndex();
+    assertTrue(deliver(r, new InstallSnapshotResponse(1, "n3", index - 1, 16, false)).isEmpty(), "another snapshot's answer");
+    assertTrue(deliver(r, new InstallSnapshotResponse(1, "n2", index, 16, false)).isEmpty(), "n2 is not being sent one");
+    assertTrue(deliver(r, new RaftMessage.SnapshotChunkRead("n9", meta, 0, new RaftStorage.Chunk(data, data.length)))
+        .isEmpty(), "a piece for a non-member");
+    assertTrue(deliver(r, new RaftMessage.SnapshotChunkRead("n3", meta, 5, new RaftStorage.Chunk(data, data.length)))
+        .isEmpty(), "a piece at an offset n3 does not stand at");
+
+    List<CapturingTransport.Sent> after = deliver(r, new InstallSnapshotResponse(1, "n3", index, data.length, true));
+    assertEquals(1, after.size(), "one probe after the snapshot: " + after);
+    assertTrue(deliver(r, new InstallSnapshotResponse(1, "n3", index, data.length, true)).isEmpty(),
+        "a repeated 'installed' sent something");
+  }
+
+  // Figure 13 receiver: a piece stored after the follower moved to a newer term is not answered to the old
+  // leader (the new leader starts its own transfer).
+  @Test
+  void aPieceStoredAfterATermChangeIsNotAnswered() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1));
+    byte[] data = snapshotOf(log(1, 1, 2, 2));
+    r.run(piece(2, 4, 2, data, 0, 10)); // the piece's "stored" report waits in the mailbox
+    r.run(new RaftMessage.RequestVote(3, "n3", 0, 0)); // term 3 (refused: n3's log is behind)
+    r.transport.drain();
+    r.runSelf();
+    assertTrue(r.transport.drain(InstallSnapshotResponse.class).isEmpty());
+  }
+
+  // Figure 13 step 8 only when the snapshot adds something: if, while the last piece was being stored, the
+  // follower applied up to the snapshot's index through AppendEntries, the snapshot does not replace its state.
+  @Test
+  void aSnapshotOvertakenByCommittedEntriesDoesNotReplaceTheState() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1));
+    byte[] data = snapshotOf(log(1, 1, 2, 2));
+    r.run(piece(2, 4, 2, data, 0, data.length)); // stored, reported later
+    r.run(new AppendEntries(2, "n2", 1, 1, entries(2, 1, 2, 2), 4)); // meanwhile: entries 2..4, all committed
+    assertEquals(4, r.sm.applied().size());
+    r.runSelf();
+    assertEquals(0, r.sm.restores);
+    assertEquals(4, r.status().lastApplied());
+  }
+
+  // Section 7: a follower holding an older snapshot of its own records the leader's newer one as its latest.
+  @Test
+  void aNewerSnapshotFromTheLeaderBecomesTheLatest() {
+    InMemoryStorage st = storage(1, null);
+    Replica r = RaftFixtures.replica(st, SNAPSHOTTING);
+    // Entries applied through AppendEntries until the follower snapshots on its own.
+    r.run(new AppendEntries(1, "n2", 0, 0, entries(1, 1, 1, 1, 1, 1), 5));
+    r.runSelf();
+    long own = r.status().snapshotIndex();
+    assertTrue(own > 0 && own <= 5, "own snapshot at " + own);
+    r.transport.drain();
+    byte[] data = snapshotOf(log(1, 1, 1, 1, 1, 1, 1, 1));
+    deliver(r, new InstallSnapshot(2, "n2", 8, 1, MEMBERS, 0, data, true));
+    assertEquals(8, r.status().snapshotIndex());
+    assertEquals(8, r.status().lastApplied());
+  }
 }
