@@ -23,7 +23,7 @@ class RaftSettingsTest {
 
   private static void refused(String setting, Executable build) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, build);
-    assertTrue(e.getMessage().contains(setting), "expected a complaint about " + setting + ": " + e.getMessage());
+    assertTrue(e.getMessage().startsWith("tern.raft." + setting + " "), "expected a complaint about " + setting + ": " + e.getMessage());
   }
 
   @Test
@@ -49,7 +49,7 @@ class RaftSettingsTest {
   @Test
   void refusesTimingsThatBreakElections() {
     refused("election-timeout-min", () -> settings(Duration.ofMillis(-300), MAX, Duration.ofMillis(-500), 1, 1, 1, 1, 0, 1));
-    refused("election-timeout-min", () -> settings(Duration.ZERO, MAX, HB, 1, 1, 1, 1, 0, 1));
+    refused("election-timeout-min", () -> settings(Duration.ZERO, MAX, Duration.ZERO, 1, 1, 1, 1, 0, 1));
     refused("election-timeout-max", () -> settings(MIN, Duration.ofMillis(299), HB, 1, 1, 1, 1, 0, 1));
     refused("heartbeat-interval", () -> settings(MIN, MAX, Duration.ofMillis(151), 1, 1, 1, 1, 0, 1));
     // The edges are allowed: max = min, heartbeat = min / 2.
