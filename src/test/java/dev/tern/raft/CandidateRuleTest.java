@@ -177,4 +177,59 @@ class CandidateRuleTest {
     assertEquals(new RaftMessage.ProposeResponse.NotLeader(null), inbox.receiveMessage());
     assertEquals(1, r.log().lastIndex());
   }
+
+  // Section 5.2: a majority of a 4-server cluster is 3: a candidate with 2 votes (half) has not won.
+  @Test
+  void inAFourServerClusterTwoVotesAreNotAMajority() {
+    Replica r = replica(storage(0, null), List.of("n2", "n3", "n4"));
+    r.run(ElectionTimeout.INSTANCE);
+    r.run(new RequestVoteResponse(1, "n2", true));
+    assertInstanceOf(Candidate.class, r.behavior(), "won with 2 of 4");
+    assertEquals(RaftMessage.Role.CANDIDATE, r.status().role());
+    r.run(new RequestVoteResponse(1, "n3", true));
+    assertInstanceOf(Leader.class, r.behavior());
+  }
+
+  // Figure 13 step 1 and section 5.2: a candidate refuses an InstallSnapshot of an older term (with its term),
+  // and recognises one of its own term as coming from the leader: it becomes a follower of that leader.
+  @Test
+  void candidateRefusesAStaleInstallSnapshotAndFollowsTheLeaderOfItsTerm() {
+    Replica r = replica(storage(2, null));
+    r.run(ElectionTimeout.INSTANCE); // term 3
+    r.transport.drain();
+    RaftMessage.InstallSnapshotResponse refused = r.onlyReply(
+        new RaftMessage.InstallSnapshot(2, "n2", 5, 2, List.of("n1", "n2", "n3"), 0, new byte[] {1}, false),
+        RaftMessage.InstallSnapshotResponse.class);
+    assertEquals(new RaftMessage.InstallSnapshotResponse(3, "n1", 5, 0, false), refused);
+    assertInstanceOf(Candidate.class, r.behavior());
+
+    r.run(new RaftMessage.InstallSnapshot(3, "n2", 5, 2, List.of("n1", "n2", "n3"), 0, new byte[] {1}, false));
+    assertInstanceOf(Follower.class, r.behavior());
+    assertEquals("n2", r.status().leaderId());
+  }
+
+  // Dissertation 9.6: a pre-candidate is still in its old term and has not voted in it: it may grant a real
+  // candidate of that term its vote, and then follows (it no longer runs its own election).
+  @Test
+  void aPreCandidateThatGrantsARealVoteBecomesAFollower() {
+    InMemoryStorage st = storage(2, null, 1);
+    Replica r = replica(st, TestSettings.SHIPPED.withPreVote(true));
+    r.run(ElectionTimeout.INSTANCE);
+    r.transport.drain();
+    assertInstanceOf(Candidate.class, r.behavior());
+    RequestVoteResponse granted = r.onlyReply(new RequestVote(2, "n2", 1, 1), RequestVoteResponse.class);
+    assertTrue(granted.voteGranted());
+    assertEquals(new HardState(2, "n2"), st.hardState());
+    assertInstanceOf(Follower.class, r.behavior());
+  }
+
+  // Section 6 (client interaction): a candidate knows no leader, so it refuses reads without a hint.
+  @Test
+  void candidateRefusesReadsWithoutAHint() {
+    Replica r = replica(storage(0, null));
+    r.run(ElectionTimeout.INSTANCE);
+    TestInbox<RaftMessage.ReadIndexResponse> inbox = TestInbox.create();
+    r.run(new RaftMessage.ReadIndex(inbox.getRef()));
+    assertEquals(new RaftMessage.ReadIndexResponse.NotLeader(null), inbox.receiveMessage());
+  }
 }

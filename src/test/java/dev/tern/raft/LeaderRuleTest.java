@@ -334,4 +334,109 @@ class LeaderRuleTest {
     assertEquals(1, toN3.size(), "one message tells n3 the commit");
     assertEquals(2, Math.min(toN3.get(0).ae().leaderCommit(), toN3.get(0).ae().lastIndex()));
   }
+
+  // Figure 2 RequestVote receiver: a leader has voted for itself in its term, so another candidate of that term
+  // is refused (with the leader's term), and the leader stays leader.
+  @Test
+  void leaderRefusesAVoteRequestOfItsOwnTerm() {
+    Replica r = leaderInReplicateMode(TestSettings.DEFAULTS);
+    RequestVoteResponse reply =
+        r.onlyReply(new RaftMessage.RequestVote(1, "n2", 5, 1), RequestVoteResponse.class);
+    assertEquals(new RequestVoteResponse(1, "n1", false), reply);
+    assertInstanceOf(Leader.class, r.behavior());
+  }
+
+  // Figure 2 AppendEntries receiver step 1 and Figure 13 step 1: requests of an older term are refused with the
+  // current term, so that their sender steps down; the leader keeps its role and term.
+  @Test
+  void leaderRefusesStaleAppendEntriesAndInstallSnapshotWithItsTerm() {
+    Replica r = replica(storage(3, null));
+    r.electLeader(); // term 4
+    AppendEntriesResponse ae =
+        r.onlyReply(new AppendEntries(3, "n2", 0, 0, List.of(), 0), AppendEntriesResponse.class);
+    assertEquals(false, ae.success());
+    assertEquals(4, ae.term());
+    RaftMessage.InstallSnapshotResponse is = r.onlyReply(
+        new RaftMessage.InstallSnapshot(3, "n2", 5, 3, List.of("n1", "n2", "n3"), 0, new byte[] {1}, true),
+        RaftMessage.InstallSnapshotResponse.class);
+    assertEquals(new RaftMessage.InstallSnapshotResponse(4, "n1", 5, 0, false), is);
+    assertInstanceOf(Leader.class, r.behavior());
+    assertEquals(4, r.status().term());
+  }
+
+  // Figure 2 Leaders: matchIndex is kept per member; a reply from a server that is not a member changes nothing.
+  @Test
+  void repliesFromAServerThatIsNotAMemberAreIgnored() {
+    Replica r = leaderInReplicateMode(TestSettings.DEFAULTS);
+    r.run(AppendEntriesResponse.success(1, "n9", 1));
+    r.run(new RaftMessage.InstallSnapshotResponse(1, "n9", 1, 0, true));
+    assertInstanceOf(Leader.class, r.behavior());
+    assertTrue(r.transport.drain().isEmpty());
+  }
+
+  // Figure 2 Leaders / 5.3: once an entry commits, followers learn the new commitIndex at once, also one that
+  // has nothing new to receive (it gets a heartbeat carrying the commit).
+  @Test
+  void aCommitIsToldAtOnceToAFollowerWithNothingNewToReceive() {
+    Replica r = leaderInReplicateMode(settings(512, 1)); // one request in flight per follower
+    r.propose("x");
+    r.runSelf();
+    r.transport.drain(); // entry 2 in flight to n2 and n3
+    r.run(AppendEntriesResponse.success(1, "n2", 2)); // commits 2
+    assertEquals(2, r.status().commitIndex());
+    List<AppendEntries> toN3 = to("n3", r.appendsSent());
+    assertEquals(1, toN3.size(), "n3 hears of the commit: " + toN3);
+    assertEquals(2, toN3.get(0).leaderCommit());
+    assertTrue(toN3.get(0).entries().isEmpty(), "a heartbeat: its window is full");
+  }
+
+  // Section 5.3 ("retries indefinitely"): a batch unanswered for two heartbeat intervals is sent again, from
+  // what is known to match; one interval without an answer is not yet a loss.
+  @Test
+  void anUnansweredBatchIsResentAtTheSecondHeartbeat() {
+    Replica r = leaderInReplicateMode(TestSettings.DEFAULTS);
+    r.propose("x");
+    r.runSelf();
+    r.transport.drain(); // the batch (entry 2) is lost
+    r.run(RaftMessage.HeartbeatTick.INSTANCE);
+    List<AppendEntries> first = to("n2", r.appendsSent());
+    assertTrue(first.stream().allMatch(ae -> ae.entries().isEmpty()), "only a heartbeat after one tick: " + first);
+    r.run(RaftMessage.HeartbeatTick.INSTANCE);
+    List<AppendEntries> second = to("n2", r.appendsSent());
+    assertTrue(second.stream().anyMatch(ae -> ae.prevLogIndex() == 1 && ae.entries().size() == 1),
+        "entry 2 resent at the second tick: " + second);
+  }
+
+  // A follower that rejects a heartbeat at its matchIndex because its log now ends right there lost entries it
+  // had acknowledged (a replaced disk, outside Raft's model): the leader replicates to it again from its log end.
+  @Test
+  void aFollowerWhoseLogEndsBelowItsMatchIndexIsReplicatedToFromItsLogEnd() {
+    Replica r = leaderInReplicateMode(TestSettings.DEFAULTS);
+    r.propose("x");
+    r.runSelf();
+    r.run(AppendEntriesResponse.success(1, "n2", 2));
+    r.transport.drain();
+    // Heartbeat at 2 rejected: n2's log ends at 1 (conflictIndex = its last index + 1 = 2).
+    r.run(AppendEntriesResponse.reject(1, "n2", 2, 2, 0));
+    assertEquals(0, ((Leader) r.behavior()).progressOf("n2").matchIndex);
+    List<AppendEntries> toN2 = to("n2", r.appendsSent());
+    assertEquals(1, toN2.size(), toN2.toString());
+    assertEquals(1, toN2.get(0).prevLogIndex());
+    assertEquals(1, toN2.get(0).entries().size());
+  }
+
+  // Figure 2 "respond after persisting": a leader that steps down writes the proposals it appended in memory
+  // but had not flushed yet, so that its log never runs ahead of its storage.
+  @Test
+  void aLeaderSteppingDownWritesTheProposalsItHeldInMemory() {
+    InMemoryStorage st = new InMemoryStorage();
+    Replica r = replica(st);
+    r.electLeader();
+    r.propose("unflushed");
+    assertEquals(1, st.entries().size(), "not written before the flush");
+    r.run(new RaftMessage.RequestVote(2, "n2", 0, 0)); // a newer term: steps down (and refuses: n2's log is behind)
+    assertInstanceOf(Follower.class, r.behavior());
+    assertEquals(2, st.entries().size());
+    assertEquals("unflushed", string(st.entries().get(1).data()));
+  }
 }

@@ -106,4 +106,19 @@ class PreVoteRuleTest {
     assertEquals(5, r.status().term());
     assertInstanceOf(Follower.class, r.behavior());
   }
+
+  /**
+   * Dissertation 9.6: a pre-vote asks "would you vote for me in the next term?". A pre-vote naming a term we are
+   * already in is no election that could start: it is refused, with our term, however up to date its log.
+   */
+  @Test
+  void aPreVoteForTheCurrentTermIsRefused() {
+    InMemoryStorage storage = RaftFixtures.storage(3, null, 1, 2);
+    Replica r = preVoting(storage);
+    var reply = r.onlyReply(new RequestVote(3, "n2", 5, 3, true), RequestVoteResponse.class);
+    assertFalse(reply.voteGranted());
+    assertTrue(reply.preVote());
+    assertEquals(3, reply.term());
+    assertEquals(new HardState(3, null), storage.hardState());
+  }
 }

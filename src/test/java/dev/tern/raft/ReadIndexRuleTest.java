@@ -112,4 +112,65 @@ class ReadIndexRuleTest {
     assertFalse(rejected.success());
     assertEquals(8, rejected.readRound());
   }
+
+  /**
+   * 6.4 step 3 in a 5-node cluster: acknowledgements of exactly the read's round count (a follower that answered
+   * the very heartbeat the read started is part of the majority), and the read is answered, once, with the
+   * commit index it was given, as soon as itself and two followers have answered: not before.
+   */
+  @Test
+  void acknowledgementsOfExactlyTheReadsRoundMakeTheMajority() {
+    Replica leader = replica(new InMemoryStorage(), RaftFixtures.FOUR_PEERS);
+    leader.electLeader();
+    leader.run(AppendEntriesResponse.success(1, "n2", 1));
+    leader.run(AppendEntriesResponse.success(1, "n3", 1)); // the no-op commits with 3 of 5
+    assertEquals(1, leader.status().commitIndex());
+    leader.transport.drain();
+
+    TestInbox<ReadIndexResponse> inbox = read(leader);
+    List<RaftFixtures.AppendEntriesTo> round = leader.appendsSent();
+    assertEquals(4, round.size(), "a heartbeat to every follower");
+    long r = round.get(0).ae().readRound();
+    for (RaftFixtures.AppendEntriesTo a : round) assertEquals(r, a.ae().readRound());
+
+    leader.run(AppendEntriesResponse.success(1, "n4", 1).forRound(r));
+    assertFalse(inbox.hasMessages(), "2 of 5 is not a majority");
+    leader.run(AppendEntriesResponse.success(1, "n5", 1).forRound(r));
+    assertEquals(List.of(new ReadIndexResponse.Ok(1)), inbox.getAllReceived(), "answered once, at 3 of 5");
+    leader.run(AppendEntriesResponse.success(1, "n2", 1).forRound(r));
+    assertFalse(inbox.hasMessages(), "a confirmed read is not answered again");
+  }
+
+  /**
+   * 6.4 step 1 then 3: a read that waited for the leader's first commit is answered once; later commits do not
+   * answer it again.
+   */
+  @Test
+  void aReadThatWaitedForTheFirstCommitIsAnsweredOnce() {
+    Replica leader = replica(new InMemoryStorage());
+    leader.electLeader();
+    TestInbox<ReadIndexResponse> inbox = read(leader);
+    leader.run(AppendEntriesResponse.success(1, "n2", 1)); // commits the no-op: the read's round starts
+    long r = leader.appendsSent().stream().mapToLong(a -> a.ae().readRound()).max().orElse(0);
+    leader.run(AppendEntriesResponse.success(1, "n2", 1).forRound(r));
+    assertEquals(List.of(new ReadIndexResponse.Ok(1)), inbox.getAllReceived());
+
+    leader.propose("x");
+    leader.runSelf();
+    leader.run(AppendEntriesResponse.success(1, "n2", 2)); // a second commit
+    assertEquals(2, leader.status().commitIndex());
+    long r2 = leader.appendsSent().stream().mapToLong(a -> a.ae().readRound()).max().orElse(0);
+    leader.run(AppendEntriesResponse.success(1, "n3", 2).forRound(r2));
+    assertFalse(inbox.hasMessages(), "the read was answered again");
+  }
+
+  /** 6.4: a single server is its own majority, so it answers a read at once with its commit index. */
+  @Test
+  void aSingleServerAnswersAReadAtOnce() {
+    Replica solo =
+        new Replica("n1", List.of(), TestSettings.DEFAULTS, new InMemoryStorage(), new RecordingStateMachine(), 1);
+    solo.run(RaftMessage.ElectionTimeout.INSTANCE);
+    assertEquals(1, solo.status().commitIndex());
+    assertEquals(new ReadIndexResponse.Ok(1), read(solo).receiveMessage());
+  }
 }

@@ -316,4 +316,214 @@ class SnapshotRuleTest {
     }
     assertEquals(probeAt, leader.progressOf("n3").nextIndex);
   }
+
+  // Below the follower's snapshot everything is committed: an AppendEntries that lies entirely below it matches
+  // and is acknowledged up to its last entry, without touching the log.
+  @Test
+  void appendEntriesEntirelyBelowTheSnapshotIsAcknowledged() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1));
+    byte[] data = snapshotOf(log(1, 1, 2, 2));
+    deliver(r, piece(2, 4, 2, data, 0, data.length));
+    AppendEntriesResponse ok = r.onlyReply(
+        new AppendEntries(2, "n2", 1, 1, entries(2, 1, 2), 4), AppendEntriesResponse.class);
+    assertTrue(ok.success());
+    assertEquals(3, ok.matchIndex());
+    assertEquals(4, r.log().lastIndex());
+  }
+
+  // Figure 13 (receiver) with section 5.2: an InstallSnapshot of the current term comes from its leader, so the
+  // follower records the leader and restarts its election timer, as for AppendEntries.
+  @Test
+  void anInstallSnapshotNamesTheLeaderAndResetsTheElectionTimer() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1));
+    r.effects();
+    byte[] data = snapshotOf(log(1, 1, 2, 2));
+    deliver(r, piece(2, 4, 2, data, 0, 10));
+    assertEquals("n2", r.status().leaderId());
+    assertEquals(1, RaftFixtures.electionTimers(r.effects()).size(), "the election timer was not reset");
+  }
+
+  // A snapshot whose last entry is exactly the follower's commit index adds nothing: it is answered as
+  // installed at once, and the answer says the whole piece was taken.
+  @Test
+  void answersAtOnceForASnapshotEndingAtItsCommitIndex() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1, 1, 2));
+    r.run(new AppendEntries(2, "n2", 3, 2, List.of(), 3)); // commits 1..3
+    r.transport.drain();
+    byte[] data = snapshotOf(log(1, 1, 2));
+    List<CapturingTransport.Sent> sent = deliver(r, piece(2, 3, 2, data, 4, 9));
+    assertEquals(List.of(new InstallSnapshotResponse(2, "n1", 3, 9, true)),
+        sent.stream().map(CapturingTransport.Sent::message).toList());
+    assertEquals(0, r.sm.restores);
+  }
+
+  // Section 7: a snapshot that could not be written changes nothing (the log is not compacted, the previous
+  // snapshot stays the latest); a report of an older snapshot than the one held is ignored too.
+  @Test
+  void aFailedOrOlderSnapshotSaveChangesNothing() {
+    Replica r = leaderWithCommitted(8);
+    long held = r.status().snapshotIndex();
+    assertTrue(held > 0);
+    long base = r.log().baseIndex();
+    r.run(new RaftMessage.SnapshotSaved(new SnapshotMeta(held + 1, 1, MEMBERS), new IOException("disk full")));
+    assertEquals(held, r.status().snapshotIndex());
+    assertEquals(base, r.log().baseIndex());
+    r.run(new RaftMessage.SnapshotSaved(new SnapshotMeta(held - 1, 1, MEMBERS), null));
+    assertEquals(held, r.status().snapshotIndex());
+    assertEquals(base, r.log().baseIndex());
+  }
+
+  // Section 7: a snapshot is taken once the applied entries reach the threshold, not only once they pass it.
+  @Test
+  void aSnapshotIsTakenWhenTheAppliedBytesReachTheThresholdExactly() {
+    int twoEntries = 2 * LogEntry.command(1, 1, RaftFixtures.bytes("e1")).approximateSize();
+    InMemoryStorage exact = storage(1, null, 1, 1, 1);
+    Replica r = RaftFixtures.replica(exact, TestSettings.DEFAULTS.withSnapshots(twoEntries, 0, 16));
+    r.run(new AppendEntries(1, "n2", 3, 1, List.of(), 2)); // commits and applies e1, e2
+    r.runSelf();
+    assertTrue(exact.snapshot() != null, "no snapshot at exactly the threshold");
+    assertEquals(2, exact.snapshot().meta().lastIncludedIndex());
+
+    InMemoryStorage under = storage(1, null, 1, 1, 1);
+    Replica below = RaftFixtures.replica(under, TestSettings.DEFAULTS.withSnapshots(twoEntries + 1, 0, 16));
+    below.run(new AppendEntries(1, "n2", 3, 1, List.of(), 2));
+    below.runSelf();
+    assertNull(under.snapshot(), "a snapshot below the threshold");
+  }
+
+  // Recovery (section 7): a state machine that already holds the snapshot's state is not restored again.
+  @Test
+  void aStateMachineThatAlreadyHoldsTheSnapshotIsNotRestored() {
+    Replica r = leaderWithCommitted(8);
+    SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
+    RecordingStateMachine upToDate = new RecordingStateMachine();
+    for (LogEntry e : r.sm.applied().subList(0, (int) meta.lastIncludedIndex())) upToDate.apply(e);
+    Replica restarted = new Replica("n1", RaftFixtures.TWO_PEERS, SNAPSHOTTING, r.storage, upToDate, 2);
+    assertEquals(0, upToDate.restores);
+    assertEquals(meta.lastIncludedIndex(), restarted.status().lastApplied());
+  }
+
+  /** Sends n3 the whole snapshot, piece by piece; returns the pieces, the last one included. */
+  private static List<InstallSnapshot> transferAll(Replica r, SnapshotMeta meta) {
+    List<InstallSnapshot> pieces = new java.util.ArrayList<>();
+    InstallSnapshot last = transferStartsToN3(r);
+    pieces.add(last);
+    long received = last.data().length;
+    while (!last.done()) {
+      last = (InstallSnapshot) deliver(r,
+          new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received, false)).get(0).message();
+      pieces.add(last);
+      received += last.data().length;
+    }
+    return pieces;
+  }
+
+  // Figure 13 "done: true if this is the last chunk": the piece that completes the data says so; no empty
+  // piece follows.
+  @Test
+  void theLastPieceOfDataIsMarkedDone() {
+    Replica r = leaderWithCommitted(8);
+    SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
+    byte[] data = ((InMemoryStorage) r.storage).snapshot().data();
+    List<InstallSnapshot> pieces = transferAll(r, meta);
+    assertEquals((data.length + 15) / 16, pieces.size(), "pieces of 16 bytes");
+    InstallSnapshot last = pieces.get(pieces.size() - 1);
+    assertEquals(data.length, last.offset() + last.data().length);
+    assertTrue(last.data().length > 0);
+  }
+
+  // Section 5.2: a follower being sent a snapshot still hears heartbeats, so it does not start an election
+  // while pieces are slow to come.
+  @Test
+  void aFollowerBeingSentASnapshotStillGetsHeartbeats() {
+    Replica r = leaderWithCommitted(8);
+    transferStartsToN3(r);
+    List<CapturingTransport.Sent> sent = deliver(r, RaftMessage.HeartbeatTick.INSTANCE);
+    assertTrue(sent.stream().anyMatch(s -> s.to().equals("n3") && s.message() instanceof AppendEntries ae
+        && ae.entries().isEmpty()), "no heartbeat to n3: " + sent);
+  }
+
+  // Figure 13 with Figure 2 "Leaders": while a piece is on its way, a new commit is told to the follower by a
+  // heartbeat; the transfer goes on one piece at a time (no second piece before the first is answered).
+  @Test
+  void aCommitDuringATransferIsToldByAHeartbeatNotAnExtraPiece() {
+    Replica r = leaderWithCommitted(8);
+    transferStartsToN3(r);
+    r.propose("y");
+    r.runSelf();
+    r.transport.drain();
+    List<CapturingTransport.Sent> sent = deliver(r, AppendEntriesResponse.success(1, "n2", 10));
+    assertEquals(10, r.status().commitIndex());
+    List<RaftMessage.PeerMessage> toN3 =
+        sent.stream().filter(s -> s.to().equals("n3")).map(CapturingTransport.Sent::message).toList();
+    assertEquals(1, toN3.size(), toN3.toString());
+    AppendEntries hb = assertInstanceOf(AppendEntries.class, toN3.get(0));
+    assertEquals(10, hb.leaderCommit());
+  }
+
+  // Answers that belong to no transfer in progress (a repeated "installed", a piece of another snapshot, a
+  // stray answer, a piece read for a server that is not a member or at an old offset) change nothing.
+  @Test
+  void answersAndPiecesOutsideTheTransferInProgressAreIgnored() {
+    Replica r = leaderWithCommitted(8);
+    SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
+    byte[] data = ((InMemoryStorage) r.storage).snapshot().data();
+    transferStartsToN3(r);
+    long index = meta.lastIncludedIndex();
+    assertTrue(deliver(r, new InstallSnapshotResponse(1, "n3", index - 1, 16, false)).isEmpty(), "another snapshot's answer");
+    assertTrue(deliver(r, new InstallSnapshotResponse(1, "n2", index, 16, false)).isEmpty(), "n2 is not being sent one");
+    assertTrue(deliver(r, new RaftMessage.SnapshotChunkRead("n9", meta, 0, new RaftStorage.Chunk(data, data.length)))
+        .isEmpty(), "a piece for a non-member");
+    assertTrue(deliver(r, new RaftMessage.SnapshotChunkRead("n3", meta, 5, new RaftStorage.Chunk(data, data.length)))
+        .isEmpty(), "a piece at an offset n3 does not stand at");
+
+    List<CapturingTransport.Sent> after = deliver(r, new InstallSnapshotResponse(1, "n3", index, data.length, true));
+    assertEquals(1, after.size(), "one probe after the snapshot: " + after);
+    assertTrue(deliver(r, new InstallSnapshotResponse(1, "n3", index, data.length, true)).isEmpty(),
+        "a repeated 'installed' sent something");
+  }
+
+  // Figure 13 receiver: a piece stored after the follower moved to a newer term is not answered to the old
+  // leader (the new leader starts its own transfer).
+  @Test
+  void aPieceStoredAfterATermChangeIsNotAnswered() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1));
+    byte[] data = snapshotOf(log(1, 1, 2, 2));
+    r.run(piece(2, 4, 2, data, 0, 10)); // the piece's "stored" report waits in the mailbox
+    r.run(new RaftMessage.RequestVote(3, "n3", 0, 0)); // term 3 (refused: n3's log is behind)
+    r.transport.drain();
+    r.runSelf();
+    assertTrue(r.transport.drain(InstallSnapshotResponse.class).isEmpty());
+  }
+
+  // Figure 13 step 8 only when the snapshot adds something: if, while the last piece was being stored, the
+  // follower applied up to the snapshot's index through AppendEntries, the snapshot does not replace its state.
+  @Test
+  void aSnapshotOvertakenByCommittedEntriesDoesNotReplaceTheState() {
+    Replica r = RaftFixtures.replica(storage(2, null, 1));
+    byte[] data = snapshotOf(log(1, 1, 2, 2));
+    r.run(piece(2, 4, 2, data, 0, data.length)); // stored, reported later
+    r.run(new AppendEntries(2, "n2", 1, 1, entries(2, 1, 2, 2), 4)); // meanwhile: entries 2..4, all committed
+    assertEquals(4, r.sm.applied().size());
+    r.runSelf();
+    assertEquals(0, r.sm.restores);
+    assertEquals(4, r.status().lastApplied());
+  }
+
+  // Section 7: a follower holding an older snapshot of its own records the leader's newer one as its latest.
+  @Test
+  void aNewerSnapshotFromTheLeaderBecomesTheLatest() {
+    InMemoryStorage st = storage(1, null);
+    Replica r = RaftFixtures.replica(st, SNAPSHOTTING);
+    // Entries applied through AppendEntries until the follower snapshots on its own.
+    r.run(new AppendEntries(1, "n2", 0, 0, entries(1, 1, 1, 1, 1, 1), 5));
+    r.runSelf();
+    long own = r.status().snapshotIndex();
+    assertTrue(own > 0 && own <= 5, "own snapshot at " + own);
+    r.transport.drain();
+    byte[] data = snapshotOf(log(1, 1, 1, 1, 1, 1, 1, 1));
+    deliver(r, new InstallSnapshot(2, "n2", 8, 1, MEMBERS, 0, data, true));
+    assertEquals(8, r.status().snapshotIndex());
+    assertEquals(8, r.status().lastApplied());
+  }
 }
