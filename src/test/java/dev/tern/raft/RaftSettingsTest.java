@@ -18,7 +18,8 @@ class RaftSettingsTest {
 
   private static RaftSettings settings(Duration min, Duration max, Duration hb, int entries, long bytes, int inflight,
       long threshold, int trailing, int chunk) {
-    return new RaftSettings(min, max, hb, entries, bytes, inflight, false, threshold, trailing, chunk);
+    return new RaftSettings(min, max, hb, entries, bytes, inflight, false, threshold, trailing, chunk,
+        Duration.ofSeconds(5));
   }
 
   private static void refused(String setting, Executable build) {
@@ -39,9 +40,10 @@ class RaftSettingsTest {
         snapshot-threshold = 2KiB
         snapshot-trailing-entries = 11
         install-snapshot-chunk-bytes = 4KiB
+        commit-stall-timeout = 3s
         """));
     assertEquals(new RaftSettings(Duration.ofMillis(200), Duration.ofMillis(400), Duration.ofMillis(20), 7, 1024, 3,
-        true, 2048, 11, 4096), s);
+        true, 2048, 11, 4096, Duration.ofSeconds(3)), s);
   }
 
   // Section 5.2: election timeouts must be positive and the range ordered; a follower must hear several
@@ -65,6 +67,9 @@ class RaftSettingsTest {
     refused("snapshot-threshold", () -> settings(MIN, MAX, HB, 1, 1, 1, 0, 0, 1));
     refused("snapshot-trailing-entries", () -> settings(MIN, MAX, HB, 1, 1, 1, 1, -1, 1));
     refused("install-snapshot-chunk-bytes", () -> settings(MIN, MAX, HB, 1, 1, 1, 1, 0, 0));
+    refused("commit-stall-timeout", () -> TestSettings.DEFAULTS.withCommitStallTimeout(Duration.ZERO));
+    assertEquals(Duration.ofMillis(1), TestSettings.DEFAULTS.withCommitStallTimeout(Duration.ofMillis(1))
+        .commitStallTimeout());
     RaftSettings smallest = settings(MIN, MAX, HB, 1, 1, 1, 1, 0, 1);
     assertEquals(List.of(1, 1L, 1, 1L, 0, 1), List.of(smallest.maxAppendEntries(), smallest.maxAppendBytes(),
         smallest.maxInflightAppends(), smallest.snapshotThresholdBytes(), smallest.snapshotTrailingEntries(),
