@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -277,23 +278,10 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private Behavior<KvFront.Command> onProposed(Proposed p) {
     Write w = writesByRequest.remove(p.response().requestId());
     if (w == null || w.done) return this; // answered, expired, or a reply to a proposal sent again since
-    if (p.response().requestId() == w.probeId) {
-      w.probeId = 0;
-      if (!(p.response() instanceof ProposeResponse.Accepted)) {
-        // Our replica does not lead. If it follows another leader than the one we asked, go there now.
-        String hint = p.response() instanceof ProposeResponse.NotLeader n ? n.leaderHint() : null;
-        if (hint != null && !hint.equals(w.askedNode) && members.byId(hint).isPresent()) {
-          leaderHint = hint;
-          propose(w, System.nanoTime());
-        }
-        return this;
-      }
-      // It leads now and took the write: that is the proposal to follow.
-      writesByRequest.remove(w.requestId);
-      w.askedNode = selfId;
-    } else if (w.probeId != 0) {
-      writesByRequest.remove(w.probeId);
-      w.probeId = 0;
+    String hint = p.response() instanceof ProposeResponse.NotLeader n ? n.leaderHint() : null;
+    boolean accepted = p.response() instanceof ProposeResponse.Accepted;
+    if (!settle(w, p.response().requestId(), accepted, hint, writesByRequest, x -> propose(x, System.nanoTime()))) {
+      return this;
     }
     String asked = w.askedNode;
     w.askedNode = null;
@@ -310,7 +298,6 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
         w.retryAt = now + RETRY_DELAY_NANOS;
       }
     } else {
-      String hint = p.response() instanceof ProposeResponse.NotLeader n ? n.leaderHint() : null;
       nextLeader(hint, asked);
       w.retryAt = retryTime(now);
       if (w.retryAt <= now) propose(w, now);
@@ -360,21 +347,10 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private Behavior<KvFront.Command> onReadIndexed(ReadIndexed r) {
     Read read = readsByRequest.remove(r.response().requestId());
     if (read == null || read.done) return this;
-    if (r.response().requestId() == read.probeId) {
-      read.probeId = 0;
-      if (!(r.response() instanceof ReadIndexResponse.Ok)) {
-        String hint = r.response() instanceof ReadIndexResponse.NotLeader n ? n.leaderHint() : null;
-        if (hint != null && !hint.equals(read.askedNode) && members.byId(hint).isPresent()) {
-          leaderHint = hint;
-          askReadIndex(read, System.nanoTime());
-        }
-        return this;
-      }
-      readsByRequest.remove(read.requestId);
-      read.askedNode = selfId;
-    } else if (read.probeId != 0) {
-      readsByRequest.remove(read.probeId);
-      read.probeId = 0;
+    String hint = r.response() instanceof ReadIndexResponse.NotLeader n ? n.leaderHint() : null;
+    boolean answered = r.response() instanceof ReadIndexResponse.Ok;
+    if (!settle(read, r.response().requestId(), answered, hint, readsByRequest, x -> askReadIndex(x, System.nanoTime()))) {
+      return this;
     }
     String asked = read.askedNode;
     read.askedNode = null;
@@ -384,7 +360,6 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       else readsWaiting.computeIfAbsent(ok.readIndex(), i -> new ArrayList<>(2)).add(read);
     } else {
       long now = System.nanoTime();
-      String hint = r.response() instanceof ReadIndexResponse.NotLeader n ? n.leaderHint() : null;
       nextLeader(hint, asked);
       read.retryAt = retryTime(now);
       if (read.retryAt <= now) askReadIndex(read, now);
@@ -477,32 +452,70 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       read.reply.complete(new KvFront.Reply.Unavailable(why));
     }
     for (Write w : List.copyOf(writes.values())) {
-      if (w.askedNode != null && !w.askedNode.equals(selfId) && w.probeId == 0 && now - w.askedAt >= probeAfterNanos
-          && now - w.askedAt < askTimeoutNanos) {
-        w.probeId = nextRequestId++;
-        writesByRequest.put(w.probeId, w);
-        replica.tell(new RaftMessage.Propose(w.bytes, proposeReplies, w.probeId));
-      } else if (w.askedNode != null && now - w.askedAt >= askTimeoutNanos) {
-        nextLeader(null, w.askedNode); // no answer: the node may be gone
-        propose(w, now);
-      } else if (w.askedNode == null && w.index == 0 && w.retryAt != 0 && w.retryAt - now <= 0) {
-        propose(w, now);
+      switch (due(w, now)) {
+        case PROBE -> replica.tell(new RaftMessage.Propose(w.bytes, proposeReplies, newProbe(w, writesByRequest)));
+        case RESEND -> propose(w, now);
+        case NOTHING -> {}
       }
     }
     for (Read read : List.copyOf(reads.values())) {
-      if (read.askedNode != null && !read.askedNode.equals(selfId) && read.probeId == 0
-          && now - read.askedAt >= probeAfterNanos && now - read.askedAt < askTimeoutNanos) {
-        read.probeId = nextRequestId++;
-        readsByRequest.put(read.probeId, read);
-        replica.tell(new RaftMessage.ReadIndex(readReplies, read.probeId));
-      } else if (read.askedNode != null && now - read.askedAt >= askTimeoutNanos) {
-        nextLeader(null, read.askedNode);
-        askReadIndex(read, now);
-      } else if (read.askedNode == null && read.retryAt != 0 && read.retryAt - now <= 0) {
-        askReadIndex(read, now);
+      switch (due(read, now)) {
+        case PROBE -> replica.tell(new RaftMessage.ReadIndex(readReplies, newProbe(read, readsByRequest)));
+        case RESEND -> askReadIndex(read, now);
+        case NOTHING -> {}
       }
     }
     return this;
+  }
+
+  private enum Due {
+    NOTHING,
+    /** Unanswered for PROBE_AFTER by another node: ask our own replica too. */
+    PROBE,
+    /** Unanswered for ASK_TIMEOUT, or its retry time came: send it again. */
+    RESEND
+  }
+
+  private Due due(Request r, long now) {
+    if (r.askedNode == null) return r.retryAt != 0 && r.retryAt - now <= 0 ? Due.RESEND : Due.NOTHING;
+    long waited = now - r.askedAt;
+    if (waited >= askTimeoutNanos) {
+      nextLeader(null, r.askedNode); // no answer at all: the node may be gone
+      return Due.RESEND;
+    }
+    return waited >= probeAfterNanos && r.probeId == 0 && !r.askedNode.equals(selfId) ? Due.PROBE : Due.NOTHING;
+  }
+
+  private <R extends Request> long newProbe(R r, Map<Long, R> byRequest) {
+    r.probeId = nextRequestId++;
+    byRequest.put(r.probeId, r);
+    return r.probeId;
+  }
+
+  /**
+   * Sorts out which of a request's two copies answered: the one sent to the node asked, or the probe sent to our
+   * own replica. Returns whether the answer is to be handled as the request's answer. A probe saying our replica
+   * does not lead is not; but if it follows another leader than the one asked, the request goes there at once.
+   * A probe accepted by our replica (it leads now) is, and becomes the copy to follow.
+   */
+  private <R extends Request> boolean settle(
+      R r, long answeredId, boolean accepted, String hint, Map<Long, R> byRequest, Consumer<R> resend) {
+    if (answeredId == r.probeId) {
+      r.probeId = 0;
+      if (!accepted) {
+        if (hint != null && !hint.equals(r.askedNode) && members.byId(hint).isPresent()) {
+          leaderHint = hint;
+          resend.accept(r);
+        }
+        return false;
+      }
+      byRequest.remove(r.requestId);
+      r.askedNode = selfId;
+    } else if (r.probeId != 0) {
+      byRequest.remove(r.probeId);
+      r.probeId = 0;
+    }
+    return true;
   }
 
   // ---- status -------------------------------------------------------------------------------------------

@@ -48,14 +48,16 @@ final class CommitWatch {
       end();
       return;
     }
-    if (waitingSince < 0) waitingSince = ticks;
     if (stall == null && ticks - waitingSince >= limitTicks) {
       stall = "cannot commit for " + millis(ticks - waitingSince) + " ms: " + reason.get();
       log.error("{}: leader {}", id, stall);
     }
   }
 
-  /** Entries were appended: if none were waiting, the wait starts now. */
+  /**
+   * Entries were appended: if none were waiting, the wait starts now. (Every entry is appended through here, the
+   * new leader's no-op included, so a tick that finds entries waiting always has the time they started.)
+   */
   void onAppended() {
     if (waitingSince < 0) waitingSince = ticks;
   }
@@ -68,7 +70,9 @@ final class CommitWatch {
 
   /** The leader is stepping down: whatever it could not commit is no longer its to report. */
   void onLeaving() {
-    end();
+    if (stall != null) log.info("{}: no longer leader; its stall of {} ms ends with it", id, millis(ticks - waitingSince));
+    stall = null;
+    waitingSince = -1;
   }
 
   private void end() {

@@ -99,8 +99,7 @@ final class Progress {
     if (nextIndex <= matchIndex) nextIndex = matchIndex + 1;
     if (probing && matchIndex >= nextIndex - 1) {
       probing = false; // the probe found where the logs agree
-      inflight.clear();
-      clearLarge();
+      inflight.clear(); // (a large request still unanswered keeps holding the pipeline until answered or lost)
     }
     return advanced;
   }
@@ -120,7 +119,6 @@ final class Progress {
     snapshotOffset = 0;
     chunkOutstanding = false;
     inflight.clear();
-    clearLarge();
     ticksWithoutProgress = 0;
   }
 

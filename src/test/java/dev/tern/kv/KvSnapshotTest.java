@@ -98,4 +98,18 @@ class KvSnapshotTest {
     assertTrue(e.getMessage().contains("version"), e.getMessage());
     assertEquals(0, target.lastApplied(), "a refused snapshot must leave the state alone");
   }
+
+  /** A write's outcome in the window has no value; it survives a snapshot as it is (format type 7). */
+  @Test
+  void aRememberedWriteWithoutItsValueSurvivesTheSnapshot() throws IOException {
+    KvStateMachine sm = new KvStateMachine();
+    apply(sm, new KvCommand.Put("w1", "key", "value"));
+    apply(sm, new KvCommand.CompareAndSet("w2", "key", 1, "next"));
+    KvStateMachine restored = new KvStateMachine();
+    restored.restore(2, bytes(sm));
+    assertEquals(Optional.of(new KvResult.Written("key", null, 1)), restored.resultOf("w1"));
+    assertEquals(Optional.of(new KvResult.Written("key", null, 2)), restored.resultOf("w2"));
+    assertEquals("next", restored.get("key").orElseThrow().value());
+    assertArrayEquals(bytes(sm), bytes(restored), "the same bytes again");
+  }
 }

@@ -54,7 +54,7 @@ class CommitStallRuleTest {
     ticks(r, 1);
     String stall = r.status().commitStall();
     assertNotNull(stall, "250 ms without a commit of waiting entries is one");
-    assertTrue(stall.contains("entries 2..2"), stall);
+    assertTrue(stall.startsWith("cannot commit for 250 ms: entries 2..2"), stall);
     assertTrue(stall.contains("n2 has 1") && stall.contains("n3 has 1"), stall);
     ticks(r, 20);
     assertEquals(1, logged(r, Level.ERROR, "cannot commit"), "logged once, not per heartbeat");
@@ -64,6 +64,38 @@ class CommitStallRuleTest {
     assertNull(r.status().commitStall(), "a commit ends it");
     ticks(r, 20);
     assertEquals(1, logged(r, Level.INFO, "commits again"), "its end is logged once");
+  }
+
+  /** More entries arriving while some wait do not restart the clock: the oldest waiting entry counts. */
+  @Test
+  void laterEntriesDoNotRestartTheWait() {
+    Replica r = leader();
+    r.propose("a");
+    r.runSelf();
+    ticks(r, 2);
+    r.propose("b");
+    r.runSelf();
+    ticks(r, 3);
+    assertNotNull(r.status().commitStall(), "250 ms since the first waiting entry");
+  }
+
+  /** The reason names a follower that never answered this leader as such, and how long ago the others did. */
+  @Test
+  void theReasonSaysWhenEachFollowerLastAnswered() {
+    RaftSettings settings = new RaftSettings(Duration.ofMillis(300), Duration.ofMillis(600), Duration.ofMillis(50),
+        512, 1 << 20, 8).withCommitStallTimeout(Duration.ofMillis(250));
+    Replica r = replica(new InMemoryStorage(), settings);
+    r.electLeader();
+    ticks(r, 2);
+    r.run(AppendEntriesResponse.success(1, "n2", 1)); // n2 answers at tick 2 (and commits the no-op); n3 never
+    r.propose("x");
+    r.runSelf();
+    ticks(r, 6);
+    String stall = r.status().commitStall();
+    assertTrue(stall.contains("n2 has 1, last answered 250 ms ago") && stall.contains("n3 has 0, last answered never"),
+        stall);
+    assertEquals(300, r.status().followers().get(0).lastHeardMillisAgo());
+    assertEquals(-1, r.status().followers().get(1).lastHeardMillisAgo(), "never answered");
   }
 
   @Test
@@ -116,6 +148,8 @@ class CommitStallRuleTest {
     assertEquals(RaftMessage.Role.FOLLOWER, r.status().role());
     assertNull(r.status().commitStall());
     assertEquals(List.of(), r.status().followers(), "a follower tracks no followers");
+    assertEquals(1, logged(r, Level.INFO, "no longer leader"), "the stall's end is logged once, with why");
+    assertEquals(0, logged(r, Level.INFO, "commits again"));
   }
 
   /** Status shows each follower's matchIndex, nextIndex, how far behind it is and when it last answered. */

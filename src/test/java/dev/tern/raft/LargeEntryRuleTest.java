@@ -76,6 +76,16 @@ class LargeEntryRuleTest {
     assertEquals(4, after.get(0).entries().get(0).index());
   }
 
+  /** An entry of exactly max-append-bytes is an ordinary one: it is pipelined like any other. */
+  @Test
+  void anEntryOfExactlyMaxAppendBytesIsNotLarge() {
+    Replica r = leader();
+    propose(r, 100);
+    assertEquals(1, withEntriesTo("n2", r.appendsSent()).size());
+    propose(r, MAX_APPEND_BYTES - 24); // approximateSize = data + 24 = MAX_APPEND_BYTES
+    assertEquals(1, withEntriesTo("n2", r.appendsSent()).size(), "sent at once, behind the unanswered request");
+  }
+
   /** Whatever mix of sizes is proposed, no request holds more than max-append-bytes, unless it holds one entry. */
   @Test
   void neverBuildsARequestLargerThanMaxAppendBytesExceptForOneEntry() {

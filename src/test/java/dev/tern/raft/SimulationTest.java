@@ -97,12 +97,14 @@ class SimulationTest {
         // CPU time too: on a shared machine the wall time says more about the neighbours than about the test
         (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - startedCpu) / 1e9);
     if (!failures.isEmpty()) fail(failures.size() + " simulation runs failed; first:\n" + failures.get(0));
-    // The runs must exercise section 7, or they would prove nothing about it.
-    if (single.isBlank() && (snapshots == 0 || installs == 0)) {
+    // The runs must exercise section 7, or they would prove nothing about it. Only a run of many seeds can be
+    // expected to hit every rare fault: a short one (PIT runs 10 seeds per mutant) may miss torn records.
+    boolean manySeeds = single.isBlank() && Integer.getInteger("tern.sim.seeds", 500) >= 100;
+    if (manySeeds && (snapshots == 0 || installs == 0)) {
       fail("the simulation took " + snapshots + " snapshots and installed " + installs + ": compaction went untested");
     }
     // Likewise the disk faults and the progress check must have happened to prove anything.
-    if (single.isBlank() && (torn == 0 || tornRecords == 0 || fsyncFailures == 0 || readsAfterHeal == 0)) {
+    if (manySeeds && (torn == 0 || tornRecords == 0 || fsyncFailures == 0 || readsAfterHeal == 0)) {
       fail("torn crashes " + torn + ", torn records " + tornRecords + ", failed fsyncs " + fsyncFailures
           + ", reads served after heal " + readsAfterHeal + ": some fault or check went unexercised");
     }
