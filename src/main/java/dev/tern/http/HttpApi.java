@@ -41,7 +41,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -73,8 +72,6 @@ import org.apache.pekko.http.scaladsl.model.IllegalHeaderException;
 import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.apache.pekko.http.scaladsl.model.IllegalUriException;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.util.ByteString;
-import org.apache.pekko.util.ByteStringBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,6 +124,7 @@ public final class HttpApi {
   /** The front answers within the request timeout; the ask gives it one second more. */
   private final Duration askTimeout;
   private final AtomicInteger inflight = new AtomicInteger();
+  private final OverdueReplies overdue;
   private final Route route;
 
   public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits) {
@@ -147,8 +145,9 @@ public final class HttpApi {
     }
     this.askTimeout = limits.requestTimeout().plusSeconds(1);
     this.route = buildRoute();
+    this.overdue = new OverdueReplies(askTimeout);
     Duration sweep = Duration.ofMillis(100);
-    system.scheduler().scheduleWithFixedDelay(sweep, sweep, this::sweepOverdue, system.executionContext());
+    system.scheduler().scheduleWithFixedDelay(sweep, sweep, overdue::sweep, system.executionContext());
   }
 
   /** The whole API as one route; it never lets a non-JSON error out. */
@@ -385,36 +384,6 @@ public final class HttpApi {
     return new ValueRead(value, null);
   }
 
-  /** Collects a body up to a limit; past it, counts the rest without keeping it. */
-  private static final class BoundedBody {
-    private final int max;
-    private final ByteStringBuilder kept = new ByteStringBuilder();
-    private boolean overflowed;
-
-    BoundedBody(int max) {
-      this.max = max;
-    }
-
-    BoundedBody add(ByteString chunk) {
-      if (overflowed) return this;
-      if (kept.length() + chunk.size() > max) {
-        overflowed = true;
-        kept.clear();
-      } else {
-        kept.append(chunk);
-      }
-      return this;
-    }
-
-    boolean overflowed() {
-      return overflowed;
-    }
-
-    byte[] bytes() {
-      return kept.result().toArray();
-    }
-  }
-
   private HttpResponse bodyFailure(Throwable failure) {
     if (failure instanceof EntityStreamSizeException) return valueTooLarge();
     if (failure instanceof TimeoutException) {
@@ -491,13 +460,13 @@ public final class HttpApi {
   /**
    * Hands the front a request with the future it completes, and maps the answer; any failure of {@code onReply}
    * is a 500. The stage never fails. No ask (a temporary actor and a timer task per request): the front answers
-   * every request within the request timeout itself. Should it ever not, {@link #overdue} answers 503 one second
-   * later, so that no request holds its slot of maxInflightRequests for good.
+   * every request within the request timeout itself. Should it ever not, {@link OverdueReplies} answers 503 one
+   * second later, so that no request holds its slot of maxInflightRequests for good.
    */
   private <T> CompletionStage<HttpResponse> ask(
       Function<CompletableFuture<T>, KvFront.Command> message, Function<T, HttpResponse> onReply) {
     CompletableFuture<T> reply = new CompletableFuture<>();
-    overdue.add(new Pending(System.nanoTime() + askTimeout.toNanos(), reply));
+    overdue.add(reply);
     front.tell(message.apply(reply));
     return reply.handle((value, failure) -> {
       if (failure != null) {
@@ -513,23 +482,6 @@ public final class HttpApi {
         return internalError(e);
       }
     });
-  }
-
-  /** A request handed to the front, and when it must have been answered. */
-  private record Pending(long deadline, CompletableFuture<?> reply) {}
-
-  /**
-   * Requests handed to the front, oldest first: all have the same timeout, so they are also in deadline order.
-   * One periodic sweep fails those still unanswered past their deadline and drops the answered ones.
-   */
-  private final ConcurrentLinkedQueue<Pending> overdue = new ConcurrentLinkedQueue<>();
-
-  private void sweepOverdue() {
-    long now = System.nanoTime();
-    for (Pending p = overdue.peek(); p != null && p.deadline() - now <= 0; p = overdue.peek()) {
-      overdue.poll();
-      if (!p.reply().isDone()) p.reply().completeExceptionally(new TimeoutException("the front did not answer"));
-    }
   }
 
   private HttpResponse kvReply(KvFront.Reply reply) {

@@ -3,7 +3,8 @@ package dev.tern.http;
 import dev.tern.cluster.Member;
 import dev.tern.cluster.Members;
 import dev.tern.cluster.PeerGateway;
-import dev.tern.kv.KvCodec;
+import dev.tern.http.FrontRequest.Read;
+import dev.tern.http.FrontRequest.Write;
 import dev.tern.kv.KvCommand;
 import dev.tern.kv.KvResult;
 import dev.tern.kv.KvStateMachine;
@@ -12,7 +13,6 @@ import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftMessage.ProposeResponse;
 import dev.tern.raft.RaftMessage.ReadIndexResponse;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -22,6 +22,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -65,66 +66,6 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   /** The replica, gateway and state machine, sent once they exist (they need the front's ref first). */
   record Init(ActorRef<RaftMessage> replica, ActorRef<PeerGateway.Command> gateway, KvStateMachine kv)
       implements KvFront.Command {}
-
-  /** A request in progress: sent to {@code askedNode} at {@code askedAt} (null: not out), or to retry at {@code retryAt}. */
-  private abstract static class Request {
-    final long seq;
-    final long deadline;
-    String askedNode;
-    long askedAt;
-    /** The id of the proposal or read request now out, matched against replies. */
-    long requestId;
-    /** When to send again (0 = not waiting to). */
-    long retryAt;
-    /** The id of the "who leads now?" probe sent to our own replica for this request (0 = none). */
-    long probeId;
-    boolean done;
-
-    Request(long seq, long deadline) {
-      this.seq = seq;
-      this.deadline = deadline;
-    }
-  }
-
-  private static final class Write extends Request {
-    final KvCommand command;
-    final byte[] bytes;
-    final CompletableFuture<KvFront.Reply> reply;
-    long index; // where the leader put it, once known
-
-    Write(long seq, long deadline, KvCommand command, CompletableFuture<KvFront.Reply> reply) {
-      super(seq, deadline);
-      this.command = command;
-      this.bytes = KvCodec.encode(command);
-      this.reply = reply;
-    }
-
-    /** Answers the client; a result remembered for a repeated command id lacks the value, which we know. */
-    void answer(KvResult result) {
-      if (result instanceof KvResult.Written w && w.value() == null) {
-        String value = command instanceof KvCommand.Put p ? p.value()
-            : command instanceof KvCommand.CompareAndSet c ? c.value() : null;
-        result = new KvResult.Written(w.key(), value, w.revision());
-      }
-      reply.complete(new KvFront.Reply.Done(result));
-    }
-  }
-
-  /** A linearizable read: a get (prefix == null) or a list. */
-  private static final class Read extends Request {
-    final String key;
-    final String prefix;
-    final int limit;
-    final CompletableFuture<KvFront.Reply> reply;
-
-    Read(long seq, long deadline, String key, String prefix, int limit, CompletableFuture<KvFront.Reply> reply) {
-      super(seq, deadline);
-      this.key = key;
-      this.prefix = prefix;
-      this.limit = limit;
-      this.reply = reply;
-    }
-  }
 
   /** How long a proposal or read request may go unanswered before it is sent again (the node may be gone). */
   static final Duration ASK_TIMEOUT = Duration.ofSeconds(1);
@@ -264,15 +205,23 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
 
   /** Sends the write to the leader we believe in. */
   private void propose(Write w, long now) {
-    writesByRequest.remove(w.requestId);
-    writesByRequest.remove(w.probeId);
-    w.probeId = 0;
-    w.requestId = nextRequestId++;
-    writesByRequest.put(w.requestId, w);
-    w.askedNode = target();
-    w.askedAt = now;
-    w.retryAt = 0;
-    send(w.askedNode, new RaftMessage.Propose(w.bytes, proposeReplies, w.requestId));
+    sendOut(w, writesByRequest, now, id -> new RaftMessage.Propose(w.bytes, proposeReplies, id));
+  }
+
+  /**
+   * Sends {@code r} (again) under a new request id, to the leader we believe in; replies to its earlier copies,
+   * the probe included, no longer find it.
+   */
+  private <R extends FrontRequest> void sendOut(R r, Map<Long, R> byRequest, long now, LongFunction<RaftMessage> message) {
+    byRequest.remove(r.requestId);
+    byRequest.remove(r.probeId);
+    r.probeId = 0;
+    r.requestId = nextRequestId++;
+    byRequest.put(r.requestId, r);
+    r.askedNode = target();
+    r.askedAt = now;
+    r.retryAt = 0;
+    send(r.askedNode, message.apply(r.requestId));
   }
 
   private Behavior<KvFront.Command> onProposed(Proposed p) {
@@ -333,15 +282,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   }
 
   private void askReadIndex(Read read, long now) {
-    readsByRequest.remove(read.requestId);
-    readsByRequest.remove(read.probeId);
-    read.probeId = 0;
-    read.requestId = nextRequestId++;
-    readsByRequest.put(read.requestId, read);
-    read.askedNode = target();
-    read.askedAt = now;
-    read.retryAt = 0;
-    send(read.askedNode, new RaftMessage.ReadIndex(readReplies, read.requestId));
+    sendOut(read, readsByRequest, now, id -> new RaftMessage.ReadIndex(readReplies, id));
   }
 
   private Behavior<KvFront.Command> onReadIndexed(ReadIndexed r) {
@@ -476,7 +417,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     RESEND
   }
 
-  private Due due(Request r, long now) {
+  private Due due(FrontRequest r, long now) {
     if (r.askedNode == null) return r.retryAt != 0 && r.retryAt - now <= 0 ? Due.RESEND : Due.NOTHING;
     long waited = now - r.askedAt;
     if (waited >= askTimeoutNanos) {
@@ -486,7 +427,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     return waited >= probeAfterNanos && r.probeId == 0 && !r.askedNode.equals(selfId) ? Due.PROBE : Due.NOTHING;
   }
 
-  private <R extends Request> long newProbe(R r, Map<Long, R> byRequest) {
+  private <R extends FrontRequest> long newProbe(R r, Map<Long, R> byRequest) {
     r.probeId = nextRequestId++;
     byRequest.put(r.probeId, r);
     return r.probeId;
@@ -498,7 +439,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
    * does not lead is not; but if it follows another leader than the one asked, the request goes there at once.
    * A probe accepted by our replica (it leads now) is, and becomes the copy to follow.
    */
-  private <R extends Request> boolean settle(
+  private <R extends FrontRequest> boolean settle(
       R r, long answeredId, boolean accepted, String hint, Map<Long, R> byRequest, Consumer<R> resend) {
     if (answeredId == r.probeId) {
       r.probeId = 0;
