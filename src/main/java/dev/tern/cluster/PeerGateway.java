@@ -62,7 +62,7 @@ public final class PeerGateway {
   public record Attach(ActorRef<RaftMessage> replica) implements Command {}
 
   /** Messages a peer may send us: Raft RPCs, and proposals and reads forwarded to the leader. */
-  private static boolean acceptable(RaftMessage m) {
+  static boolean acceptable(RaftMessage m) {
     return m instanceof RaftMessage.PeerMessage || m instanceof RaftMessage.Propose || m instanceof RaftMessage.ReadIndex;
   }
 
@@ -73,61 +73,59 @@ public final class PeerGateway {
     return create(selfId, members, faultInjection, DEFAULT_LIMITS);
   }
 
+  /** A gateway that receives peers' envelopes itself and checks them (tests; nodes use the form below). */
   public static Behavior<Command> create(
       String selfId, Members members, boolean faultInjection, TransportLimits limits) {
+    return create(selfId, members, faultInjection, new PeerRoutes(selfId, limits), null);
+  }
+
+  /**
+   * A node's gateway. It publishes the peers it finds into {@code routes}, through which the replica and the front
+   * send; peers send to {@code inbound}, the replica wrapped by {@link #inbound}, which checks their envelopes on
+   * the replica's own thread.
+   */
+  public static Behavior<Command> create(
+      String selfId, Members members, boolean faultInjection, PeerRoutes routes, ActorRef<Object> inbound) {
     return Behaviors.setup(ctx -> {
       ActorRef<Envelope> self = ctx.getSelf().narrow();
-      ctx.getSystem().receptionist().tell(Receptionist.register(KEY, self));
+      ActorRef<Envelope> registered = inbound == null ? self : inbound.narrow();
+      ctx.getSystem().receptionist().tell(Receptionist.register(KEY, registered));
       ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
       ctx.getSystem().receptionist().tell(Receptionist.subscribe(KEY, adapter));
-      return new Gateway(ctx, selfId, members, faultInjection, self, limits, new TooLargeLog())
-          .running(null, Map.of(), Set.of());
+      routes.publish(new PeerRoutes.Table(Map.of(), Set.of(), self));
+      return new Gateway(ctx, selfId, members, faultInjection, self, routes, inbound).running(null, Set.of());
     });
   }
 
   /**
-   * A node's large-message inbox, spawned as {@link TransportLimits#BULK_INBOX} next to its gateway: Artery routes
-   * messages for this path over its large-message lane. It hands everything to the gateway, which checks the sender.
+   * The replica's behaviour wrapped to take peers' envelopes directly (see {@link PeerInbound}); spawn it, and
+   * give the ref to {@link #create(String, Members, boolean, PeerRoutes, ActorRef)}.
    */
-  public static Behavior<Envelope> bulkInbox(ActorRef<Command> gateway) {
+  public static Behavior<Object> inbound(String selfId, Members members, Behavior<RaftMessage> replica) {
+    return PeerInbound.wrap(selfId, members, replica);
+  }
+
+  /**
+   * A node's large-message inbox, spawned as {@link TransportLimits#BULK_INBOX} next to its replica: Artery routes
+   * messages for this path over its large-message lane. It hands everything to {@code target} (the replica's
+   * inbound ref, or a gateway), which checks the sender.
+   */
+  public static Behavior<Envelope> bulkInbox(ActorRef<? super Envelope> target) {
     return Behaviors.receive(Envelope.class)
         .onMessage(Envelope.class, env -> {
-          gateway.tell(env);
+          target.tell(env);
           return Behaviors.same();
         })
         .build();
   }
 
-  /** A peer's gateway, and its large-message inbox. */
-  private record Route(ActorRef<Envelope> ordinary, ActorRef<Envelope> bulk) {}
-
-  /** Logs messages too big to send as errors, at most once every ten seconds (with a count of the others). */
-  private static final class TooLargeLog {
-    private long lastNanos;
-    private int suppressed;
-
-    void log(ActorContext<Command> ctx, String to, RaftMessage message, TransportLimits limits) {
-      long now = System.nanoTime();
-      if (lastNanos != 0 && now - lastNanos < 10_000_000_000L) {
-        suppressed++;
-        return;
-      }
-      ctx.getLog().error("cannot send {} to {}: about {} bytes, more than Artery's largest frame "
-              + "(pekko.remote.artery.advanced.maximum-large-frame-size = {} bytes); not sent ({} more since the last "
-              + "such error). Raise maximum-large-frame-size on every node.",
-          message, to, TransportLimits.wireBytes(message), limits.largeFrameBytes(), suppressed);
-      lastNanos = now;
-      suppressed = 0;
-    }
-  }
-
   private record Gateway(
       ActorContext<Command> ctx, String selfId, Members members, boolean faultInjection, ActorRef<Envelope> self,
-      TransportLimits limits, TooLargeLog tooLarge) {
+      PeerRoutes routes, ActorRef<Object> inbound) {
 
-  private Behavior<Command> running(ActorRef<RaftMessage> replica, Map<String, Route> peers, Set<String> cut) {
+  private Behavior<Command> running(ActorRef<RaftMessage> replica, Set<String> cut) {
     return Behaviors.receive(Command.class)
-        .onMessage(Attach.class, a -> running(a.replica(), peers, cut))
+        .onMessage(Attach.class, a -> running(a.replica(), cut))
         .onMessage(Cut.class, c -> {
           if (!faultInjection) {
             ctx.getLog().warn("ignoring a fault-injection request: tern.testing.fault-injection is off");
@@ -136,28 +134,25 @@ public final class PeerGateway {
           }
           ctx.getLog().warn("{}: fault injection: cutting Raft traffic with {}", selfId, c.nodes());
           Set<String> now = Set.copyOf(c.nodes());
+          PeerRoutes.Table t = routes.table();
+          routes.publish(new PeerRoutes.Table(t.peers(), now, self));
+          if (inbound != null) inbound.tell(new PeerInbound.SetCut(now));
           if (c.replyTo() != null) c.replyTo().tell(new CutState(now, true));
-          return running(replica, peers, now);
+          return running(replica, now);
         })
         .onMessage(Outbound.class, out -> {
           if (out.to().equals(selfId)) {
-            if (replica == null) return Behaviors.same(); // not attached yet: lost, like any message
-            replica.tell(out.message());
-            return Behaviors.same();
-          }
-          Route peer = cut.contains(out.to()) ? null : peers.get(out.to());
-          if (peer == null) {
-            ctx.getLog().debug("no route to {} yet, dropping {}", out.to(), out.message());
-            return Behaviors.same();
-          }
-          switch (limits.laneFor(out.message())) {
-            case ORDINARY -> peer.ordinary().tell(new Envelope(selfId, self, out.message()));
-            case LARGE -> peer.bulk().tell(new Envelope(selfId, self, out.message()));
-            case TOO_LARGE -> tooLarge.log(ctx, out.to(), out.message(), limits);
+            if (replica != null) replica.tell(out.message()); // not attached yet: lost, like any message
+          } else {
+            routes.send(out.to(), out.message());
           }
           return Behaviors.same();
         })
         .onMessage(Envelope.class, env -> {
+          if (inbound != null) {
+            inbound.tell(env); // from the large-message inbox of a gateway made without one: the replica checks
+            return Behaviors.same();
+          }
           Member claimed = members.byId(env.from()).orElse(null);
           Address from = env.fromGateway().path().address();
           if (claimed == null || !sameEndpoint(claimed, from) || !acceptable(env.message())) {
@@ -170,7 +165,7 @@ public final class PeerGateway {
           return Behaviors.same();
         })
         .onMessage(PeersChanged.class, changed -> {
-          Map<String, Route> routes = new HashMap<>();
+          Map<String, PeerRoutes.Route> found = new HashMap<>();
           Set<ActorRef<Envelope>> listed = changed.listing().getServiceInstances(KEY);
           ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
           for (ActorRef<Envelope> ref : listed) {
@@ -178,18 +173,20 @@ public final class PeerGateway {
             if (!a.hasGlobalScope()) continue; // ourselves
             members.byArteryAddress(a.getHost().orElse(""), (Integer) a.getPort().orElse(-1))
                 .ifPresentOrElse(
-                    m -> routes.put(m.id(), new Route(ref, resolver.resolveActorRef(
+                    m -> found.put(m.id(), new PeerRoutes.Route(ref, resolver.resolveActorRef(
                         ref.path().parent().child(TransportLimits.BULK_INBOX).toSerializationFormat()))),
                     () -> ctx.getLog().warn("ignoring a Tern gateway at {}: not a configured member", a));
           }
-          if (!routes.keySet().equals(peers.keySet())) ctx.getLog().info("{}: reachable peers now {}", selfId, routes.keySet());
-          return running(replica, Map.copyOf(routes), cut);
+          PeerRoutes.Table t = routes.table();
+          if (!found.keySet().equals(t.peers().keySet())) ctx.getLog().info("{}: reachable peers now {}", selfId, found.keySet());
+          routes.publish(new PeerRoutes.Table(Map.copyOf(found), cut, self));
+          return Behaviors.same();
         })
         .build();
   }
   }
 
-  private static boolean sameEndpoint(Member m, Address a) {
+  static boolean sameEndpoint(Member m, Address a) {
     return a.getHost().map(m.host()::equals).orElse(false) && a.getPort().map(p -> p == m.arteryPort()).orElse(false);
   }
 }

@@ -186,15 +186,18 @@ public final class TernNode {
       AppliedNotifier stateMachine = AppliedNotifier.create(front);
       boolean faultInjection = config.getBoolean("tern.testing.fault-injection");
       if (faultInjection) log.warn("{}: tern.testing.fault-injection is on: this node obeys /v1/testing/partition", id);
-      ActorRef<PeerGateway.Command> gateway = ctx.spawn(
-          PeerGateway.create(id, members, faultInjection, TransportLimits.fromConfig(config)), "gateway");
-      ctx.spawn(PeerGateway.bulkInbox(gateway), TransportLimits.BULK_INBOX);
-      this.gateway = gateway;
+      // The replica sends through the routes the gateway publishes, and takes peers' envelopes itself
+      // (PeerRoutes, PeerInbound): no message waits for a hop through the gateway actor.
+      PeerRoutes routes = new PeerRoutes(id, TransportLimits.fromConfig(config));
       Random random = new Random(new SecureRandom().nextLong());
-      ActorRef<RaftMessage> replica = ctx.spawn(
-          RaftReplica.create(id, peers, settings, storage, stateMachine,
-              (to, message) -> gateway.tell(new PeerGateway.Outbound(to, message)), random),
+      ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, members,
+              RaftReplica.create(id, peers, settings, storage, stateMachine, routes::send, random)),
           "raft");
+      ActorRef<RaftMessage> replica = raft.narrow();
+      ActorRef<PeerGateway.Command> gateway = ctx.spawn(
+          PeerGateway.create(id, members, faultInjection, routes, raft), "gateway");
+      ctx.spawn(PeerGateway.bulkInbox(raft), TransportLimits.BULK_INBOX);
+      this.gateway = gateway;
       gateway.tell(new PeerGateway.Attach(replica));
       java.time.Duration rejoinAfter = config.getDuration("tern.cluster.rejoin-after");
       if (!rejoinAfter.isZero()) {
@@ -202,7 +205,7 @@ public final class TernNode {
         long jitter = (long) (new SecureRandom().nextDouble() * rejoinAfter.toMillis() / 4);
         ctx.spawn(IslandWatch.create(members, rejoinAfter.plusMillis(jitter)), "island-watch");
       }
-      front.tell(KvFront.init(replica, gateway, stateMachine.kv()));
+      front.tell(KvFront.init(replica, routes, stateMachine.kv()));
 
       String host = config.getString("tern.http.bind-host").isBlank() ? self.host() : config.getString("tern.http.bind-host");
       // Test-only: the partition route exists only when fault injection is on (docs/api.md).

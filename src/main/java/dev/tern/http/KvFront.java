@@ -2,6 +2,7 @@ package dev.tern.http;
 
 import dev.tern.cluster.Members;
 import dev.tern.cluster.PeerGateway;
+import dev.tern.cluster.PeerRoutes;
 import dev.tern.kv.KeyValue;
 import dev.tern.kv.KvResult;
 import dev.tern.kv.KvStateMachine;
@@ -27,8 +28,14 @@ public final class KvFront {
     return KvFrontBehavior.create(selfId, members, limits);
   }
 
+  /** Requests for other nodes go through {@code gateway} (tests). */
   public static Command init(ActorRef<RaftMessage> replica, ActorRef<PeerGateway.Command> gateway, KvStateMachine kv) {
-    return new KvFrontBehavior.Init(replica, gateway, kv);
+    return new KvFrontBehavior.Init(replica, (to, m) -> gateway.tell(new PeerGateway.Outbound(to, m)), kv);
+  }
+
+  /** Requests for other nodes go out through {@code routes}, from the front's own thread. */
+  public static Command init(ActorRef<RaftMessage> replica, PeerRoutes routes, KvStateMachine kv) {
+    return new KvFrontBehavior.Init(replica, routes::send, kv);
   }
 
   public interface Command {}

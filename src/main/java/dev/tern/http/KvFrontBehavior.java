@@ -2,7 +2,6 @@ package dev.tern.http;
 
 import dev.tern.cluster.Member;
 import dev.tern.cluster.Members;
-import dev.tern.cluster.PeerGateway;
 import dev.tern.http.FrontRequest.Read;
 import dev.tern.http.FrontRequest.Write;
 import dev.tern.kv.KvCommand;
@@ -21,6 +20,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -64,7 +64,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private record StatusReady(RaftMessage.Status status, CompletableFuture<NodeStatus> reply) implements KvFront.Command {}
 
   /** The replica, gateway and state machine, sent once they exist (they need the front's ref first). */
-  record Init(ActorRef<RaftMessage> replica, ActorRef<PeerGateway.Command> gateway, KvStateMachine kv)
+  record Init(ActorRef<RaftMessage> replica, BiConsumer<String, RaftMessage> toPeer, KvStateMachine kv)
       implements KvFront.Command {}
 
   /** How long a proposal or read request may go unanswered before it is sent again (the node may be gone). */
@@ -85,7 +85,8 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private final String selfId;
   private final Members members;
   private final ActorRef<RaftMessage> replica;
-  private final ActorRef<PeerGateway.Command> gateway;
+  /** Sends to another node's replica (through {@code PeerRoutes} in a node: no hop through the gateway). */
+  private final BiConsumer<String, RaftMessage> toPeer;
   private final KvStateMachine kv;
   private final KvLimits limits;
   private final ActorRef<ProposeResponse> proposeReplies;
@@ -114,14 +115,14 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       String selfId,
       Members members,
       ActorRef<RaftMessage> replica,
-      ActorRef<PeerGateway.Command> gateway,
+      BiConsumer<String, RaftMessage> toPeer,
       KvStateMachine kv,
       KvLimits limits) {
     super(ctx);
     this.selfId = selfId;
     this.members = members;
     this.replica = replica;
-    this.gateway = gateway;
+    this.toPeer = toPeer;
     this.kv = kv;
     this.limits = limits;
     this.timeoutNanos = limits.requestTimeout().toNanos();
@@ -135,7 +136,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
             .onMessage(Init.class, init -> {
               timers.startTimerWithFixedDelay(Sweep.INSTANCE, SWEEP);
               return stash.unstashAll(new KvFrontBehavior(
-                  ctx, selfId, members, init.replica(), init.gateway(), init.kv(), limits));
+                  ctx, selfId, members, init.replica(), init.toPeer(), init.kv(), limits));
             })
             .onAnyMessage(m -> {
               stash.stash(m);
@@ -165,10 +166,10 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     return selfId + "-" + idPrefix + nextSeq;
   }
 
-  /** Sends a request to node {@code target}'s replica: our own directly, any other through the gateway. */
+  /** Sends a request to node {@code target}'s replica: our own directly, any other over the network. */
   private void send(String target, RaftMessage message) {
     if (target.equals(selfId)) replica.tell(message);
-    else gateway.tell(new PeerGateway.Outbound(target, message));
+    else toPeer.accept(target, message);
   }
 
   /** The leader we believe in, or our own replica, which knows better. */

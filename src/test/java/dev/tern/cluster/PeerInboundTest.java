@@ -1,0 +1,117 @@
+package dev.tern.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.tern.raft.RaftMessage;
+import java.time.Duration;
+import java.util.Set;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The replica's inbound check ({@link PeerInbound}) and direct sends ({@link PeerRoutes}), between two
+ * ActorSystems over Artery on loopback: an envelope reaches the replica only from the address of the member it
+ * claims to be, and fault injection's cut applies on both sides.
+ */
+class PeerInboundTest {
+  private static Config remote() {
+    return ConfigFactory.parseString("""
+        pekko.actor.provider = remote
+        pekko.remote.artery.canonical.hostname = "127.0.0.1"
+        pekko.remote.artery.canonical.port = 0
+        """).withFallback(ConfigFactory.load());
+  }
+
+  private static final ActorTestKit a = ActorTestKit.create("a", remote());
+  private static final ActorTestKit b = ActorTestKit.create("b", remote());
+  /** n1 is system a, n2 system b, n3 an address nobody listens on. */
+  private static final Members MEMBERS = Members.parse("n1=127.0.0.1:" + port(a) + ":1,n2=127.0.0.1:" + port(b)
+      + ":2,n3=127.0.0.1:1:3");
+  private static final RaftMessage.RequestVote VOTE = new RaftMessage.RequestVote(1, "n2", 0, 0);
+
+  @AfterAll
+  static void shutdown() {
+    a.shutdownTestKit();
+    b.shutdownTestKit();
+  }
+
+  private static int port(ActorTestKit kit) {
+    return (Integer) kit.system().address().getPort().orElseThrow();
+  }
+
+  /** A replica standing in: forwards what it gets to a probe. */
+  private static Behavior<RaftMessage> forwardTo(TestProbe<RaftMessage> probe) {
+    return Behaviors.receive(RaftMessage.class).onAnyMessage(m -> {
+      probe.getRef().tell(m);
+      return Behaviors.same();
+    }).build();
+  }
+
+  /** {@code ref} of system {@code owner} as system {@code viewer} sees it: with its host and port. */
+  private static <T> ActorRef<T> seenFrom(ActorTestKit owner, ActorTestKit viewer, ActorRef<T> ref) {
+    String path = ActorRefResolver.get(owner.system()).toSerializationFormat(ref);
+    return ActorRefResolver.get(viewer.system()).resolveActorRef(path);
+  }
+
+  @Test
+  void deliversEnvelopesOnlyFromTheClaimedMembersAddress() {
+    TestProbe<RaftMessage> replica = a.createTestProbe();
+    ActorRef<Object> inbound = a.spawn(PeerGateway.inbound("n1", MEMBERS, forwardTo(replica)));
+    ActorRef<PeerGateway.Envelope> fromB = seenFrom(b, a, b.<PeerGateway.Envelope>createTestProbe().getRef());
+
+    inbound.tell(new PeerGateway.Envelope("n2", fromB, VOTE));
+    assertEquals(VOTE, replica.receiveMessage()); // n2's own address
+    inbound.tell(new PeerGateway.Envelope("n3", fromB, VOTE)); // b is not n3
+    inbound.tell(new PeerGateway.Envelope("n9", fromB, VOTE)); // not a member
+    inbound.tell(new PeerGateway.Envelope("n2", a.<PeerGateway.Envelope>createTestProbe().getRef(), VOTE)); // local
+    replica.expectNoMessage(Duration.ofMillis(200));
+    inbound.tell(VOTE); // the node's own messages pass untouched
+    assertEquals(VOTE, replica.receiveMessage());
+  }
+
+  @Test
+  void aCutDropsTrafficBothWays() {
+    TestProbe<RaftMessage> replicaA = a.createTestProbe();
+    ActorRef<Object> inboundA = a.spawn(PeerGateway.inbound("n1", MEMBERS, forwardTo(replicaA)));
+    PeerRoutes routesA = new PeerRoutes("n1", PeerGateway.DEFAULT_LIMITS);
+    ActorRef<PeerGateway.Command> gatewayA = a.spawn(PeerGateway.create("n1", MEMBERS, true, routesA, inboundA));
+
+    // n2's side: a replica probe reachable from a, and routes that reach a's inbound.
+    TestProbe<PeerGateway.Envelope> replicaB = b.createTestProbe();
+    ActorRef<PeerGateway.Envelope> bSeenFromA = seenFrom(b, a, replicaB.getRef());
+    PeerRoutes routesB = new PeerRoutes("n2", PeerGateway.DEFAULT_LIMITS);
+    ActorRef<PeerGateway.Envelope> aSeenFromB = seenFrom(a, b, inboundA.<PeerGateway.Envelope>narrow());
+    routesB.publish(new PeerRoutes.Table(
+        java.util.Map.of("n1", new PeerRoutes.Route(aSeenFromB, aSeenFromB)), Set.of(), bSeenFromA));
+    routesA.publish(new PeerRoutes.Table(
+        java.util.Map.of("n2", new PeerRoutes.Route(bSeenFromA, bSeenFromA)), Set.of(), routesA.table().origin()));
+
+    routesB.send("n1", VOTE);
+    assertEquals(VOTE, replicaA.receiveMessage());
+    routesA.send("n2", VOTE);
+    assertEquals(VOTE, replicaB.receiveMessage().message());
+
+    TestProbe<PeerGateway.CutState> cutState = a.createTestProbe();
+    gatewayA.tell(new PeerGateway.Cut(Set.of("n2"), cutState.getRef()));
+    assertEquals(Set.of("n2"), cutState.receiveMessage().nodes());
+    routesB.send("n1", VOTE); // inbound: dropped by a's replica
+    routesA.send("n2", VOTE); // outbound: not sent by a
+    replicaA.expectNoMessage(Duration.ofMillis(200));
+    replicaB.expectNoMessage(Duration.ofMillis(200));
+
+    gatewayA.tell(new PeerGateway.Cut(Set.of(), cutState.getRef()));
+    assertEquals(Set.of(), cutState.receiveMessage().nodes());
+    routesB.send("n1", VOTE);
+    assertEquals(VOTE, replicaA.receiveMessage());
+    routesA.send("n2", VOTE);
+    assertEquals(VOTE, replicaB.receiveMessage().message());
+  }
+}
