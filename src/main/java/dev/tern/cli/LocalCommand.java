@@ -56,6 +56,14 @@ final class LocalCommand implements Callable<Integer> {
           + "-Dtern.raft.heartbeat-interval=20ms\" (default: $TERN_JAVA_OPTS).")
   String javaOpts;
 
+  @Option(names = "--heap", paramLabel = "SIZE",
+      description = "Each node's maximum heap, as for -Xmx, e.g. 256m or 2g (default: $TERN_HEAP, else "
+          + DEFAULT_HEAP + "); ignored when the JVM options set -Xmx. The whole key space lives in the heap.")
+  String heap;
+
+  /** A node's heap bound unless told otherwise: 3 nodes on a 2-core machine with a few GiB (docs/performance.md). */
+  static final String DEFAULT_HEAP = "512m";
+
   @Option(names = "-D", paramLabel = "KEY=VALUE", description = "A setting for every node, e.g. "
       + "-Dtern.http.request-timeout=8s (passed to the nodes' JVMs).")
   Map<String, String> properties = new LinkedHashMap<>();
@@ -97,6 +105,7 @@ final class LocalCommand implements Callable<Integer> {
     }
 
     List<String> jvmOptions = new ArrayList<>(split(javaOpts != null ? javaOpts : System.getenv("TERN_JAVA_OPTS")));
+    jvmOptions.addAll(heapOptions(jvmOptions, heap != null ? heap : System.getenv("TERN_HEAP")));
     properties.forEach((k, v) -> jvmOptions.add("-D" + k + "=" + v));
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cp = cluster.nodeClasspath(classpath != null ? classpath : System.getProperty("java.class.path"));
@@ -258,5 +267,18 @@ final class LocalCommand implements Callable<Integer> {
   static List<String> split(String opts) {
     if (opts == null || opts.isBlank()) return List.of();
     return List.of(opts.strip().split("\\s+"));
+  }
+
+  /**
+   * The heap bound for each node (unless {@code options} already set -Xmx), and exit on running out of memory: a
+   * node that limps on without memory serves nobody, one that exits is restarted.
+   */
+  static List<String> heapOptions(List<String> options, String heap) {
+    List<String> added = new ArrayList<>();
+    if (options.stream().noneMatch(o -> o.startsWith("-Xmx"))) {
+      added.add("-Xmx" + (heap == null || heap.isBlank() ? DEFAULT_HEAP : heap.trim()));
+    }
+    added.add("-XX:+ExitOnOutOfMemoryError");
+    return added;
   }
 }
