@@ -1,6 +1,5 @@
 package dev.tern.cluster;
 
-import dev.tern.CborSerializable;
 import dev.tern.raft.RaftMessage;
 import java.util.HashMap;
 import java.util.Map;
@@ -37,7 +36,7 @@ public final class PeerGateway {
 
   /** Between gateways. */
   public record Envelope(String from, ActorRef<Envelope> fromGateway, RaftMessage message)
-      implements Command, CborSerializable {}
+      implements Command {}
 
   private record PeersChanged(Receptionist.Listing listing) implements Command {}
 

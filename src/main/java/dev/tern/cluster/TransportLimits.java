@@ -15,7 +15,7 @@ import java.util.List;
  * whose frames may reach {@code maximum-large-frame-size}, so that heartbeats and small writes never queue behind
  * them. A node whose limits do not fit these frames refuses to start (see {@link #check}).
  *
- * <p>The sizes here are upper bounds of the serialized form (Jackson CBOR inside Artery's envelope), checked
+ * <p>The sizes here are upper bounds of the serialized form (RaftWireSerializer's envelope inside Artery's), checked
  * against the real serializer by a test.
  */
 public record TransportLimits(long frameBytes, long largeFrameBytes) {
@@ -26,7 +26,7 @@ public record TransportLimits(long frameBytes, long largeFrameBytes) {
 
   /** Artery's header plus our envelope: sender id, the sender gateway's actor path, type names, terms. */
   static final long MESSAGE_OVERHEAD = 4096;
-  /** Field names and numbers of one log entry around its data, in CBOR. */
+  /** The numbers of one log entry around its data (generous: the wire form needs 21 bytes). */
   static final long ENTRY_OVERHEAD = 64;
   /** A command's id, field and type names, and CAS revision around its key and value (KvCodec, CBOR). */
   static final long COMMAND_OVERHEAD = 256;

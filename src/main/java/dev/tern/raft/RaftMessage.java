@@ -1,7 +1,5 @@
 package dev.tern.raft;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.tern.CborSerializable;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -9,23 +7,13 @@ import org.apache.pekko.actor.typed.ActorRef;
 /**
  * Everything a Raft replica actor receives: the RPCs of Figure 2 exchanged with peers, client proposals,
  * and its own timer and storage signals. One sealed protocol, immutable records. The ones that cross the
- * network carry a type name, so they can travel inside an envelope typed as this interface.
+ * network (the peer messages, proposals and reads, and their answers) have a binary form of their own, written by
+ * {@code dev.tern.cluster.RaftWireSerializer}: adding a field means adding it there.
  */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
-@JsonSubTypes({
-  @JsonSubTypes.Type(value = RaftMessage.RequestVote.class, name = "vote"),
-  @JsonSubTypes.Type(value = RaftMessage.RequestVoteResponse.class, name = "vote-response"),
-  @JsonSubTypes.Type(value = RaftMessage.AppendEntries.class, name = "append"),
-  @JsonSubTypes.Type(value = RaftMessage.AppendEntriesResponse.class, name = "append-response"),
-  @JsonSubTypes.Type(value = RaftMessage.InstallSnapshot.class, name = "install-snapshot"),
-  @JsonSubTypes.Type(value = RaftMessage.InstallSnapshotResponse.class, name = "install-snapshot-response"),
-  @JsonSubTypes.Type(value = RaftMessage.Propose.class, name = "propose"),
-  @JsonSubTypes.Type(value = RaftMessage.ReadIndex.class, name = "read-index")
-})
 public sealed interface RaftMessage {
 
   /** An RPC or RPC reply between replicas. Every one carries its sender's term (Figure 2, "All Servers"). */
-  sealed interface PeerMessage extends RaftMessage, CborSerializable
+  sealed interface PeerMessage extends RaftMessage
       permits RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, InstallSnapshot,
           InstallSnapshotResponse {
     long term();
@@ -186,18 +174,13 @@ public sealed interface RaftMessage {
    * (no temporary actor per request).
    */
   record Propose(byte[] command, ActorRef<ProposeResponse> replyTo, long requestId)
-      implements RaftMessage, CborSerializable {
+      implements RaftMessage {
     public Propose(byte[] command, ActorRef<ProposeResponse> replyTo) {
       this(command, replyTo, 0);
     }
   }
 
-  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
-  @JsonSubTypes({
-    @JsonSubTypes.Type(value = ProposeResponse.Accepted.class, name = "accepted"),
-    @JsonSubTypes.Type(value = ProposeResponse.NotLeader.class, name = "not-leader")
-  })
-  sealed interface ProposeResponse extends CborSerializable {
+  sealed interface ProposeResponse {
     long requestId();
 
     /** Appended at {@code index} in {@code term}; it is committed only if that entry survives there. */
@@ -219,18 +202,13 @@ public sealed interface RaftMessage {
    * Asks the leader for a read index (dissertation 6.4): once it answers {@link ReadIndexResponse.Ok}, any
    * replica whose state machine has applied up to {@code readIndex} can serve a linearizable read.
    */
-  record ReadIndex(ActorRef<ReadIndexResponse> replyTo, long requestId) implements RaftMessage, CborSerializable {
+  record ReadIndex(ActorRef<ReadIndexResponse> replyTo, long requestId) implements RaftMessage {
     public ReadIndex(ActorRef<ReadIndexResponse> replyTo) {
       this(replyTo, 0);
     }
   }
 
-  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
-  @JsonSubTypes({
-    @JsonSubTypes.Type(value = ReadIndexResponse.Ok.class, name = "ok"),
-    @JsonSubTypes.Type(value = ReadIndexResponse.NotLeader.class, name = "not-leader")
-  })
-  sealed interface ReadIndexResponse extends CborSerializable {
+  sealed interface ReadIndexResponse {
     /** The {@code requestId} of the ReadIndex answered. */
     long requestId();
 

@@ -90,7 +90,7 @@ class TransportLimitsTest {
     assertEquals(TransportLimits.Lane.ORDINARY, t.laneFor(new RaftMessage.RequestVote(1, "n1", 0, 0)));
   }
 
-  /** The estimates bound what the real serializer (Jackson CBOR) writes, envelope included. */
+  /** The estimates bound what the real serializer (RaftWireSerializer) writes, envelope included. */
   @Test
   void wireSizeEstimatesAreUpperBoundsOfTheSerializedEnvelope() throws Exception {
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
