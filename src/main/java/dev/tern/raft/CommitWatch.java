@@ -55,8 +55,9 @@ final class CommitWatch {
   }
 
   /**
-   * Entries were appended: if none were waiting, the wait starts now. (Every entry is appended through here, the
-   * new leader's no-op included, so a tick that finds entries waiting always has the time they started.)
+   * Entries were appended: if none were waiting, the wait starts now. The leader calls it for each proposal, as it is
+   * appended, and at each flush (the new leader's no-op included), so a tick that finds entries waiting always has
+   * the time they started.
    */
   void onAppended() {
     if (waitingSince < 0) waitingSince = ticks;

@@ -90,6 +90,7 @@ final class Leader extends RoleBehavior {
     if (m instanceof Propose p) {
       LogEntry entry = LogEntry.command(s.log.lastIndex() + 1, s.currentTerm, p.command());
       s.appendInMemory(entry);
+      commitWatch.onAppended(); // it waits from now, not from the flush (a heartbeat may come in between)
       p.replyTo().tell(new ProposeResponse.Accepted(entry.index(), entry.term(), p.requestId()));
       if (!flushScheduled) {
         flushScheduled = true;

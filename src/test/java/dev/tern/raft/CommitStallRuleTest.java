@@ -66,6 +66,26 @@ class CommitStallRuleTest {
     assertEquals(1, logged(r, Level.INFO, "commits again"), "its end is logged once");
   }
 
+  /**
+   * A heartbeat that comes between a proposal and the flush that writes it (both are messages to the leader)
+   * finds an entry waiting: its wait starts then, it is not a stall as old as the leadership (measured: a leader
+   * under load reported "cannot commit for 23050 ms" while committing thousands of entries a second).
+   */
+  @Test
+  void aHeartbeatBetweenAProposalAndItsFlushIsNoStall() {
+    Replica r = leader();
+    ticks(r, 100); // 5 s of leadership with nothing waiting
+    r.propose("x"); // appended; its Flush is still in the mailbox when the tick comes
+    ticks(r, 1);
+    assertNull(r.status().commitStall(), "an entry appended just now has not waited 250 ms");
+    r.runSelf();
+    ticks(r, 3);
+    assertNull(r.status().commitStall(), "200 ms");
+    ticks(r, 1);
+    assertNotNull(r.status().commitStall(), "250 ms since it was appended");
+    assertEquals(0, logged(r, Level.INFO, "commits again"));
+  }
+
   /** More entries arriving while some wait do not restart the clock: the oldest waiting entry counts. */
   @Test
   void laterEntriesDoNotRestartTheWait() {
