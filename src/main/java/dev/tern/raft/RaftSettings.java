@@ -15,7 +15,8 @@ public record RaftSettings(
     long snapshotThresholdBytes,
     int snapshotTrailingEntries,
     int installSnapshotChunkBytes,
-    Duration commitStallTimeout) {
+    Duration commitStallTimeout,
+    long snapshotTrailingBytes) {
 
   /** A leader that cannot commit for this long reports it, unless the settings say otherwise. */
   public static final Duration DEFAULT_COMMIT_STALL_TIMEOUT = Duration.ofSeconds(5);
@@ -23,6 +24,24 @@ public record RaftSettings(
   /** Without snapshots: the log is never compacted (for tests that do not exercise section 7). */
   public static final long NEVER = Long.MAX_VALUE;
   private static final int DEFAULT_CHUNK_BYTES = 64 * 1024;
+
+  /** Settings without a bound in bytes on the trailing entries (only their count). */
+  public RaftSettings(
+      Duration electionTimeoutMin,
+      Duration electionTimeoutMax,
+      Duration heartbeatInterval,
+      int maxAppendEntries,
+      long maxAppendBytes,
+      int maxInflightAppends,
+      boolean preVote,
+      long snapshotThresholdBytes,
+      int snapshotTrailingEntries,
+      int installSnapshotChunkBytes,
+      Duration commitStallTimeout) {
+    this(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries, maxAppendBytes,
+        maxInflightAppends, preVote, snapshotThresholdBytes, snapshotTrailingEntries, installSnapshotChunkBytes,
+        commitStallTimeout, Long.MAX_VALUE);
+  }
 
   public RaftSettings(
       Duration electionTimeoutMin,
@@ -51,7 +70,7 @@ public record RaftSettings(
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
         maxAppendBytes, maxInflightAppends, on, snapshotThresholdBytes, snapshotTrailingEntries,
-        installSnapshotChunkBytes, commitStallTimeout);
+        installSnapshotChunkBytes, commitStallTimeout, snapshotTrailingBytes);
   }
 
   /**
@@ -61,14 +80,25 @@ public record RaftSettings(
    */
   public RaftSettings withSnapshots(long thresholdBytes, int trailingEntries, int chunkBytes) {
     return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
-        maxAppendBytes, maxInflightAppends, preVote, thresholdBytes, trailingEntries, chunkBytes, commitStallTimeout);
+        maxAppendBytes, maxInflightAppends, preVote, thresholdBytes, trailingEntries, chunkBytes, commitStallTimeout,
+        snapshotTrailingBytes);
   }
 
   /** A leader unable to commit for {@code timeout} reports itself unhealthy. */
   public RaftSettings withCommitStallTimeout(Duration timeout) {
     return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
         maxAppendBytes, maxInflightAppends, preVote, snapshotThresholdBytes, snapshotTrailingEntries,
-        installSnapshotChunkBytes, timeout);
+        installSnapshotChunkBytes, timeout, snapshotTrailingBytes);
+  }
+
+  /**
+   * The entries kept before a snapshot add up to at most {@code bytes} (and number at most
+   * snapshot-trailing-entries): with large values a count alone would keep gigabytes in memory.
+   */
+  public RaftSettings withSnapshotTrailingBytes(long bytes) {
+    return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
+        maxAppendBytes, maxInflightAppends, preVote, snapshotThresholdBytes, snapshotTrailingEntries,
+        installSnapshotChunkBytes, commitStallTimeout, bytes);
   }
 
   public RaftSettings {
@@ -93,6 +123,7 @@ public record RaftSettings(
     if (commitStallTimeout.isNegative() || commitStallTimeout.isZero()) {
       throw new IllegalArgumentException("tern.raft.commit-stall-timeout must be positive");
     }
+    if (snapshotTrailingBytes < 0) throw new IllegalArgumentException("tern.raft.snapshot-trailing-bytes must be >= 0");
   }
 
   public static RaftSettings fromConfig(Config raft) {
@@ -107,6 +138,7 @@ public record RaftSettings(
         raft.getBytes("snapshot-threshold"),
         raft.getInt("snapshot-trailing-entries"),
         Math.toIntExact(raft.getBytes("install-snapshot-chunk-bytes")),
-        raft.getDuration("commit-stall-timeout"));
+        raft.getDuration("commit-stall-timeout"),
+        raft.getBytes("snapshot-trailing-bytes"));
   }
 }

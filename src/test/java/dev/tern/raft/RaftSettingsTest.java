@@ -41,9 +41,10 @@ class RaftSettingsTest {
         snapshot-trailing-entries = 11
         install-snapshot-chunk-bytes = 4KiB
         commit-stall-timeout = 3s
+        snapshot-trailing-bytes = 5KiB
         """));
     assertEquals(new RaftSettings(Duration.ofMillis(200), Duration.ofMillis(400), Duration.ofMillis(20), 7, 1024, 3,
-        true, 2048, 11, 4096, Duration.ofSeconds(3)), s);
+        true, 2048, 11, 4096, Duration.ofSeconds(3), 5120), s);
   }
 
   // Section 5.2: election timeouts must be positive and the range ordered; a follower must hear several
@@ -68,6 +69,8 @@ class RaftSettingsTest {
     refused("snapshot-trailing-entries", () -> settings(MIN, MAX, HB, 1, 1, 1, 1, -1, 1));
     refused("install-snapshot-chunk-bytes", () -> settings(MIN, MAX, HB, 1, 1, 1, 1, 0, 0));
     refused("commit-stall-timeout", () -> TestSettings.DEFAULTS.withCommitStallTimeout(Duration.ZERO));
+    refused("snapshot-trailing-bytes", () -> TestSettings.DEFAULTS.withSnapshotTrailingBytes(-1));
+    assertEquals(0, TestSettings.DEFAULTS.withSnapshotTrailingBytes(0).snapshotTrailingBytes());
     assertEquals(Duration.ofMillis(1), TestSettings.DEFAULTS.withCommitStallTimeout(Duration.ofMillis(1))
         .commitStallTimeout());
     RaftSettings smallest = settings(MIN, MAX, HB, 1, 1, 1, 1, 0, 1);

@@ -101,6 +101,26 @@ class SnapshotRuleTest {
     assertEquals(-1, r.log().termAt(base - 1));
   }
 
+  /**
+   * The trailing entries are bounded in bytes too: with large values, a count alone kept gigabytes in memory (a
+   * 3-node cluster with 512 MiB heaps ran out of memory under 1 MiB writes).
+   */
+  @Test
+  void keepsNoMoreTrailingEntriesThanTheBytesAllow() {
+    int entryBytes = LogEntry.command(1, 1, "command-0".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        .approximateSize();
+    RaftSettings bounded = TestSettings.DEFAULTS.withSnapshots(100, 1000, 16).withSnapshotTrailingBytes(2L * entryBytes + 1);
+    Replica r = RaftFixtures.replica(new InMemoryStorage(), bounded);
+    r.electLeader();
+    for (int i = 0; i < 8; i++) r.propose("command-" + i);
+    r.runSelf();
+    r.run(AppendEntriesResponse.success(1, "n2", 9));
+    r.runSelf();
+    SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
+    // 1,000 entries allowed by count, but only two fit in the bytes.
+    assertEquals(meta.lastIncludedIndex() - 2, r.log().baseIndex());
+  }
+
   // Figure 13: the leader sends InstallSnapshot to a follower that needs entries it has discarded, in pieces,
   // each one from where the follower says it stands; then it goes on with AppendEntries after the snapshot.
   @Test
