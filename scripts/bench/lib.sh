@@ -141,7 +141,7 @@ tern_start_node() {
   mkdir -p "$TERN_DIR/$id"
   # shellcheck disable=SC2086  # TERN_JAVA_OPTS is a list of words, as in ./tern
   env -u TERN_MEMBERS -u TERN_NODE_ID -u TERN_DATA_DIR -u TERN_HTTP_BIND_HOST -u TERN_REQUEST_TIMEOUT \
-    java "-Xmx${TERN_HEAP:-512m}" -XX:+ExitOnOutOfMemoryError ${TERN_JAVA_OPTS:-} "$@" -Dtern.data-dir="$TERN_DIR/$id" -cp "$TERN_JAR" dev.tern.cli.TernCli \
+    java "-Xmx${TERN_HEAP:-512m}" -XX:G1HeapRegionSize=4m -XX:+ExitOnOutOfMemoryError ${TERN_JAVA_OPTS:-} "$@" -Dtern.data-dir="$TERN_DIR/$id" -cp "$TERN_JAR" dev.tern.cli.TernCli \
     node --id "$id" --config "$TERN_DIR/cluster.conf" >>"$TERN_DIR/$id.log" 2>&1 </dev/null &
   TERN_PIDS[$i]=$!
   STARTED_PIDS+=("$!")

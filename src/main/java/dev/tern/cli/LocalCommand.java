@@ -270,14 +270,17 @@ final class LocalCommand implements Callable<Integer> {
   }
 
   /**
-   * The heap bound for each node (unless {@code options} already set -Xmx), and exit on running out of memory: a
-   * node that limps on without memory serves nobody, one that exits is restarted.
+   * The heap bound for each node (unless {@code options} already set -Xmx), G1's region size (likewise), and exit on
+   * running out of memory: a node that limps on without memory serves nobody, one that exits is restarted.
    */
   static List<String> heapOptions(List<String> options, String heap) {
     List<String> added = new ArrayList<>();
     if (options.stream().noneMatch(o -> o.startsWith("-Xmx"))) {
       added.add("-Xmx" + (heap == null || heap.isBlank() ? DEFAULT_HEAP : heap.trim()));
     }
+    // 4 MiB heap regions: with G1's default for a 512 MiB heap (1 MiB), every value of 512 KiB or more is a
+    // "humongous" object, allocated and collected the slow way (1 MiB writes: 130 -> 85 ms of CPU each).
+    if (options.stream().noneMatch(o -> o.startsWith("-XX:G1HeapRegionSize="))) added.add("-XX:G1HeapRegionSize=4m");
     added.add("-XX:+ExitOnOutOfMemoryError");
     return added;
   }

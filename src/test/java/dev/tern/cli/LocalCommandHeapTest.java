@@ -9,17 +9,19 @@ import org.junit.jupiter.api.Test;
 class LocalCommandHeapTest {
   @Test
   void boundsTheHeapByDefault() {
-    assertEquals(List.of("-Xmx" + LocalCommand.DEFAULT_HEAP, "-XX:+ExitOnOutOfMemoryError"),
+    assertEquals(List.of("-Xmx" + LocalCommand.DEFAULT_HEAP, "-XX:G1HeapRegionSize=4m", "-XX:+ExitOnOutOfMemoryError"),
         LocalCommand.heapOptions(List.of("-Dtern.raft.heartbeat-interval=20ms"), null));
   }
 
   @Test
   void takesTheHeapFromTheOptionOrEnvironment() {
-    assertEquals(List.of("-Xmx2g", "-XX:+ExitOnOutOfMemoryError"), LocalCommand.heapOptions(List.of(), " 2g "));
+    assertEquals(List.of("-Xmx2g", "-XX:G1HeapRegionSize=4m", "-XX:+ExitOnOutOfMemoryError"),
+        LocalCommand.heapOptions(List.of(), " 2g "));
   }
 
   @Test
   void leavesAnExplicitXmxAlone() {
-    assertEquals(List.of("-XX:+ExitOnOutOfMemoryError"), LocalCommand.heapOptions(List.of("-Xmx300m"), "2g"));
+    assertEquals(List.of("-XX:+ExitOnOutOfMemoryError"),
+        LocalCommand.heapOptions(List.of("-Xmx300m", "-XX:G1HeapRegionSize=2m"), "2g"));
   }
 }
