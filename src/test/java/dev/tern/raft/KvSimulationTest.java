@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The seeded simulation with the front and the key-value state machine (see {@link KvSimulation}, {@link KvRun}):
  * clients' puts, compare-and-sets, deletes and gets under the simulation's faults, and the history checked for
- * linearizability in the run. CI runs {@code tern.kvsim.seeds} seeds (default 40), each on 3 and 5 nodes. A
+ * linearizability in the run. CI runs {@code tern.kvsim.seeds} seeds (default 100), each on 3 and 5 nodes. A
  * failure prints its seed; rerun it with
  * {@code mvn test -Dtest=KvSimulationTest -Dtern.kvsim.seed=S -Dtern.sim.nodes=N} (add {@code -Dtern.sim.trace=true}
  * for every event).
@@ -24,7 +24,7 @@ class KvSimulationTest {
     if (!single.isBlank()) {
       runs.add(new long[] {Long.parseLong(single.trim()), Integer.getInteger("tern.sim.nodes", 3)});
     } else {
-      int seeds = Integer.getInteger("tern.kvsim.seeds", 40);
+      int seeds = Integer.getInteger("tern.kvsim.seeds", 100);
       long first = Long.getLong("tern.kvsim.first-seed", 1);
       for (long s = first; s < first + seeds; s++) {
         runs.add(new long[] {s, 3});
