@@ -22,6 +22,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.LongFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -91,7 +92,9 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private final KvLimits limits;
   private final ActorRef<ProposeResponse> proposeReplies;
   private final ActorRef<ReadIndexResponse> readReplies;
-  private final String idPrefix = UUID.randomUUID().toString().substring(0, 8) + "-";
+  private final String idPrefix;
+  /** The time source for deadlines and retries: System.nanoTime, or the simulation's clock in tests. */
+  private final LongSupplier clock;
   private final long timeoutNanos;
   private final long askTimeoutNanos = ASK_TIMEOUT.toNanos();
   private final long probeAfterNanos = PROBE_AFTER.toNanos();
@@ -117,8 +120,12 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       ActorRef<RaftMessage> replica,
       BiConsumer<String, RaftMessage> toPeer,
       KvStateMachine kv,
-      KvLimits limits) {
+      KvLimits limits,
+      LongSupplier clock,
+      String idPrefix) {
     super(ctx);
+    this.clock = clock;
+    this.idPrefix = idPrefix + "-";
     this.selfId = selfId;
     this.members = members;
     this.replica = replica;
@@ -131,12 +138,22 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   }
 
   static Behavior<KvFront.Command> create(String selfId, Members members, KvLimits limits) {
+    return create(selfId, members, limits, System::nanoTime, UUID.randomUUID().toString().substring(0, 8));
+  }
+
+  /**
+   * With the clock and the prefix of command ids given: deterministic tests (the simulation) pass their own
+   * clock and a seeded prefix. Command ids are {@code selfId-idPrefix-seq}, so the prefix must differ between
+   * runs of the front on one node.
+   */
+  static Behavior<KvFront.Command> create(
+      String selfId, Members members, KvLimits limits, LongSupplier clock, String idPrefix) {
     return Behaviors.withStash(10_000, stash -> Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         Behaviors.receive(KvFront.Command.class)
             .onMessage(Init.class, init -> {
               timers.startTimerWithFixedDelay(Sweep.INSTANCE, SWEEP);
               return stash.unstashAll(new KvFrontBehavior(
-                  ctx, selfId, members, init.replica(), init.toPeer(), init.kv(), limits));
+                  ctx, selfId, members, init.replica(), init.toPeer(), init.kv(), limits, clock, idPrefix));
             })
             .onAnyMessage(m -> {
               stash.stash(m);
@@ -197,10 +214,10 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   }
 
   private Behavior<KvFront.Command> startWrite(KvCommand cmd, CompletableFuture<KvFront.Reply> reply) {
-    Write w = new Write(nextSeq++, System.nanoTime() + timeoutNanos, cmd, reply);
+    Write w = new Write(nextSeq++, clock.getAsLong() + timeoutNanos, cmd, reply);
     writes.put(w.seq, w);
     writesById.put(cmd.id(), w);
-    propose(w, System.nanoTime());
+    propose(w, clock.getAsLong());
     return this;
   }
 
@@ -230,12 +247,12 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     if (w == null || w.done) return this; // answered, expired, or a reply to a proposal sent again since
     String hint = p.response() instanceof ProposeResponse.NotLeader n ? n.leaderHint() : null;
     boolean accepted = p.response() instanceof ProposeResponse.Accepted;
-    if (!settle(w, p.response().requestId(), accepted, hint, writesByRequest, x -> propose(x, System.nanoTime()))) {
+    if (!settle(w, p.response().requestId(), accepted, hint, writesByRequest, x -> propose(x, clock.getAsLong()))) {
       return this;
     }
     String asked = w.askedNode;
     w.askedNode = null;
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     if (p.response() instanceof ProposeResponse.Accepted a) {
       leaderHint = asked;
       w.index = a.index();
@@ -275,7 +292,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   }
 
   private Behavior<KvFront.Command> startRead(String key, String prefix, int limit, CompletableFuture<KvFront.Reply> reply) {
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     Read read = new Read(nextSeq++, now + timeoutNanos, key, prefix, limit, reply);
     reads.put(read.seq, read);
     askReadIndex(read, now);
@@ -291,7 +308,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     if (read == null || read.done) return this;
     String hint = r.response() instanceof ReadIndexResponse.NotLeader n ? n.leaderHint() : null;
     boolean answered = r.response() instanceof ReadIndexResponse.Ok;
-    if (!settle(read, r.response().requestId(), answered, hint, readsByRequest, x -> askReadIndex(x, System.nanoTime()))) {
+    if (!settle(read, r.response().requestId(), answered, hint, readsByRequest, x -> askReadIndex(x, clock.getAsLong()))) {
       return this;
     }
     String asked = read.askedNode;
@@ -301,7 +318,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       if (kv.lastApplied() >= ok.readIndex()) answerRead(read);
       else readsWaiting.computeIfAbsent(ok.readIndex(), i -> new ArrayList<>(2)).add(read);
     } else {
-      long now = System.nanoTime();
+      long now = clock.getAsLong();
       nextLeader(hint, asked);
       read.retryAt = retryTime(now);
       if (read.retryAt <= now) askReadIndex(read, now);
@@ -343,7 +360,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     if (waiting != null && waiting != applied && !waiting.done) {
       // Another entry won this index: ours was lost with the leader that accepted it. Try again.
       waiting.index = 0;
-      propose(waiting, System.nanoTime());
+      propose(waiting, clock.getAsLong());
     }
     if (!readsWaiting.isEmpty()) releaseReads(a.index());
     return this;
@@ -355,7 +372,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
    * at an index the snapshot covers but not found there was lost, and is proposed again.
    */
   private Behavior<KvFront.Command> onRestored(Restored r) {
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     for (Write w : List.copyOf(writes.values())) {
       KvResult result = kv.resultOf(w.command.id()).orElse(null);
       if (result != null) {
@@ -376,7 +393,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
 
   /** Answers what is past its deadline, and sends again what got no answer in time or waits for a retry. */
   private Behavior<KvFront.Command> sweep() {
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     String why = "no leader or no quorum within " + limits.requestTimeout().toMillis() + " ms";
     while (!writes.isEmpty()) {
       Write w = writes.values().iterator().next();

@@ -86,6 +86,19 @@ class CommitStallRuleTest {
     assertEquals(0, logged(r, Level.INFO, "commits again"));
   }
 
+  /** The time reported counts from when the entries began to wait, not from when the leader took office. */
+  @Test
+  void theStallCountsFromWhenTheEntriesBeganToWait() {
+    Replica r = leader();
+    ticks(r, 3); // idle: nothing waits
+    r.propose("x");
+    r.runSelf();
+    ticks(r, 5);
+    String stall = r.status().commitStall();
+    assertNotNull(stall);
+    assertTrue(stall.startsWith("cannot commit for 250 ms: entries 2..2"), stall);
+  }
+
   /** More entries arriving while some wait do not restart the clock: the oldest waiting entry counts. */
   @Test
   void laterEntriesDoNotRestartTheWait() {

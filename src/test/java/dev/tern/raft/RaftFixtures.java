@@ -208,6 +208,17 @@ final class RaftFixtures {
       return durable;
     }
 
+    /** Makes the writes up to {@code ticket} durable, not those after (storage completes writes in order). */
+    long syncTo(long ticket) {
+      durable = ticket;
+      return durable;
+    }
+
+    /** The ticket of the last write submitted (durable or not). */
+    long lastSubmitted() {
+      return inner.durableTicket();
+    }
+
     /** Makes every write submitted so far durable; returns the ticket to report in StorageSynced. */
     long syncAll() {
       durable = inner.durableTicket();

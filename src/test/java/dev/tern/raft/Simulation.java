@@ -198,6 +198,8 @@ final class Simulation {
   }
 
   private long restores;
+  /** The rest of each node, when the simulation runs more than replicas; null otherwise. */
+  private final SimExtension extension;
 
   final long seed;
   final Options options;
@@ -228,11 +230,25 @@ final class Simulation {
    * 64-512 bytes), so that compaction and InstallSnapshot happen many times in every run.
    */
   Simulation(long seed, Options options) {
-    this(seed, options, TestSettings.SHIPPED.withPreVote(Math.floorMod(seed, 4) != 3).withSnapshots(
-        1024L << Math.floorMod(seed, 3), (int) Math.floorMod(seed * 7, 21), 64 << Math.floorMod(seed * 13, 4)));
+    this(seed, options, settingsFor(seed), null);
+  }
+
+  /** With more of each node than its replica run along (see {@link SimExtension}). */
+  Simulation(long seed, Options options, java.util.function.Function<Simulation, SimExtension> extension) {
+    this(seed, options, settingsFor(seed), extension);
   }
 
   Simulation(long seed, Options options, RaftSettings settings) {
+    this(seed, options, settings, null);
+  }
+
+  private static RaftSettings settingsFor(long seed) {
+    return TestSettings.SHIPPED.withPreVote(Math.floorMod(seed, 4) != 3).withSnapshots(
+        1024L << Math.floorMod(seed, 3), (int) Math.floorMod(seed * 7, 21), 64 << Math.floorMod(seed * 13, 4));
+  }
+
+  private Simulation(long seed, Options options, RaftSettings settings,
+      java.util.function.Function<Simulation, SimExtension> extension) {
     this.settings = settings;
     this.seed = seed;
     this.options = options;
@@ -244,6 +260,7 @@ final class Simulation {
       nodes.add(n);
       byId.put(n.id, n);
     }
+    this.extension = extension == null ? null : extension.apply(this);
     for (Node n : nodes) start(n);
     check();
   }
@@ -301,11 +318,13 @@ final class Simulation {
     for (Node other : nodes) if (other != n) peers.add(other.id);
     int inc = n.incarnation;
     PeerTransport transport = (to, msg) -> send(n, inc, byId.get(to), msg);
+    StateMachine machine = extension == null ? n.stateMachine : extension.stateMachine(n.id, inc, n.stateMachine);
     n.kit = BehaviorTestKit.create(RaftReplica.create(
-        n.id, peers, settings, n.storage, n.stateMachine, transport, new Random(seed * 1_000_003L + n.index * 7919L + inc),
+        n.id, peers, settings, n.storage, machine, transport, new Random(seed * 1_000_003L + n.index * 7919L + inc),
         state -> n.state = state));
     checker.restarted(n.id);
     settle(n);
+    if (extension != null && n.incarnation == inc) extension.started(n.id, inc);
   }
 
   /** Delivers a message to a live replica and runs whatever it sends itself. */
@@ -344,6 +363,7 @@ final class Simulation {
     } catch (IllegalStateException e) {
       if (!diedOfDisk(n, e)) throw e;
     }
+    if (extension != null && n.up()) extension.settled(n.id);
   }
 
   private void settleOrThrow(Node n) {
@@ -412,6 +432,36 @@ final class Simulation {
     }
   }
 
+  /**
+   * Carries a message between two nodes' non-Raft parts (a front's request to another node's replica, the
+   * answer back) over the same network as Raft's messages: same delays, loss, duplication, cuts and partitions.
+   * {@code arrival} runs at the destination, if it is up then.
+   */
+  void transmit(String fromId, String toId, Runnable arrival, Object what) {
+    Node from = byId.get(fromId);
+    Node to = byId.get(toId);
+    if (blocked[from.index][to.index] || random.nextDouble() < loss) return;
+    long epoch = linkEpoch[from.index][to.index];
+    int copies = random.nextDouble() < options.duplicateProbability() ? 2 : 1;
+    for (int c = 0; c < copies; c++) {
+      long delay = between(options.minDelayNanos(), options.maxDelayNanos());
+      if (random.nextDouble() < options.spikeProbability()) delay *= 20;
+      schedule(delay, () -> {
+        if (linkEpoch[from.index][to.index] == epoch && to.up()) arrival.run();
+      }, what);
+    }
+  }
+
+  /** Hands a message to the replica of a live node, as its own node's actors do. */
+  void deliverLocally(String id, RaftMessage m) {
+    deliver(byId.get(id), m);
+  }
+
+  /** Runs {@code action} after {@code delayNanos} of simulated time. */
+  void atNanos(long delayNanos, Runnable action, Object what) {
+    schedule(delayNanos, action, what);
+  }
+
   /** A message that promises its sender's storage holds something: an acknowledgement or a granted vote. */
   private static boolean acknowledges(PeerMessage m) {
     return m instanceof RaftMessage.AppendEntriesResponse r && r.success()
@@ -468,6 +518,7 @@ final class Simulation {
     n.storage.crash(options.diskFaults() ? random : null);
     crashes++;
     note("crash " + id);
+    if (extension != null) extension.crashed(id);
   }
 
   void restart(String id) {
@@ -516,8 +567,17 @@ final class Simulation {
    * {@link ProgressCheck} requires progress within its bounds.
    */
   Result randomized(Duration faultTime, ProgressCheck.Bounds bounds) {
+    faultsThenHeal(faultTime, true);
+    return result(new ProgressCheck(this, bounds).run());
+  }
+
+  /**
+   * The nemesis for {@code faultTime} (and this simulation's own clients if {@code rawClients}), then every fault
+   * heals: links and loss, armed nodes and failing fsyncs; every node that is down restarts on what its disk holds.
+   */
+  void faultsThenHeal(Duration faultTime, boolean rawClients) {
     long faultEnd = now + faultTime.toNanos();
-    scheduleClient(faultEnd);
+    if (rawClients) scheduleClient(faultEnd);
     scheduleNemesis(faultEnd);
     while (!queue.isEmpty() && queue.peek().time() <= faultEnd) step();
     now = faultEnd;
@@ -528,7 +588,10 @@ final class Simulation {
       if (n.up() && n.storage.failed()) stopOnDiskFailure(n); // it was about to stop
       restart(n.id);
     }
-    ProgressCheck.Outcome progress = new ProgressCheck(this, bounds).run();
+  }
+
+  /** The run's figures. */
+  Result result(ProgressCheck.Outcome progress) {
     return new Result(seed, nodes.size(), steps, now / 1_000_000, checker.committedCount(), checker.leaderTerms().length,
         crashes, readsConfirmed, nodes.stream().mapToInt(n -> n.storage.snapshotsSaved).sum(),
         nodes.stream().mapToInt(n -> n.storage.snapshotsInstalled).sum(), proposalsAnswered, readsAnswered,
