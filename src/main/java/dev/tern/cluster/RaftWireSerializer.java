@@ -35,12 +35,17 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  * a fixed order, big-endian; strings are UTF-8 with a length (-1 for null); actor refs are their serialized path,
  * resolved once and cached. Artery writes it straight into its buffers ({@link ByteBufferSerializer}).
  *
- * <p>The format is not versioned: every node of a cluster runs the same build (mixed versions are not supported
- * yet). {@code RaftWireSerializerTest} round-trips every message.
+ * <p>Every message starts with the format's version byte ({@link #VERSION}); a node refuses a message of another
+ * version with a clear error rather than misread it. Nodes of two builds with different versions cannot talk: a
+ * rolling upgrade that changes this format will have to accept the old version for a while.
+ * {@code RaftWireSerializerTest} round-trips every message.
  */
 public final class RaftWireSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
   /** Pekko's id for this serializer; must not change while nodes of two builds may talk. */
   public static final int IDENTIFIER = 7341;
+
+  /** The version of the format written here; change it with any change to the layout below. */
+  static final byte VERSION = 1;
 
   private static final String ENVELOPE = "E";
   private static final String ACCEPTED = "A";
@@ -99,6 +104,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
 
   @Override
   public void toBinary(Object o, ByteBuffer buf) {
+    buf.put(VERSION);
     if (o instanceof PeerGateway.Envelope env) {
       putString(buf, env.from());
       putRef(buf, env.fromGateway());
@@ -121,6 +127,11 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
   @Override
   public Object fromBinary(ByteBuffer buf, String manifest) throws NotSerializableException {
     try {
+      byte version = buf.get();
+      if (version != VERSION) {
+        throw new NotSerializableException("a Raft message in wire format version " + version + ", but this node reads "
+            + "version " + VERSION + " only: are two versions of Tern in one cluster?");
+      }
       return switch (manifest) {
         case ENVELOPE -> new PeerGateway.Envelope(getString(buf), getRef(buf), getMessage(buf));
         case ACCEPTED -> new ProposeResponse.Accepted(buf.getLong(), buf.getLong(), buf.getLong());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.typesafe.config.ConfigFactory;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tern.cluster.PeerGateway.Envelope;
 import dev.tern.raft.LogEntry;
@@ -139,6 +140,11 @@ class RaftWireSerializerTest {
     huge[countAt] = 0x7f;
     assertThrows(java.io.NotSerializableException.class, () -> wire.fromBinary(huge, "E"));
     assertThrows(java.io.NotSerializableException.class, () -> wire.fromBinary(good, "?"));
+    byte[] otherVersion = good.clone();
+    otherVersion[0] = (byte) (RaftWireSerializer.VERSION + 1);
+    var refused = assertThrows(java.io.NotSerializableException.class, () -> wire.fromBinary(otherVersion, "E"));
+    assertTrue(refused.getMessage().contains("wire format version " + (RaftWireSerializer.VERSION + 1)),
+        refused.getMessage());
   }
 
   @Test
