@@ -92,7 +92,7 @@ public final class PeerGateway {
       ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
       ctx.getSystem().receptionist().tell(Receptionist.subscribe(KEY, adapter));
       routes.publish(new PeerRoutes.Table(Map.of(), Set.of(), self));
-      return new Gateway(ctx, selfId, members, faultInjection, self, routes, inbound).running(null, Set.of());
+      return new Gateway(ctx, selfId, members, faultInjection, self, routes, inbound).running(null);
     });
   }
 
@@ -100,8 +100,9 @@ public final class PeerGateway {
    * The replica's behaviour wrapped to take peers' envelopes directly (see {@link PeerInbound}); spawn it, and
    * give the ref to {@link #create(String, Members, boolean, PeerRoutes, ActorRef)}.
    */
-  public static Behavior<Object> inbound(String selfId, Members members, Behavior<RaftMessage> replica) {
-    return PeerInbound.wrap(selfId, members, replica);
+  public static Behavior<Object> inbound(
+      String selfId, Members members, PeerRoutes routes, Behavior<RaftMessage> replica) {
+    return PeerInbound.wrap(selfId, members, routes, replica);
   }
 
   /**
@@ -122,9 +123,10 @@ public final class PeerGateway {
       ActorContext<Command> ctx, String selfId, Members members, boolean faultInjection, ActorRef<Envelope> self,
       PeerRoutes routes, ActorRef<Object> inbound) {
 
-  private Behavior<Command> running(ActorRef<RaftMessage> replica, Set<String> cut) {
+  /** The cut in effect lives in the routes' table only: the routes and the replica's inbound check both read it. */
+  private Behavior<Command> running(ActorRef<RaftMessage> replica) {
     return Behaviors.receive(Command.class)
-        .onMessage(Attach.class, a -> running(a.replica(), cut))
+        .onMessage(Attach.class, a -> running(a.replica()))
         .onMessage(Cut.class, c -> {
           if (!faultInjection) {
             ctx.getLog().warn("ignoring a fault-injection request: tern.testing.fault-injection is off");
@@ -133,11 +135,9 @@ public final class PeerGateway {
           }
           ctx.getLog().warn("{}: fault injection: cutting Raft traffic with {}", selfId, c.nodes());
           Set<String> now = Set.copyOf(c.nodes());
-          PeerRoutes.Table t = routes.table();
-          routes.publish(new PeerRoutes.Table(t.peers(), now, self));
-          if (inbound != null) inbound.tell(new PeerInbound.SetCut(now));
+          routes.publish(new PeerRoutes.Table(routes.table().peers(), now, self));
           if (c.replyTo() != null) c.replyTo().tell(new CutState(now, true));
-          return running(replica, now);
+          return Behaviors.same();
         })
         .onMessage(Outbound.class, out -> {
           if (out.to().equals(selfId)) {
@@ -156,7 +156,7 @@ public final class PeerGateway {
           Address from = env.fromGateway().path().address();
           if (claimed == null || !sameEndpoint(claimed, from) || !acceptable(env.message())) {
             ctx.getLog().warn("dropping a message from {} at {}: not a configured member", env.from(), from);
-          } else if (cut.contains(env.from())) {
+          } else if (routes.table().cut().contains(env.from())) {
             ctx.getLog().debug("fault injection: dropping {} from {}", env.message(), env.from());
           } else if (replica != null) {
             replica.tell(env.message());
@@ -178,7 +178,7 @@ public final class PeerGateway {
           }
           PeerRoutes.Table t = routes.table();
           if (!found.keySet().equals(t.peers().keySet())) ctx.getLog().info("{}: reachable peers now {}", selfId, found.keySet());
-          routes.publish(new PeerRoutes.Table(Map.copyOf(found), cut, self));
+          routes.publish(new PeerRoutes.Table(Map.copyOf(found), t.cut(), self));
           return Behaviors.same();
         })
         .build();

@@ -1,7 +1,6 @@
 package dev.tern.cluster;
 
 import dev.tern.raft.RaftMessage;
-import java.util.Set;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.BehaviorInterceptor;
@@ -17,22 +16,21 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  */
 final class PeerInbound extends BehaviorInterceptor<Object, RaftMessage> {
 
-  /** From the gateway (fault injection): drop everything from these nodes, replacing any earlier cut. */
-  record SetCut(Set<String> nodes) {}
-
   private final String selfId;
   private final Members members;
-  private Set<String> cut = Set.of();
+  /** Whose traffic fault injection cuts: the gateway publishes it there, for both directions at once. */
+  private final PeerRoutes routes;
 
-  private PeerInbound(String selfId, Members members) {
+  private PeerInbound(String selfId, Members members, PeerRoutes routes) {
     super(Object.class);
     this.selfId = selfId;
     this.members = members;
+    this.routes = routes;
   }
 
   /** {@code replica}, reachable by peers through envelopes. */
-  static Behavior<Object> wrap(String selfId, Members members, Behavior<RaftMessage> replica) {
-    return Behaviors.intercept(() -> new PeerInbound(selfId, members), replica);
+  static Behavior<Object> wrap(String selfId, Members members, PeerRoutes routes, Behavior<RaftMessage> replica) {
+    return Behaviors.intercept(() -> new PeerInbound(selfId, members, routes), replica);
   }
 
   @Override
@@ -42,10 +40,6 @@ final class PeerInbound extends BehaviorInterceptor<Object, RaftMessage> {
     if (message instanceof PeerGateway.Envelope env) {
       if (!admit(ctx, env)) return Behaviors.same();
       return target.apply(ctx, env.message());
-    }
-    if (message instanceof SetCut c) {
-      cut = Set.copyOf(c.nodes());
-      return Behaviors.same();
     }
     // The replica's own messages, and the timer messages of its TimerScheduler (an internal type, not a
     // RaftMessage), go on unchanged.
@@ -61,7 +55,7 @@ final class PeerInbound extends BehaviorInterceptor<Object, RaftMessage> {
       ctx.asJava().getLog().warn("{}: dropping a message from {} at {}: not a configured member", selfId, env.from(), from);
       return false;
     }
-    if (cut.contains(env.from())) {
+    if (routes.table().cut().contains(env.from())) {
       ctx.asJava().getLog().debug("fault injection: dropping {} from {}", env.message(), env.from());
       return false;
     }

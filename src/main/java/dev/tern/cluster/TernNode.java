@@ -190,7 +190,7 @@ public final class TernNode {
       // (PeerRoutes, PeerInbound): no message waits for a hop through the gateway actor.
       PeerRoutes routes = new PeerRoutes(id, TransportLimits.fromConfig(config));
       Random random = new Random(new SecureRandom().nextLong());
-      ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, members,
+      ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, members, routes,
               RaftReplica.create(id, peers, settings, storage, stateMachine, routes::send, random)),
           "raft");
       ActorRef<RaftMessage> replica = raft.narrow();
