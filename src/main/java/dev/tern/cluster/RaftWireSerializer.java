@@ -45,7 +45,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
   public static final int IDENTIFIER = 7341;
 
   /** The version of the format written here; change it with any change to the layout below. */
-  static final byte VERSION = 1;
+  static final byte VERSION = 2; // 2: TimeoutNow, and RequestVote's transfer flag
 
   private static final String ENVELOPE = "E";
   private static final String ACCEPTED = "A";
@@ -54,7 +54,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
   private static final String READ_NOT_LEADER = "R";
 
   private static final byte VOTE = 1, VOTE_RESPONSE = 2, APPEND = 3, APPEND_RESPONSE = 4, INSTALL = 5,
-      INSTALL_RESPONSE = 6, PROPOSE = 7, READ_INDEX = 8;
+      INSTALL_RESPONSE = 6, PROPOSE = 7, READ_INDEX = 8, TIMEOUT_NOW = 9;
 
   /** Refs seen on the wire (senders, reply addresses: a handful per node); cleared if it ever grows large. */
   private static final int REF_CACHE_LIMIT = 4096;
@@ -177,7 +177,8 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
     } else if (m instanceof RequestVote v) {
       buf.put(VOTE).putLong(v.term());
       putString(buf, v.from());
-      buf.putLong(v.lastLogIndex()).putLong(v.lastLogTerm()).put((byte) (v.preVote() ? 1 : 0));
+      buf.putLong(v.lastLogIndex()).putLong(v.lastLogTerm()).put((byte) (v.preVote() ? 1 : 0))
+          .put((byte) (v.transfer() ? 1 : 0));
     } else if (m instanceof RequestVoteResponse v) {
       buf.put(VOTE_RESPONSE).putLong(v.term());
       putString(buf, v.from());
@@ -191,6 +192,9 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
       buf.putLong(is.offset());
       putBytes(buf, is.data());
       buf.put((byte) (is.done() ? 1 : 0));
+    } else if (m instanceof RaftMessage.TimeoutNow t) {
+      buf.put(TIMEOUT_NOW).putLong(t.term());
+      putString(buf, t.from());
     } else if (m instanceof InstallSnapshotResponse r) {
       buf.put(INSTALL_RESPONSE).putLong(r.term());
       putString(buf, r.from());
@@ -236,7 +240,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
       case VOTE -> {
         long term = buf.getLong();
         String from = getString(buf);
-        return new RequestVote(term, from, buf.getLong(), buf.getLong(), buf.get() != 0);
+        return new RequestVote(term, from, buf.getLong(), buf.getLong(), buf.get() != 0, buf.get() != 0);
       }
       case VOTE_RESPONSE -> {
         long term = buf.getLong();
@@ -254,6 +258,10 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
         byte[] data = getBytes(buf);
         return new InstallSnapshot(term, from, lastIncludedIndex, lastIncludedTerm, members, offset, data,
             buf.get() != 0);
+      }
+      case TIMEOUT_NOW -> {
+        long term = buf.getLong();
+        return new RaftMessage.TimeoutNow(term, getString(buf));
       }
       case INSTALL_RESPONSE -> {
         long term = buf.getLong();

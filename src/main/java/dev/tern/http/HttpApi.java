@@ -426,6 +426,7 @@ public final class HttpApi {
       body.put("id", status.id()).put("role", status.role()).put("term", status.term()).put("leader", status.leader());
       if (!status.serving()) {
         body.put("reason", status.commitStall() != null ? "leader " + status.commitStall()
+            : status.quorumLost() != null ? status.quorumLost()
             : status.leader() == null ? "no leader known in term " + status.term() : "not serving");
       }
       return HttpJson.response(status.serving() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
@@ -547,6 +548,7 @@ public final class HttpApi {
           .put("sendingSnapshot", f.sendingSnapshot());
     }
     if (s.commitStall() != null) body.put("commitStall", s.commitStall());
+    if (s.quorumLost() != null) body.put("quorumLost", s.quorumLost());
     body.put("serving", s.serving());
     return body;
   }

@@ -495,7 +495,8 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       // "serving" while every write times out).
       boolean serving = st.leaderId() != null && st.commitStall() == null;
       s.reply().complete(new NodeStatus(selfId, st.role().name(), st.term(), st.leaderId(), st.commitIndex(),
-          kv.lastApplied(), all, serving, st.firstLogIndex(), st.snapshotIndex(), st.followers(), st.commitStall()));
+          kv.lastApplied(), all, serving, st.firstLogIndex(), st.snapshotIndex(), st.followers(), st.commitStall(),
+          st.quorumLost()));
     }
     return this;
   }

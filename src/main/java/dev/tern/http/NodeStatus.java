@@ -10,7 +10,8 @@ import java.util.List;
  * first entry its log still holds and {@code snapshotIndex} the last entry its latest snapshot covers (0 if
  * none): together they show compaction at work. On a leader, {@code followers} holds each follower's
  * replication progress, and {@code commitStall} says why it has been unable to commit for longer than
- * {@code tern.raft.commit-stall-timeout} (null while it commits): then it is not serving.
+ * {@code tern.raft.commit-stall-timeout} (null while it commits): then it is not serving. {@code quorumLost} says
+ * why a node that led stepped down for want of a quorum (CheckQuorum), until it hears from a leader again.
  */
 public record NodeStatus(
     String id,
@@ -24,10 +25,18 @@ public record NodeStatus(
     long firstLogIndex,
     long snapshotIndex,
     List<FollowerStatus> followers,
-    String commitStall) {
+    String commitStall,
+    String quorumLost) {
 
   public NodeStatus {
     followers = followers == null ? List.of() : List.copyOf(followers);
+  }
+
+  public NodeStatus(
+      String id, String role, long term, String leader, long commitIndex, long lastApplied, List<Member> members,
+      boolean serving, long firstLogIndex, long snapshotIndex, List<FollowerStatus> followers, String commitStall) {
+    this(id, role, term, leader, commitIndex, lastApplied, members, serving, firstLogIndex, snapshotIndex, followers,
+        commitStall, null);
   }
 
   public NodeStatus(

@@ -42,12 +42,20 @@ final class Candidate extends RoleBehavior {
 
   /** Starts an election: a new term, a vote for itself, RequestVote to all peers. */
   static Behavior<RaftMessage> start(ReplicaState s) {
+    return start(s, false);
+  }
+
+  /**
+   * Starts an election; with {@code transfer} because the leader sent TimeoutNow (dissertation 3.10), which the
+   * RequestVotes say, so that voters still hearing from that leader do not ignore them.
+   */
+  static Behavior<RaftMessage> start(ReplicaState s, boolean transfer) {
     s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
     s.advanceTerm(s.currentTerm + 1);
     s.voteFor(s.id);
     s.resetElectionTimer();
     s.logger().info("{}: candidate in term {}", s.id, s.currentTerm);
-    RequestVote rv = new RequestVote(s.currentTerm, s.id, s.log.lastIndex(), s.log.lastTerm());
+    RequestVote rv = new RequestVote(s.currentTerm, s.id, s.log.lastIndex(), s.log.lastTerm(), false, transfer);
     // Held until the new term and the self-vote are durable: a node that crashed before persisting them
     // could otherwise vote again in this term after restart.
     for (String peer : s.peers) s.sendAfterPersist(peer, rv);

@@ -54,6 +54,13 @@ final class Follower extends RoleBehavior {
       onChunkWritten(w);
     } else if (m instanceof RequestVote rv) {
       if (answerRequestVote(rv)) s.resetElectionTimer();
+    } else if (m instanceof RaftMessage.TimeoutNow t) {
+      // Leadership transfer (dissertation 3.10): the leader of our term brought us up to date and tells us to run
+      // now, without pre-vote (its own heartbeats would make the others refuse that).
+      if (t.term() == s.currentTerm) {
+        s.logger().info("{}: {} hands over leadership of term {}: starting an election at once", s.id, t.from(), t.term());
+        return Candidate.start(s, true);
+      }
     } else if (m instanceof ElectionTimeout) {
       s.heardFromLeader = false;
       s.logger().info("{}: no leader heard in term {}, starting an election", s.id, s.currentTerm);
@@ -79,6 +86,7 @@ final class Follower extends RoleBehavior {
     if (s.leaderId == null) {
       s.leaderId = ae.from();
       s.logger().info("{}: following leader {} in term {}", s.id, ae.from(), s.currentTerm);
+      leaderLearned();
     }
     s.resetElectionTimer();
     s.heardFromLeader = true;
@@ -143,6 +151,7 @@ final class Follower extends RoleBehavior {
     if (s.leaderId == null) {
       s.leaderId = is.from();
       s.logger().info("{}: following leader {} in term {}", s.id, is.from(), s.currentTerm);
+      leaderLearned();
     }
     s.resetElectionTimer();
     s.heardFromLeader = true;
@@ -167,6 +176,12 @@ final class Follower extends RoleBehavior {
     if (w.term() != s.currentTerm) return; // the leader that sent it is gone; the next one starts its own
     s.sendAfterPersist(w.leader(), new RaftMessage.InstallSnapshotResponse(
         s.currentTerm, s.id, w.meta().lastIncludedIndex(), written.nextOffset(), written.completed() != null));
+  }
+
+  /** A leader is known again: a lost quorum is behind us, and a transfer this node started may be done. */
+  private void leaderLearned() {
+    s.quorumLost = null;
+    LeadershipTransfer.leaderKnown(s);
   }
 
   private void reply(AppendEntries ae, AppendEntriesResponse response) {

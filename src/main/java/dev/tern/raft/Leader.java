@@ -26,6 +26,7 @@ final class Leader extends RoleBehavior {
   private final Map<String, Progress> progress = new LinkedHashMap<>();
   private boolean flushScheduled;
   private final CommitWatch commitWatch;
+  private final QuorumCheck quorumCheck;
   /**
    * How many bytes of a large request are assumed to cross the network per heartbeat before it counts as lost
    * (a slow link makes the leader wait longer before sending a multi-megabyte entry again, never resend early).
@@ -54,11 +55,14 @@ final class Leader extends RoleBehavior {
     super(s);
     for (String peer : s.peers) progress.put(peer, new Progress(peer, s.log.lastIndex() + 1));
     commitWatch = new CommitWatch(s.id, s.logger(), s.settings.heartbeatInterval(), s.settings.commitStallTimeout());
+    quorumCheck = new QuorumCheck(s.settings.heartbeatInterval(), s.settings.electionTimeoutMin());
   }
 
   static Behavior<RaftMessage> start(ReplicaState s, int votes) {
     s.timers.cancel(ReplicaState.ELECTION_TIMER);
     s.leaderId = s.id;
+    s.quorumLost = null;
+    LeadershipTransfer.leaderKnown(s); // a transfer this node started before, if another election made it leader
     s.logger().info("{}: leader in term {} with {} of {} votes", s.id, s.currentTerm, votes, s.clusterSize());
     Leader leader = new Leader(s);
     // Section 5.4.2 / 8: a no-op of the new term lets the leader commit (and so learn) everything before it.
@@ -79,6 +83,12 @@ final class Leader extends RoleBehavior {
     return true;
   }
 
+  /** A leader ignores a higher term's RequestVote only while a majority answered it lately (CheckQuorum). */
+  @Override
+  boolean inVoteLease() {
+    return quorumCheck.inLease(commitWatch.ticks(), progress.values(), s);
+  }
+
   @Override
   Behavior<RaftMessage> onDurable() {
     maybeCommit();
@@ -88,6 +98,11 @@ final class Leader extends RoleBehavior {
   @Override
   Behavior<RaftMessage> onRoleMessage(RaftMessage m) {
     if (m instanceof Propose p) {
+      if (s.transfer != null && LeadershipTransfer.blocksProposals(s)) {
+        // Handing leadership over (dissertation 3.10): the proposer asks again, and finds the new leader.
+        p.replyTo().tell(new ProposeResponse.NotLeader(null, p.requestId()));
+        return this;
+      }
       LogEntry entry = LogEntry.command(s.log.lastIndex() + 1, s.currentTerm, p.command());
       s.appendInMemory(entry);
       commitWatch.onAppended(); // it waits from now, not from the flush (a heartbeat may come in between)
@@ -108,6 +123,16 @@ final class Leader extends RoleBehavior {
       onChunkRead(r);
     } else if (m instanceof HeartbeatTick) {
       onHeartbeat();
+      String lost = s.settings.checkQuorum() ? quorumCheck.onTick(commitWatch.ticks(), progress.values(), s) : null;
+      if (lost != null) return loseLeadership(lost);
+    } else if (m instanceof RaftMessage.TransferLeadership t) {
+      LeadershipTransfer.begin(s, t, progress);
+      if (s.transfer != null) {
+        Progress target = progress.get(s.transfer.target);
+        if (!sendAppends(target)) s.transfer.onProgress(s, target); // caught up already: TimeoutNow at once
+      }
+    } else if (m instanceof RaftMessage.TransferTimeout) {
+      LeadershipTransfer.timedOut(s);
     } else if (m instanceof RequestVote rv) {
       answerRequestVote(rv); // same term: we voted for ourselves, so this refuses
     } else if (m instanceof RaftMessage.InstallSnapshot is) {
@@ -226,6 +251,7 @@ final class Leader extends RoleBehavior {
       p.snapshotInstalled(r.lastIncludedIndex());
       maybeCommit();
       sendAppends(p);
+      if (s.transfer != null) s.transfer.onProgress(s, p);
       return;
     }
     if (p.snapshot == null || r.lastIncludedIndex() != p.snapshot.lastIncludedIndex()) return;
@@ -271,6 +297,7 @@ final class Leader extends RoleBehavior {
     if (p.snapshot != null) return; // its log is being replaced by the snapshot: only that transfer counts
     if (r.success()) {
       if (p.acknowledged(r.matchIndex())) maybeCommit();
+      if (s.transfer != null) s.transfer.onProgress(s, p);
       // A follower may commit only entries a request has shown to match (Figure 2, AppendEntries step 5).
       // If the commit that covers its newest entries was sent before its acknowledgement arrived, it could
       // not take it, and would apply them only at the next heartbeat: tell it now.
@@ -381,6 +408,19 @@ final class Leader extends RoleBehavior {
     confirming.clear();
     nextRound.clear();
     awaitingCommit.clear();
+  }
+
+  /**
+   * CheckQuorum (dissertation 6.2): no majority answered within an election timeout, so a leader may already lead
+   * a later term elsewhere. Step down: pending reads are answered NotLeader, /health says why, and proposals go
+   * elsewhere. The term stays; the next AppendEntries of a leader (or our own election) moves us on.
+   */
+  private Behavior<RaftMessage> loseLeadership(String why) {
+    s.logger().warn("{}: stepping down as leader of term {}: {} (CheckQuorum)", s.id, s.currentTerm, why);
+    onLeaving();
+    s.leaderId = null;
+    s.quorumLost = "stepped down as leader of term " + s.currentTerm + ": " + why;
+    return Follower.become(s);
   }
 
   /** Why entries wait: which followers have not acknowledged them, and how far the leader's own disk is. */

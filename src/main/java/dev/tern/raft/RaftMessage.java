@@ -15,7 +15,7 @@ public sealed interface RaftMessage {
   /** An RPC or RPC reply between replicas. Every one carries its sender's term (Figure 2, "All Servers"). */
   sealed interface PeerMessage extends RaftMessage
       permits RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, InstallSnapshot,
-          InstallSnapshotResponse {
+          InstallSnapshotResponse, TimeoutNow {
     long term();
 
     /** Node id of the sender. */
@@ -24,14 +24,26 @@ public sealed interface RaftMessage {
 
   /**
    * RequestVote RPC (Figure 2), sent by a candidate. With {@code preVote} it only asks whether the sender
-   * could win an election in {@code term} (dissertation 9.6): no one changes term or vote for it.
+   * could win an election in {@code term} (dissertation 9.6): no one changes term or vote for it. With
+   * {@code transfer} the candidate was told to run by the leader ({@link TimeoutNow}, dissertation 3.10): voters
+   * consider it even while they hear from that leader (with CheckQuorum they otherwise ignore it, 4.2.3).
    */
-  record RequestVote(long term, String from, long lastLogIndex, long lastLogTerm, boolean preVote)
+  record RequestVote(long term, String from, long lastLogIndex, long lastLogTerm, boolean preVote, boolean transfer)
       implements PeerMessage {
     public RequestVote(long term, String from, long lastLogIndex, long lastLogTerm) {
-      this(term, from, lastLogIndex, lastLogTerm, false);
+      this(term, from, lastLogIndex, lastLogTerm, false, false);
+    }
+
+    public RequestVote(long term, String from, long lastLogIndex, long lastLogTerm, boolean preVote) {
+      this(term, from, lastLogIndex, lastLogTerm, preVote, false);
     }
   }
+
+  /**
+   * Leadership transfer (dissertation 3.10): the leader, having brought {@code to} up to date, tells it to start an
+   * election at once, without pre-vote and without waiting for its election timer.
+   */
+  record TimeoutNow(long term, String from) implements PeerMessage {}
 
   /** A granted pre-vote carries the term it was asked about; any other reply carries the voter's term. */
   record RequestVoteResponse(long term, String from, boolean voteGranted, boolean preVote) implements PeerMessage {
@@ -225,6 +237,36 @@ public sealed interface RaftMessage {
     }
   }
 
+  /**
+   * Asks the leader to hand leadership to {@code target} (dissertation 3.10), or, with a null target, to the most
+   * up-to-date voter. The leader stops accepting proposals, brings the target up to date and sends it
+   * {@link TimeoutNow}; the answer comes once a leader of a later term is known, or when the transfer fails. Local:
+   * a node forwards the request to the leader over HTTP, not as a Raft message.
+   */
+  record TransferLeadership(String target, ActorRef<TransferLeadershipResponse> replyTo) implements RaftMessage {}
+
+  sealed interface TransferLeadershipResponse {
+    /** Leadership moved: {@code leaderId} leads {@code term} (the target, unless another node won). */
+    record Transferred(String leaderId, long term) implements TransferLeadershipResponse {}
+
+    /** This node is not the leader; {@code leaderHint} is the leader it knows of, or null. */
+    record NotLeader(String leaderHint) implements TransferLeadershipResponse {}
+
+    /** {@code target} is not a voter of this cluster. */
+    record UnknownTarget(String target) implements TransferLeadershipResponse {}
+
+    /** Not started: another transfer is under way, or there is no other voter. */
+    record Refused(String reason) implements TransferLeadershipResponse {}
+
+    /** Started but did not complete in time: the leader (if still leader) accepts proposals again. */
+    record Failed(String reason) implements TransferLeadershipResponse {}
+  }
+
+  /** Timer: a leadership transfer has had its election timeout (dissertation 3.10). */
+  enum TransferTimeout implements RaftMessage {
+    INSTANCE
+  }
+
   /** Asks for a snapshot of the replica's volatile and persistent state. */
   record GetStatus(ActorRef<Status> replyTo) implements RaftMessage {}
 
@@ -240,10 +282,18 @@ public sealed interface RaftMessage {
       long firstLogIndex,
       long snapshotIndex,
       List<FollowerStatus> followers,
-      String commitStall)
+      String commitStall,
+      String quorumLost)
       implements CborSerializable {
     public Status {
       followers = List.copyOf(followers);
+    }
+
+    public Status(
+        String id, Role role, long term, String leaderId, long commitIndex, long lastApplied, long lastLogIndex,
+        long lastLogTerm, long firstLogIndex, long snapshotIndex, List<FollowerStatus> followers, String commitStall) {
+      this(id, role, term, leaderId, commitIndex, lastApplied, lastLogIndex, lastLogTerm, firstLogIndex, snapshotIndex,
+          followers, commitStall, null);
     }
   }
 

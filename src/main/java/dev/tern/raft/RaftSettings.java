@@ -16,7 +16,8 @@ public record RaftSettings(
     int snapshotTrailingEntries,
     int installSnapshotChunkBytes,
     Duration commitStallTimeout,
-    long snapshotTrailingBytes) {
+    long snapshotTrailingBytes,
+    boolean checkQuorum) {
 
   /** A leader that cannot commit for this long reports it, unless the settings say otherwise. */
   public static final Duration DEFAULT_COMMIT_STALL_TIMEOUT = Duration.ofSeconds(5);
@@ -40,7 +41,29 @@ public record RaftSettings(
       Duration commitStallTimeout) {
     this(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries, maxAppendBytes,
         maxInflightAppends, preVote, snapshotThresholdBytes, snapshotTrailingEntries, installSnapshotChunkBytes,
-        commitStallTimeout, Long.MAX_VALUE);
+        commitStallTimeout, Long.MAX_VALUE, false);
+  }
+
+  /**
+   * Settings without CheckQuorum (the protocol of the paper's Figure 2): a leader never steps down for silence,
+   * and voters do not ignore RequestVotes while they hear from a leader.
+   */
+  public RaftSettings(
+      Duration electionTimeoutMin,
+      Duration electionTimeoutMax,
+      Duration heartbeatInterval,
+      int maxAppendEntries,
+      long maxAppendBytes,
+      int maxInflightAppends,
+      boolean preVote,
+      long snapshotThresholdBytes,
+      int snapshotTrailingEntries,
+      int installSnapshotChunkBytes,
+      Duration commitStallTimeout,
+      long snapshotTrailingBytes) {
+    this(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries, maxAppendBytes,
+        maxInflightAppends, preVote, snapshotThresholdBytes, snapshotTrailingEntries, installSnapshotChunkBytes,
+        commitStallTimeout, snapshotTrailingBytes, false);
   }
 
   public RaftSettings(
@@ -70,7 +93,7 @@ public record RaftSettings(
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
         maxAppendBytes, maxInflightAppends, on, snapshotThresholdBytes, snapshotTrailingEntries,
-        installSnapshotChunkBytes, commitStallTimeout, snapshotTrailingBytes);
+        installSnapshotChunkBytes, commitStallTimeout, snapshotTrailingBytes, checkQuorum);
   }
 
   /**
@@ -81,14 +104,14 @@ public record RaftSettings(
   public RaftSettings withSnapshots(long thresholdBytes, int trailingEntries, int chunkBytes) {
     return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
         maxAppendBytes, maxInflightAppends, preVote, thresholdBytes, trailingEntries, chunkBytes, commitStallTimeout,
-        snapshotTrailingBytes);
+        snapshotTrailingBytes, checkQuorum);
   }
 
   /** A leader unable to commit for {@code timeout} reports itself unhealthy. */
   public RaftSettings withCommitStallTimeout(Duration timeout) {
     return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
         maxAppendBytes, maxInflightAppends, preVote, snapshotThresholdBytes, snapshotTrailingEntries,
-        installSnapshotChunkBytes, timeout, snapshotTrailingBytes);
+        installSnapshotChunkBytes, timeout, snapshotTrailingBytes, checkQuorum);
   }
 
   /**
@@ -98,7 +121,18 @@ public record RaftSettings(
   public RaftSettings withSnapshotTrailingBytes(long bytes) {
     return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
         maxAppendBytes, maxInflightAppends, preVote, snapshotThresholdBytes, snapshotTrailingEntries,
-        installSnapshotChunkBytes, commitStallTimeout, bytes);
+        installSnapshotChunkBytes, commitStallTimeout, bytes, checkQuorum);
+  }
+
+  /**
+   * With CheckQuorum (dissertation 6.2, as etcd pairs it with pre-vote): a leader that has not heard from a
+   * majority within an election timeout steps down, and a voter that hears from a leader ignores RequestVotes of a
+   * higher term (4.2.3) unless they come from a leadership transfer (3.10).
+   */
+  public RaftSettings withCheckQuorum(boolean on) {
+    return new RaftSettings(electionTimeoutMin, electionTimeoutMax, heartbeatInterval, maxAppendEntries,
+        maxAppendBytes, maxInflightAppends, preVote, snapshotThresholdBytes, snapshotTrailingEntries,
+        installSnapshotChunkBytes, commitStallTimeout, snapshotTrailingBytes, on);
   }
 
   public RaftSettings {
@@ -139,6 +173,7 @@ public record RaftSettings(
         raft.getInt("snapshot-trailing-entries"),
         Math.toIntExact(raft.getBytes("install-snapshot-chunk-bytes")),
         raft.getDuration("commit-stall-timeout"),
-        raft.getBytes("snapshot-trailing-bytes"));
+        raft.getBytes("snapshot-trailing-bytes"),
+        raft.getBoolean("check-quorum"));
   }
 }

@@ -44,6 +44,16 @@ final class ReplicaState {
    * pre-votes, so a node that merely lost touch (or restarted) cannot disrupt a working leader (9.6).
    */
   boolean heardFromLeader;
+  /**
+   * A leadership transfer this node started as leader and has not answered yet (dissertation 3.10), or null. It
+   * outlives the leader's role: the answer comes once this node, now a follower, learns the new leader.
+   */
+  LeadershipTransfer transfer;
+  /**
+   * Why this node stepped down as leader for want of a quorum (CheckQuorum, dissertation 6.2), until it hears from
+   * a leader or leads again; null otherwise. {@code /health} gives it as the reason it is not serving.
+   */
+  String quorumLost;
   /** The role whose behaviour is current; set by each role as it takes over. */
   RaftMessage.Role role = RaftMessage.Role.FOLLOWER;
 
@@ -362,6 +372,6 @@ final class ReplicaState {
   RaftMessage.Status status(RaftMessage.Role role, List<RaftMessage.FollowerStatus> followers, String commitStall) {
     return new RaftMessage.Status(
         id, role, currentTerm, leaderId, commitIndex, lastApplied, log.lastIndex(), log.lastTerm(), log.firstIndex(),
-        snapshot == null ? 0 : snapshot.lastIncludedIndex(), followers, commitStall);
+        snapshot == null ? 0 : snapshot.lastIncludedIndex(), followers, commitStall, quorumLost);
   }
 }

@@ -48,6 +48,14 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
       answerPreVote(rv);
       return this;
     }
+    // With CheckQuorum, a server that hears from a leader ignores a RequestVote of a higher term (dissertation
+    // 4.2.3, etcd's leader lease): a node that lost touch, or was removed, must not depose a working leader. A
+    // transfer's candidate was sent by the leader itself, so it is heard (3.10).
+    if (message instanceof RequestVote rv && !rv.transfer() && rv.term() > s.currentTerm && s.settings.checkQuorum()
+        && inVoteLease()) {
+      s.logger().debug("{}: ignoring {}'s RequestVote for term {}: a leader was heard lately", s.id, rv.from(), rv.term());
+      return this;
+    }
     boolean grantedPreVote = message instanceof RequestVoteResponse r && r.preVote() && r.voteGranted();
     if (message instanceof PeerMessage p && p.term() > s.currentTerm && !grantedPreVote) {
       s.logger()
@@ -63,6 +71,18 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
     if (message instanceof RaftMessage.SnapshotSaved saved) {
       s.onSnapshotSaved(saved);
       return onSnapshotSaved();
+    }
+    if (role() != RaftMessage.Role.LEADER) {
+      // Leadership transfer (3.10) outside the leader: a request goes to the leader; a transfer this node started
+      // as leader times out here if no new leader made itself known.
+      if (message instanceof RaftMessage.TransferLeadership t) {
+        t.replyTo().tell(new RaftMessage.TransferLeadershipResponse.NotLeader(s.leaderId));
+        return this;
+      }
+      if (message instanceof RaftMessage.TransferTimeout) {
+        LeadershipTransfer.timedOut(s);
+        return this;
+      }
     }
     if (message instanceof GetStatus g) {
       g.replyTo().tell(status());
@@ -115,6 +135,14 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
   abstract boolean inLeaderLease();
 
   /**
+   * With CheckQuorum, whether this role ignores a RequestVote of a higher term (dissertation 4.2.3): a follower
+   * while it hears from its leader, a leader while a majority answers it.
+   */
+  boolean inVoteLease() {
+    return inLeaderLease();
+  }
+
+  /**
    * Pre-vote (dissertation 9.6): would we vote for this candidate in the term it names? Yes if that term is
    * ahead of ours, we have not heard from a leader lately, and its log is at least as up to date as ours.
    * Nothing is persisted and the election timer is left alone.
@@ -149,6 +177,7 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
         || m instanceof RaftMessage.Flush
         || m instanceof RaftMessage.InstallSnapshotResponse
         || m instanceof RaftMessage.SnapshotChunkRead
-        || m instanceof RaftMessage.SnapshotChunkWritten;
+        || m instanceof RaftMessage.SnapshotChunkWritten
+        || m instanceof RaftMessage.TimeoutNow; // only a follower acts on it
   }
 }

@@ -42,9 +42,10 @@ class RaftSettingsTest {
         install-snapshot-chunk-bytes = 4KiB
         commit-stall-timeout = 3s
         snapshot-trailing-bytes = 5KiB
+        check-quorum = on
         """));
     assertEquals(new RaftSettings(Duration.ofMillis(200), Duration.ofMillis(400), Duration.ofMillis(20), 7, 1024, 3,
-        true, 2048, 11, 4096, Duration.ofSeconds(3), 5120), s);
+        true, 2048, 11, 4096, Duration.ofSeconds(3), 5120, true), s);
   }
 
   // Section 5.2: election timeouts must be positive and the range ordered; a follower must hear several

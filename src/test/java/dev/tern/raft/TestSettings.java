@@ -10,6 +10,9 @@ final class TestSettings {
   static final RaftSettings SHIPPED =
       RaftSettings.fromConfig(ConfigFactory.parseResources("application.conf").resolve().getConfig("tern.raft"));
 
-  /** The shipped settings without pre-vote: the protocol of the paper's Figure 2, which the rule tests pin down. */
-  static final RaftSettings DEFAULTS = SHIPPED.withPreVote(false);
+  /**
+   * The shipped settings without pre-vote and CheckQuorum: the protocol of the paper's Figure 2, which the rule
+   * tests pin down (CheckQuorumRuleTest turns CheckQuorum on).
+   */
+  static final RaftSettings DEFAULTS = SHIPPED.withPreVote(false).withCheckQuorum(false);
 }

@@ -1,0 +1,52 @@
+package dev.tern.raft;
+
+import java.time.Duration;
+import java.util.Collection;
+
+/**
+ * CheckQuorum (dissertation 6.2, etcd's checkQuorum): a leader that has not heard from a majority of the voters,
+ * itself included, within an election timeout steps down. Without it a leader cut off from the majority stays
+ * leader in its term forever: its reads cannot be confirmed and its writes cannot commit, yet it looks alive to a
+ * load balancer.
+ *
+ * <p>It adds no work per request: it counts in the leader's heartbeat ticks and reads {@link Progress#lastHeardTick},
+ * which every AppendEntries or InstallSnapshot reply already stamps. The window is election-timeout-min rounded up
+ * to whole ticks, as etcd checks once per (unrandomized) election timeout: the followers of the majority side start
+ * electing a new leader after min..max, so the old one stops serving about as soon as another can be elected.
+ */
+final class QuorumCheck {
+  private final long tickMillis;
+  private final long windowTicks;
+  /** The tick at which the current window began; replies stamped at or after it count for it. */
+  private long windowStart;
+
+  QuorumCheck(Duration heartbeatInterval, Duration electionTimeoutMin) {
+    this.tickMillis = Math.max(1, heartbeatInterval.toMillis());
+    this.windowTicks = Math.max(1, (electionTimeoutMin.toMillis() + tickMillis - 1) / tickMillis);
+  }
+
+  /**
+   * Called at each heartbeat tick, after the tick was counted: at the end of a window, says whether a majority
+   * answered during it. Returns null while the leader keeps its quorum (or the window is not over), else why not.
+   */
+  String onTick(long tick, Collection<Progress> followers, ReplicaState s) {
+    if (tick - windowStart < windowTicks) return null;
+    int heard = heardSince(windowStart, followers);
+    long span = tick - windowStart;
+    windowStart = tick;
+    if (s.isMajority(heard)) return null;
+    return "no quorum: heard from " + heard + " of " + s.clusterSize() + " voters (itself included) in the last "
+        + span * tickMillis + " ms";
+  }
+
+  /** Whether a majority, itself included, answered within the last window: the leader's lease on its voters. */
+  boolean inLease(long tick, Collection<Progress> followers, ReplicaState s) {
+    return s.isMajority(heardSince(Math.max(0, tick - windowTicks), followers));
+  }
+
+  private static int heardSince(long tick, Collection<Progress> followers) {
+    int heard = 1; // itself
+    for (Progress p : followers) if (p.lastHeardTick >= tick) heard++;
+    return heard;
+  }
+}
