@@ -82,6 +82,8 @@ class RaftWireSerializerTest {
     List<RaftMessage.PeerMessage> messages = List.of(
         new RequestVote(3, "n1", 7, 2),
         new RequestVote(4, "n1", 7, 2, true),
+        new RequestVote(5, "n1", 7, 2, false, true), // a leadership transfer's candidate (3.10)
+        new RaftMessage.TimeoutNow(6, "n1"),
         new RequestVoteResponse(3, "n2", true),
         new RequestVoteResponse(4, "n2", false, true),
         new AppendEntries(2, "n1", 3, 1, entries, 3),
