@@ -168,7 +168,8 @@ final class ProgressCheck {
 
   /** NotLeader is a fine answer from a node that did not lead; a leader may give it only once deposed. */
   private boolean notLeader(Op op, SimRequest<?> req, String hint) {
-    if (req.ledTerm >= 0 && sim.leads(req.node, req.ledTerm)) {
+    // A leader handing leadership over refuses proposals (dissertation 3.10); otherwise only a deposed one may.
+    if (req.ledTerm >= 0 && sim.leads(req.node, req.ledTerm) && !sim.transferring(req.node)) {
       fail(req.node + " answered NotLeader while still leading term " + req.ledTerm + ": " + op);
     }
     op.history.add("NotLeader(" + hint + ")");

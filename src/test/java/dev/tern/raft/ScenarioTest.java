@@ -409,6 +409,52 @@ class ScenarioTest {
     assertTrue(applied(sim, leader, "after"));
   }
 
+  /**
+   * Dissertation 6.2 (CheckQuorum): a leader cut off with a minority steps down within two of its windows
+   * (election-timeout-min each), keeps its term, says why in its status, and follows the new leader after the heal.
+   */
+  @Test
+  void aLeaderCutOffFromTheMajorityStepsDown() {
+    Simulation sim = new Simulation(13, Simulation.Options.quiet(5), TestSettings.SHIPPED);
+    String old = leaderOf(sim);
+    long term = sim.state(old).currentTerm;
+    String buddy = others(sim, old).get(0);
+    sim.partition(List.of(List.of(old, buddy), others(sim, old, buddy)));
+    long cutAt = sim.nowMillis();
+    assertTrue(sim.runUntil(() -> !sim.leads(old, term), Duration.ofMillis(700)), () -> "still leads: " + sim.describe());
+    assertTrue(sim.nowMillis() - cutAt >= 300, "not before a whole window without a majority");
+    assertEquals(term, sim.state(old).currentTerm);
+    assertTrue(sim.state(old).quorumLost.startsWith("stepped down as leader of term " + term), sim.state(old).quorumLost);
+    sim.healNetwork();
+    assertTrue(sim.runUntil(() -> sim.state(old).leaderId != null && !sim.state(old).leaderId.equals(old), ELECTION_BOUND));
+    assertEquals(null, sim.state(old).quorumLost, "a leader is heard again");
+  }
+
+  /**
+   * Dissertation 3.10: the leader hands over to a chosen follower, which wins at once (well before any election
+   * timer could fire) in the next term; the writes committed before are all there, a proposal made during the
+   * handover is refused (and could be retried), and the new leader commits.
+   */
+  @Test
+  void leadershipTransferHandsOverWithoutAnElectionTimeout() {
+    Simulation sim = new Simulation(14, Simulation.Options.quiet(3), TestSettings.SHIPPED);
+    String old = leaderOf(sim);
+    long term = sim.state(old).currentTerm;
+    assertCommits(sim, old, "before");
+    String target = others(sim, old).get(1);
+    var reply = sim.transferLeadership(old, target);
+    SimRequest.Proposal during = sim.propose(old, "during");
+    assertEquals(new RaftMessage.ProposeResponse.NotLeader(null), during.answer());
+    long askedAt = sim.nowMillis();
+    assertTrue(sim.runUntil(reply::hasMessages, ELECTION_BOUND), sim::describe);
+    assertEquals(new RaftMessage.TransferLeadershipResponse.Transferred(target, term + 1), reply.receiveMessage());
+    assertTrue(sim.nowMillis() - askedAt < 100, "took " + (sim.nowMillis() - askedAt) + " ms: an election timeout?");
+    assertTrue(sim.leads(target, term + 1));
+    assertTrue(applied(sim, target, "before") || sim.runUntil(() -> applied(sim, target, "before"), ELECTION_BOUND));
+    assertCommits(sim, target, "after");
+    for (String id : sim.ids()) assertFalse(holds(sim, id, "during"), id + " holds the refused proposal");
+  }
+
   // ---- liveness helpers: each waits a bounded simulated time ----------------------------------------
 
   /** Proposes to the leader; it must be accepted, then committed and applied there. */

@@ -220,6 +220,13 @@ final class Simulation {
   private int crashes;
   private long proposals;
   private final ArrayDeque<String> recent = new ArrayDeque<>();
+  // CheckQuorum (dissertation 6.2): since when each node has led its term while cut off from a majority (-1: not).
+  private final long[] cutOffSince;
+  private final long[] cutOffTerm;
+  private int cutOffLeadersSteppedDown;
+  private int transfersCompleted;
+  /** Leadership transfers the nemesis asked for (dissertation 3.10), and their answers' inboxes. */
+  private final List<TestInbox<RaftMessage.TransferLeadershipResponse>> transfers = new ArrayList<>();
   /** The last peer message delivered, and to whom: scenarios wait for a particular one. */
   PeerMessage lastDelivered;
   String lastDeliveredTo;
@@ -255,6 +262,9 @@ final class Simulation {
     this.random = new Random(seed);
     this.blocked = new boolean[options.nodes()][options.nodes()];
     this.linkEpoch = new long[options.nodes()][options.nodes()];
+    this.cutOffSince = new long[options.nodes()];
+    this.cutOffTerm = new long[options.nodes()];
+    java.util.Arrays.fill(cutOffSince, -1);
     for (int i = 0; i < options.nodes(); i++) {
       Node n = new Node(i);
       nodes.add(n);
@@ -306,6 +316,39 @@ final class Simulation {
     List<InvariantChecker.View> views = new ArrayList<>();
     for (Node n : nodes) if (n.up()) views.add(new InvariantChecker.View(n.id, n.role(), n.state()));
     checker.check(views);
+    checkCutOffLeaders();
+  }
+
+  /**
+   * CheckQuorum (dissertation 6.2): a leader cut off from a majority (links blocked either way, or the others down)
+   * must step down within two of its windows (election-timeout-min in whole heartbeats: replies from before the cut
+   * still count for the window it fell in) plus two heartbeats of slack.
+   */
+  private void checkCutOffLeaders() {
+    if (!settings.checkQuorum()) return;
+    long hb = settings.heartbeatInterval().toNanos();
+    long window = (settings.electionTimeoutMin().toNanos() + hb - 1) / hb * hb;
+    long bound = 2 * window + 2 * hb;
+    for (Node n : nodes) {
+      int i = n.index;
+      if (!n.up() || n.role() != RaftMessage.Role.LEADER) {
+        if (cutOffSince[i] >= 0 && n.up()) cutOffLeadersSteppedDown++;
+        cutOffSince[i] = -1;
+        continue;
+      }
+      int reachable = 0;
+      for (Node m : nodes) if (m == n || m.up() && !blocked[i][m.index] && !blocked[m.index][i]) reachable++;
+      long term = n.state().currentTerm;
+      if (reachable * 2 > nodes.size()) {
+        cutOffSince[i] = -1;
+      } else if (cutOffSince[i] < 0 || cutOffTerm[i] != term) {
+        cutOffSince[i] = now;
+        cutOffTerm[i] = term;
+      } else if (now - cutOffSince[i] > bound) {
+        throw new InvariantChecker.Violation("CheckQuorum", n.id + " still leads term " + term + " after "
+            + (now - cutOffSince[i]) / 1_000_000 + " ms cut off from a majority (bound " + bound / 1_000_000 + " ms)");
+      }
+    }
   }
 
   // ---- replicas ---------------------------------------------------------------------------------------
@@ -705,6 +748,8 @@ final class Simulation {
       if (!up.isEmpty()) byId.get(up.get(random.nextInt(up.size()))).armed = true;
     } else if (action < 85) {
       if (!down.isEmpty()) restart(down.get(random.nextInt(down.size())));
+    } else if (action < 90) {
+      if (leader.isPresent()) transferLeadership(leader.get(), random.nextBoolean() ? null : "n" + (1 + random.nextInt(nodes.size())));
     } else if (action < 97 || !options.diskFaults()) {
       loss = random.nextDouble() * options.maxLoss();
       note("loss " + loss);
@@ -803,6 +848,42 @@ final class Simulation {
   /** How many snapshots the node received whole from a leader (InstallSnapshot). */
   int snapshotsInstalled(String id) {
     return byId.get(id).storage.snapshotsInstalled;
+  }
+
+  /** Asks the leader {@code id} to hand leadership to {@code target} (null: the most up-to-date voter; 3.10). */
+  TestInbox<RaftMessage.TransferLeadershipResponse> transferLeadership(String id, String target) {
+    Node n = byId.get(id);
+    TestInbox<RaftMessage.TransferLeadershipResponse> inbox = TestInbox.create();
+    if (!n.up()) return inbox;
+    transfers.add(inbox);
+    note("transfer leadership from " + id + " to " + (target == null ? "the most up-to-date voter" : target));
+    deliver(n, new RaftMessage.TransferLeadership(target, inbox.getRef()));
+    return inbox;
+  }
+
+  /** Transfers asked for, and how many of them ended with another node leading a later term. */
+  int transfersAsked() {
+    return transfers.size();
+  }
+
+  int transfersCompleted() {
+    for (var inbox : transfers) {
+      for (var answer : inbox.getAllReceived()) {
+        if (answer instanceof RaftMessage.TransferLeadershipResponse.Transferred) transfersCompleted++;
+      }
+    }
+    return transfersCompleted;
+  }
+
+  /** Leaders that stepped down while cut off from a majority (CheckQuorum). */
+  int cutOffLeadersSteppedDown() {
+    return cutOffLeadersSteppedDown;
+  }
+
+  /** Whether the node is up and hands its leadership over: then it refuses proposals (3.10). */
+  boolean transferring(String id) {
+    Node n = byId.get(id);
+    return n.up() && n.state().transfer != null;
   }
 
   /** Whether the node is up and leads {@code term}. */

@@ -54,6 +54,7 @@ class SimulationTest {
     long maxElectionMs = 0;
     long maxConvergeMs = 0;
     List<String> failures = new ArrayList<>();
+    long transfersAsked = 0, transfersCompleted = 0, cutOffStepDowns = 0;
     for (long[] run : runs) {
       Simulation sim = new Simulation(run[0], Simulation.Options.defaults((int) run[1]).withTrace(trace));
       try {
@@ -76,6 +77,9 @@ class SimulationTest {
         retriesAfterHeal += r.progress().retries();
         maxElectionMs = Math.max(maxElectionMs, r.progress().electedAfterMillis());
         maxConvergeMs = Math.max(maxConvergeMs, r.progress().convergedAfterMillis());
+        transfersAsked += sim.transfersAsked();
+        transfersCompleted += sim.transfersCompleted();
+        cutOffStepDowns += sim.cutOffLeadersSteppedDown();
       } catch (RuntimeException | AssertionError e) {
         String msg = "seed " + run[0] + " with " + run[1] + " replicas: " + e + "\n" + sim.describe()
             + "\n  rerun: mvn test -Dtest=SimulationTest -Dtern.sim.seed=" + run[0] + " -Dtern.sim.nodes=" + run[1];
@@ -89,11 +93,12 @@ class SimulationTest {
             + " %d reads answered (%d confirmed), %d leader terms, %d crashes (%d tore unsynced writes, %d torn"
             + " records discarded), %d failed fsyncs, %d snapshots taken, %d installed by InstallSnapshot;"
             + " after heal: %d writes committed, %d reads served, %d client retries, slowest election %d ms,"
-            + " slowest convergence %d ms; %d failures, %.1f s wall, %.1f s CPU%n",
+            + " slowest convergence %d ms; %d leadership transfers asked, %d completed; %d leaders cut off from a"
+            + " majority stepped down (CheckQuorum); %d failures, %.1f s wall, %.1f s CPU%n",
         runs.size(), single.isBlank() ? runs.size() / 2 + " seeds x 3 and 5 replicas" : "seed " + single,
         steps, simulatedMs / 1000, committed, proposalsAnswered, readsAnswered, reads, elections, crashes, torn,
         tornRecords, fsyncFailures, snapshots, installs, writesAfterHeal, readsAfterHeal, retriesAfterHeal,
-        maxElectionMs, maxConvergeMs, failures.size(), (System.nanoTime() - started) / 1e9,
+        maxElectionMs, maxConvergeMs, transfersAsked, transfersCompleted, cutOffStepDowns, failures.size(), (System.nanoTime() - started) / 1e9,
         // CPU time too: on a shared machine the wall time says more about the neighbours than about the test
         (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - startedCpu) / 1e9);
     if (!failures.isEmpty()) fail(failures.size() + " simulation runs failed; first:\n" + failures.get(0));
@@ -104,6 +109,10 @@ class SimulationTest {
       fail("the simulation took " + snapshots + " snapshots and installed " + installs + ": compaction went untested");
     }
     // Likewise the disk faults and the progress check must have happened to prove anything.
+    if (manySeeds && (transfersCompleted == 0 || cutOffStepDowns == 0)) {
+      fail("leadership transfers completed " + transfersCompleted + ", cut-off leaders stepped down " + cutOffStepDowns
+          + ": sections 3.10 and 6.2 went unexercised");
+    }
     if (manySeeds && (torn == 0 || tornRecords == 0 || fsyncFailures == 0 || readsAfterHeal == 0)) {
       fail("torn crashes " + torn + ", torn records " + tornRecords + ", failed fsyncs " + fsyncFailures
           + ", reads served after heal " + readsAfterHeal + ": some fault or check went unexercised");
