@@ -121,6 +121,8 @@ public final class HttpApi {
   private final KvLimits limits;
   /** Null unless fault injection is on: then the test-only partition route exists. */
   private final FaultInjection faultInjection;
+  /** Routes served next to the key-value API, under the same guards (the leader transfer, LeaderTransferApi). */
+  private final List<Route> extraRoutes;
   /** The front answers within the request timeout; the ask gives it one second more. */
   private final Duration askTimeout;
   private final AtomicInteger inflight = new AtomicInteger();
@@ -135,6 +137,13 @@ public final class HttpApi {
    * @param faultInjection null for a production node; otherwise the test-only partition route is served
    */
   public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection) {
+    this(system, front, limits, faultInjection, List.of());
+  }
+
+  /** @param extraRoutes served too, with the same JSON errors and request limits (e.g. {@link LeaderTransferApi}) */
+  public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection,
+      List<Route> extraRoutes) {
+    this.extraRoutes = List.copyOf(extraRoutes);
     this.system = Objects.requireNonNull(system, "system");
     this.front = Objects.requireNonNull(front, "front");
     this.limits = Objects.requireNonNull(limits, "limits");
@@ -193,6 +202,7 @@ public final class HttpApi {
         pathPrefix(segment("v1").slash("kv").slash(remaining()), this::keyRoute),
         path(segment("v1").slash("status"), () -> onlyMethods(GET_ONLY, method -> statusRoute())),
         path("health", () -> onlyMethods(GET_ONLY, method -> healthRoute())));
+    if (!extraRoutes.isEmpty()) api = concat(api, extraRoutes.toArray(Route[]::new));
     Route all = faultInjection == null ? api : concat(api,
         path(segment("v1").slash("testing").slash("partition"),
             () -> onlyMethods(PARTITION_METHODS, this::partitionRoute)));
@@ -276,7 +286,7 @@ public final class HttpApi {
   }
 
   /** Dispatches the allowed methods to {@code inner}, and answers 405 with an Allow header for the others. */
-  private static Route onlyMethods(List<String> allowed, Function<String, Route> inner) {
+  static Route onlyMethods(List<String> allowed, Function<String, Route> inner) {
     return extractMethod(method -> allowed.contains(method.name())
         ? inner.apply(method.name())
         : complete(methodNotAllowed(allowed)));
