@@ -180,6 +180,23 @@ final class NodeProcesses implements AutoCloseable {
     LIVE.remove(p);
   }
 
+  /**
+   * SIGTERM, as an operator's clean stop (a node that leads hands leadership over first), and waits until the
+   * process is gone. Returns its exit code.
+   */
+  synchronized int terminate(String id) throws InterruptedException {
+    Process p = running.remove(id);
+    paused.remove(id);
+    if (p == null) return -1;
+    p.destroy(); // SIGTERM
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException(id + " (pid " + p.pid() + ") did not stop within 30 s of SIGTERM");
+    }
+    LIVE.remove(p);
+    return p.exitValue();
+  }
+
   /** SIGSTOP: the process freezes, its sockets stay open. */
   synchronized void pause(String id) throws IOException, InterruptedException {
     Process p = running.get(id);
