@@ -55,7 +55,7 @@ final class Leader extends RoleBehavior {
     super(s);
     for (String peer : s.peers) progress.put(peer, new Progress(peer, s.log.lastIndex() + 1));
     commitWatch = new CommitWatch(s.id, s.logger(), s.settings.heartbeatInterval(), s.settings.commitStallTimeout());
-    quorumCheck = new QuorumCheck(s.settings.heartbeatInterval(), s.settings.electionTimeoutMin());
+    quorumCheck = new QuorumCheck(s.settings.heartbeatInterval(), s.settings.electionTimeoutMax());
   }
 
   static Behavior<RaftMessage> start(ReplicaState s, int votes) {

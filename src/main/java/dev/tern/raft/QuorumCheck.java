@@ -10,9 +10,11 @@ import java.util.Collection;
  * load balancer.
  *
  * <p>It adds no work per request: it counts in the leader's heartbeat ticks and reads {@link Progress#lastHeardTick},
- * which every AppendEntries or InstallSnapshot reply already stamps. The window is election-timeout-min rounded up
- * to whole ticks, as etcd checks once per (unrandomized) election timeout: the followers of the majority side start
- * electing a new leader after min..max, so the old one stops serving about as soon as another can be elected.
+ * which every AppendEntries or InstallSnapshot reply already stamps. The window is election-timeout-max rounded up to
+ * whole ticks: by then the followers of the majority side have all started electing a new leader. Not shorter,
+ * because a follower's replies wait for its fsync (Figure 2: persist before responding): with one follower down and
+ * the other writing a multi-megabyte entry on a busy disk, a window of election-timeout-min (200 ms in the cluster
+ * tests) made the leader step down again and again while it was merely slow (LargeValueTest).
  */
 final class QuorumCheck {
   private final long tickMillis;
@@ -20,9 +22,9 @@ final class QuorumCheck {
   /** The tick at which the current window began; replies stamped at or after it count for it. */
   private long windowStart;
 
-  QuorumCheck(Duration heartbeatInterval, Duration electionTimeoutMin) {
+  QuorumCheck(Duration heartbeatInterval, Duration electionTimeoutMax) {
     this.tickMillis = Math.max(1, heartbeatInterval.toMillis());
-    this.windowTicks = Math.max(1, (electionTimeoutMin.toMillis() + tickMillis - 1) / tickMillis);
+    this.windowTicks = Math.max(1, (electionTimeoutMax.toMillis() + tickMillis - 1) / tickMillis);
   }
 
   /**

@@ -411,7 +411,7 @@ class ScenarioTest {
 
   /**
    * Dissertation 6.2 (CheckQuorum): a leader cut off with a minority steps down within two of its windows
-   * (election-timeout-min each), keeps its term, says why in its status, and follows the new leader after the heal.
+   * (election-timeout-max each), keeps its term, says why in its status, and follows the new leader after the heal.
    */
   @Test
   void aLeaderCutOffFromTheMajorityStepsDown() {
@@ -421,8 +421,8 @@ class ScenarioTest {
     String buddy = others(sim, old).get(0);
     sim.partition(List.of(List.of(old, buddy), others(sim, old, buddy)));
     long cutAt = sim.nowMillis();
-    assertTrue(sim.runUntil(() -> !sim.leads(old, term), Duration.ofMillis(700)), () -> "still leads: " + sim.describe());
-    assertTrue(sim.nowMillis() - cutAt >= 300, "not before a whole window without a majority");
+    assertTrue(sim.runUntil(() -> !sim.leads(old, term), Duration.ofMillis(1300)), () -> "still leads: " + sim.describe());
+    assertTrue(sim.nowMillis() - cutAt >= 600, "not before a whole window without a majority");
     assertEquals(term, sim.state(old).currentTerm);
     assertTrue(sim.state(old).quorumLost.startsWith("stepped down as leader of term " + term), sim.state(old).quorumLost);
     sim.healNetwork();

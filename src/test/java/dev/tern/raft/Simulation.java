@@ -321,13 +321,13 @@ final class Simulation {
 
   /**
    * CheckQuorum (dissertation 6.2): a leader cut off from a majority (links blocked either way, or the others down)
-   * must step down within two of its windows (election-timeout-min in whole heartbeats: replies from before the cut
+   * must step down within two of its windows (election-timeout-max in whole heartbeats: replies from before the cut
    * still count for the window it fell in) plus two heartbeats of slack.
    */
   private void checkCutOffLeaders() {
     if (!settings.checkQuorum()) return;
     long hb = settings.heartbeatInterval().toNanos();
-    long window = (settings.electionTimeoutMin().toNanos() + hb - 1) / hb * hb;
+    long window = (settings.electionTimeoutMax().toNanos() + hb - 1) / hb * hb;
     long bound = 2 * window + 2 * hb;
     for (Node n : nodes) {
       int i = n.index;
