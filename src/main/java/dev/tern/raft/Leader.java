@@ -98,7 +98,7 @@ final class Leader extends RoleBehavior {
   @Override
   Behavior<RaftMessage> onRoleMessage(RaftMessage m) {
     if (m instanceof Propose p) {
-      if (s.transfer != null && LeadershipTransfer.blocksProposals(s)) {
+      if (s.transfer != null) { // any older transfer ended when this node became leader (Leader.start)
         // Handing leadership over (dissertation 3.10): the proposer asks again, and finds the new leader.
         p.replyTo().tell(new ProposeResponse.NotLeader(null, p.requestId()));
         return this;

@@ -106,18 +106,16 @@ final class LeadershipTransfer {
     t.replyTo.tell(new TransferLeadershipResponse.Failed(why));
   }
 
-  /** This node learned who leads {@code s.currentTerm}: a transfer it started is over. */
+  /**
+   * This node learned who leads {@code s.currentTerm}: a transfer it started is over. That term is always later than
+   * the transfer's: this node led the transfer's term itself, and a term has one leader.
+   */
   static void leaderKnown(ReplicaState s) {
     LeadershipTransfer t = s.transfer;
-    if (t == null || s.currentTerm <= t.term) return;
+    if (t == null) return;
     s.transfer = null;
     s.timers.cancel(TIMER);
     s.logger().info("{}: leadership transferred: {} leads term {}", s.id, s.leaderId, s.currentTerm);
     t.replyTo.tell(new TransferLeadershipResponse.Transferred(s.leaderId, s.currentTerm));
-  }
-
-  /** Whether the leader of {@code term} must refuse proposals now: it is handing leadership over. */
-  static boolean blocksProposals(ReplicaState s) {
-    return s.transfer != null && s.transfer.term == s.currentTerm;
   }
 }

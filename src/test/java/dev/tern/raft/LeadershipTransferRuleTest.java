@@ -22,6 +22,8 @@ import dev.tern.storage.InMemoryStorage;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestInbox;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Leadership transfer (dissertation 3.10; etcd's campaignTransfer): the leader stops accepting proposals, brings
@@ -89,7 +91,8 @@ class LeadershipTransferRuleTest {
     assertEquals(new ProposeResponse.NotLeader(null), r.propose("refused"));
     assertEquals(last, r.log().lastIndex());
     r.run(RaftMessage.TransferTimeout.INSTANCE);
-    assertInstanceOf(TransferLeadershipResponse.Failed.class, reply.receiveMessage());
+    var failed = assertInstanceOf(TransferLeadershipResponse.Failed.class, reply.receiveMessage());
+    assertEquals("n2 did not take over within 600 ms; accepting proposals again in term 1", failed.reason());
     assertInstanceOf(Leader.class, r.behavior());
     assertInstanceOf(ProposeResponse.Accepted.class, r.propose("accepted"));
   }
@@ -105,6 +108,31 @@ class LeadershipTransferRuleTest {
     r.transport.drain();
     transfer(r, null);
     assertEquals(List.of(new Sent("n3", new TimeoutNow(1, "n1"))), timeoutNows(r));
+  }
+
+  /** Among voters equally up to date, the one that answered last is chosen (it is the likeliest to be reachable). */
+  @ParameterizedTest(name = "{0} answered last")
+  @ValueSource(strings = {"n2", "n3"})
+  void amongEquallyUpToDateVotersTheOneHeardLastIsChosen(String last) {
+    Replica r = leader();
+    String first = last.equals("n2") ? "n3" : "n2";
+    r.run(AppendEntriesResponse.success(1, first, 1));
+    r.run(RaftMessage.HeartbeatTick.INSTANCE);
+    r.run(AppendEntriesResponse.success(1, last, 1));
+    r.transport.drain();
+    transfer(r, null);
+    assertEquals(List.of(new Sent(last, new TimeoutNow(1, "n1"))), timeoutNows(r));
+  }
+
+  /** A full tie (same matchIndex, answered in the same tick) goes to the first voter in configuration order. */
+  @Test
+  void aFullTieGoesToTheFirstVoter() {
+    Replica r = leader();
+    r.run(AppendEntriesResponse.success(1, "n3", 1));
+    r.run(AppendEntriesResponse.success(1, "n2", 1));
+    r.transport.drain();
+    transfer(r, null);
+    assertEquals(List.of(new Sent("n2", new TimeoutNow(1, "n1"))), timeoutNows(r));
   }
 
   @Test
@@ -152,7 +180,8 @@ class LeadershipTransferRuleTest {
     TestInbox<TransferLeadershipResponse> reply = transfer(r, "n2");
     r.run(new RequestVote(2, "n2", 1, 1, false, true));
     r.run(RaftMessage.TransferTimeout.INSTANCE);
-    assertInstanceOf(TransferLeadershipResponse.Failed.class, reply.receiveMessage());
+    var failed = assertInstanceOf(TransferLeadershipResponse.Failed.class, reply.receiveMessage());
+    assertEquals("this node stepped down but learned of no new leader within 600 ms", failed.reason());
   }
 
   /** 3.10: the target runs at once, skipping pre-vote; its RequestVote is a real one, marked as a transfer's. */
