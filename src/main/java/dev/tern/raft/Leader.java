@@ -250,8 +250,7 @@ final class Leader extends RoleBehavior {
       s.logger().info("{}: {} installed snapshot {}", s.id, r.from(), r.lastIncludedIndex());
       p.snapshotInstalled(r.lastIncludedIndex());
       maybeCommit();
-      sendAppends(p);
-      if (s.transfer != null) s.transfer.onProgress(s, p);
+      sendAppends(p); // its answer tells a leadership transfer whether the target caught up
       return;
     }
     if (p.snapshot == null || r.lastIncludedIndex() != p.snapshot.lastIncludedIndex()) return;

@@ -124,6 +124,27 @@ class CheckQuorumRuleTest {
     assertEquals("n2", r.status().leaderId());
   }
 
+  /** The lost quorum is also cleared by a new leader's InstallSnapshot (Figure 13), like by its AppendEntries. */
+  @Test
+  void aNewLeadersSnapshotClearsTheLostQuorum() {
+    Replica r = leader(CHECK_QUORUM, RaftFixtures.TWO_PEERS);
+    long term = r.status().term();
+    ticks(r, WINDOW_TICKS);
+    assertNotNull(r.status().quorumLost());
+    r.run(new RaftMessage.InstallSnapshot(term + 1, "n3", 0, 0, List.of("n1", "n2", "n3"), 0, new byte[0], true));
+    assertNull(r.status().quorumLost());
+    assertEquals("n3", r.status().leaderId());
+  }
+
+  /** The lease only concerns higher terms: a RequestVote of the follower's own term is answered as Figure 2 says. */
+  @Test
+  void aFollowerHearingFromItsLeaderStillAnswersAVoteOfItsOwnTerm() {
+    Replica r = replica(RaftFixtures.storage(2, null, 1, 2), CHECK_QUORUM);
+    r.run(new AppendEntries(2, "n2", 2, 2, List.of(), 2));
+    r.transport.drain();
+    assertTrue(r.onlyReply(new RequestVote(2, "n3", 5, 2), RequestVoteResponse.class).voteGranted());
+  }
+
   /** 4.2.3: a follower hearing from its leader ignores a higher term's RequestVote: no reply, no new term. */
   @Test
   void aFollowerHearingFromItsLeaderIgnoresAHigherTermsVote() {

@@ -172,6 +172,22 @@ class LeadershipTransferRuleTest {
     assertFalse(reply.hasMessages());
   }
 
+  /**
+   * The leader that started a transfer is deposed by another term, then wins a later election itself: the transfer is
+   * over (answered with itself as leader), and it takes proposals again.
+   */
+  @Test
+  void aTransferEndsWhenItsLeaderIsElectedAgain() {
+    Replica r = leader();
+    TestInbox<TransferLeadershipResponse> reply = transfer(r, "n2");
+    r.run(AppendEntriesResponse.reject(2, "n3", 0, 0, 0)); // term 2 seen: step down
+    r.run(RaftMessage.ElectionTimeout.INSTANCE); // candidate in term 3
+    r.run(new RequestVoteResponse(3, "n3", true));
+    assertInstanceOf(Leader.class, r.behavior());
+    assertEquals(new TransferLeadershipResponse.Transferred("n1", 3), reply.receiveMessage());
+    assertInstanceOf(ProposeResponse.Accepted.class, r.propose("accepted"));
+  }
+
   /** The old leader stepped down but no new leader showed up in time: the request fails. */
   @Test
   void aTransferWithoutANewLeaderInTimeFails() {

@@ -48,6 +48,18 @@ class RaftSettingsTest {
         true, 2048, 11, 4096, Duration.ofSeconds(3), 5120, true), s);
   }
 
+  @Test
+  void checkQuorumIsOffUnlessAskedFor() {
+    RaftSettings plain = settings(MIN, MAX, HB, 1, 1, 1, 1, 0, 1);
+    assertEquals(false, plain.checkQuorum());
+    assertEquals(true, plain.withCheckQuorum(true).checkQuorum());
+    assertEquals(false, plain.withCheckQuorum(true).withCheckQuorum(false).checkQuorum());
+    // every other setting is kept
+    assertEquals(plain, plain.withCheckQuorum(true).withCheckQuorum(false));
+    assertEquals(true, plain.withCheckQuorum(true).withPreVote(true).withSnapshots(2, 3, 4)
+        .withCommitStallTimeout(Duration.ofSeconds(9)).withSnapshotTrailingBytes(7).checkQuorum());
+  }
+
   // Section 5.2: election timeouts must be positive and the range ordered; a follower must hear several
   // heartbeats per timeout (at most half of the minimum).
   @Test
