@@ -223,6 +223,8 @@ final class Simulation {
   // CheckQuorum (dissertation 6.2): since when each node has led its term while cut off from a majority (-1: not).
   private final long[] cutOffSince;
   private final long[] cutOffTerm;
+  /** The nodes (a bit each) the cut-off leader could reach, itself included, when its clock (re)started. */
+  private final long[] cutOffReach;
   private int cutOffLeadersSteppedDown;
   private int transfersCompleted;
   /** Leadership transfers the nemesis asked for (dissertation 3.10), and their answers' inboxes. */
@@ -264,6 +266,7 @@ final class Simulation {
     this.linkEpoch = new long[options.nodes()][options.nodes()];
     this.cutOffSince = new long[options.nodes()];
     this.cutOffTerm = new long[options.nodes()];
+    this.cutOffReach = new long[options.nodes()];
     java.util.Arrays.fill(cutOffSince, -1);
     for (int i = 0; i < options.nodes(); i++) {
       Node n = new Node(i);
@@ -322,13 +325,16 @@ final class Simulation {
   /**
    * CheckQuorum (dissertation 6.2): a leader cut off from a majority (links blocked either way, or the others down)
    * must step down within two of its windows (election-timeout-max in whole heartbeats: replies from before the cut
-   * still count for the window it fell in) plus two heartbeats of slack.
+   * still count for the window it fell in), plus two heartbeats, plus the slowest delivery: a reply a follower sent
+   * just before it crashed still arrives (a reply across a cut link does not). The clock starts again whenever the set
+   * of nodes it can reach changes: the leader counts who answered during a window, so two minorities one after the
+   * other within a window add up to a majority (etcd's check counts the same way).
    */
   private void checkCutOffLeaders() {
     if (!settings.checkQuorum()) return;
     long hb = settings.heartbeatInterval().toNanos();
     long window = (settings.electionTimeoutMax().toNanos() + hb - 1) / hb * hb;
-    long bound = 2 * window + 2 * hb;
+    long bound = 2 * window + 2 * hb + 20 * options.maxDelayNanos();
     for (Node n : nodes) {
       int i = n.index;
       if (!n.up() || n.role() != RaftMessage.Role.LEADER) {
@@ -337,13 +343,20 @@ final class Simulation {
         continue;
       }
       int reachable = 0;
-      for (Node m : nodes) if (m == n || m.up() && !blocked[i][m.index] && !blocked[m.index][i]) reachable++;
+      long reach = 0;
+      for (Node m : nodes) {
+        if (m == n || m.up() && !blocked[i][m.index] && !blocked[m.index][i]) {
+          reachable++;
+          reach |= 1L << m.index;
+        }
+      }
       long term = n.state().currentTerm;
       if (reachable * 2 > nodes.size()) {
         cutOffSince[i] = -1;
-      } else if (cutOffSince[i] < 0 || cutOffTerm[i] != term) {
+      } else if (cutOffSince[i] < 0 || cutOffTerm[i] != term || cutOffReach[i] != reach) {
         cutOffSince[i] = now;
         cutOffTerm[i] = term;
+        cutOffReach[i] = reach;
       } else if (now - cutOffSince[i] > bound) {
         throw new InvariantChecker.Violation("CheckQuorum", n.id + " still leads term " + term + " after "
             + (now - cutOffSince[i]) / 1_000_000 + " ms cut off from a majority (bound " + bound / 1_000_000 + " ms)");
