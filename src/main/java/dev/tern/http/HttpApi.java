@@ -23,6 +23,7 @@ import com.typesafe.config.ConfigFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tern.cluster.Member;
 import dev.tern.cluster.PeerGateway;
+import dev.tern.kv.Bytes;
 import dev.tern.kv.KeyValue;
 import dev.tern.kv.KvResult;
 import java.io.ByteArrayOutputStream;
@@ -300,7 +301,8 @@ public final class HttpApi {
       }
       switch (method) {
         case "GET":
-          return parameterOptional("consistency", consistency -> getRoute(key, consistency));
+          return parameterOptional("consistency", consistency -> parameterOptional("raw", raw ->
+              extractRequest(request -> getRoute(key, consistency, raw.isPresent() || wantsRaw(request)))));
         case "PUT":
           return parameterOptional("cas", cas -> putRoute(key, cas));
         default:
@@ -312,11 +314,19 @@ public final class HttpApi {
     });
   }
 
-  private Route getRoute(String key, Optional<String> consistency) {
+  private Route getRoute(String key, Optional<String> consistency, boolean raw) {
     Boolean linearizable = parseConsistency(consistency);
     if (linearizable == null) return complete(badConsistency());
-    return completeWithFuture(admit(() -> ask(
-        replyTo -> new KvFront.Get(key, linearizable, replyTo), this::kvReply)));
+    return completeWithFuture(admit(() -> this.<KvFront.Reply>ask(
+        replyTo -> new KvFront.Get(key, linearizable, replyTo), reply -> kvReplyIn(reply, raw))));
+  }
+
+  /** A client that accepts only {@code application/octet-stream}, not JSON, asks for the raw form. */
+  static boolean wantsRaw(HttpRequest request) {
+    return request.getHeader("Accept").map(h -> {
+      String accept = h.value().toLowerCase(java.util.Locale.ROOT);
+      return accept.contains("application/octet-stream") && !accept.contains("json") && !accept.contains("*/*");
+    }).orElse(false);
   }
 
   private Route putRoute(String key, Optional<String> casParam) {
@@ -340,7 +350,7 @@ public final class HttpApi {
   }
 
   /** The value, or the error response to answer instead. */
-  private record ValueRead(String value, HttpResponse error) {}
+  private record ValueRead(Bytes value, HttpResponse error) {}
 
   /**
    * Answers {@code response} to a request whose body will not be used, without cutting off its upload: a client
@@ -359,7 +369,7 @@ public final class HttpApi {
   }
 
   /**
-   * Reads the body and decodes it as strict UTF-8. A body of unknown length that turns out larger than the value
+   * Reads the body: the value, any bytes. A body of unknown length that turns out larger than the value
    * limit is read to its end but not kept (see {@link #refuseBody}), and answered 413.
    */
   private CompletionStage<ValueRead> readValue(RequestEntity entity) {
@@ -379,9 +389,7 @@ public final class HttpApi {
   }
 
   private static ValueRead decodedValue(byte[] bytes) {
-    String value = decodeUtf8(bytes);
-    if (value == null) return new ValueRead(null, badRequest("value is not valid UTF-8"));
-    return new ValueRead(value, null);
+    return new ValueRead(Bytes.wrap(bytes), null); // a fresh array, handed over
   }
 
   private HttpResponse bodyFailure(Throwable failure) {
@@ -485,14 +493,19 @@ public final class HttpApi {
   }
 
   private HttpResponse kvReply(KvFront.Reply reply) {
+    return kvReplyIn(reply, false);
+  }
+
+  /** {@code raw}: a found value is answered as the body itself (see {@link KvJson#raw}). */
+  private HttpResponse kvReplyIn(KvFront.Reply reply, boolean raw) {
     if (reply instanceof KvFront.Reply.Unavailable u) return unavailable(u.reason());
     if (!(reply instanceof KvFront.Reply.Done done)) return internalError(new IllegalStateException("unexpected reply " + reply));
     KvResult result = done.result();
     if (result instanceof KvResult.Written w) {
-      return HttpJson.ok(HttpJson.object().put("key", w.key()).put("value", w.value()).put("revision", w.revision()));
+      return HttpJson.ok(KvJson.written(w));
     }
     if (result instanceof KvResult.Value v) {
-      return HttpJson.ok(HttpJson.object().put("key", v.key()).put("value", v.value()).put("revision", v.revision()));
+      return raw ? KvJson.raw(v) : HttpJson.ok(KvJson.value(v.key(), v.value(), v.revision()));
     }
     if (result instanceof KvResult.Deleted d) {
       return HttpJson.ok(HttpJson.object().put("key", d.key()).put("revision", d.revision()));
@@ -518,7 +531,7 @@ public final class HttpApi {
     ObjectNode body = HttpJson.object();
     ArrayNode array = body.putArray("items");
     for (KeyValue kv : items.items()) {
-      array.addObject().put("key", kv.key()).put("value", kv.value()).put("revision", kv.revision());
+      array.add(KvJson.value(kv.key(), kv.value(), kv.revision()));
     }
     return HttpJson.ok(body);
   }

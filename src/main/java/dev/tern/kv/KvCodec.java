@@ -1,10 +1,5 @@
 package dev.tern.kv;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
@@ -12,10 +7,11 @@ import java.util.Objects;
  * The byte form of a {@link KvCommand} inside a log entry.
  *
  * <p>Written in a compact binary form (format 1): one format byte, one type byte, then the id and the key as
- * length-prefixed UTF-8, the expected revision of a compare-and-set, and the value last, as length-prefixed UTF-8.
+ * length-prefixed UTF-8, the expected revision of a compare-and-set, and the value last, as length-prefixed bytes
+ * (decoded as a view into the entry's bytes, not a copy).
  * Every replica decodes each committed entry, so this sits on the write path of every node: with 1 MiB values,
  * Jackson's CBOR decoding (text into char segments, then a String) took 8% of a node's CPU and a large share of
- * its garbage, where {@code new String(bytes, UTF_8)} is one vectorised pass.
+ * its garbage.
  *
  * <p>Logs written before format 1 hold CBOR maps (Jackson, strict); they are still read, so a node upgraded in
  * place replays its old log and agrees with replicas that are not yet upgraded. A CBOR map's first byte is
@@ -31,20 +27,6 @@ public final class KvCodec {
   static final byte CAS = 3;
   static final byte GET = 4;
 
-  // The legacy form. Strict on purpose: every replica must read the same bytes the same way, so a command that is
-  // missing a field (a CAS without expectedRevision would otherwise mean "must be absent") is rejected, not
-  // defaulted. Jackson's default cap on one string (20 MB) must never make a committed command undecodable.
-  private static final CBORMapper LEGACY =
-      CBORMapper.builder(com.fasterxml.jackson.dataformat.cbor.CBORFactory.builder()
-              .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
-                  .maxStringLength(Integer.MAX_VALUE).build())
-              .build())
-          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-          .build();
-  private static final ObjectReader LEGACY_READER = LEGACY.readerFor(KvCommand.class);
-
   private KvCodec() {}
 
   public static byte[] encode(KvCommand command) {
@@ -52,14 +34,14 @@ public final class KvCodec {
     byte[] id = utf8(command.id());
     byte[] key = utf8(command.key());
     byte type;
-    byte[] value = null;
+    Bytes value = null;
     long expected = 0;
     if (command instanceof KvCommand.Put p) {
       type = PUT;
-      value = utf8(p.value());
+      value = p.value();
     } else if (command instanceof KvCommand.CompareAndSet c) {
       type = CAS;
-      value = utf8(c.value());
+      value = c.value();
       expected = c.expectedRevision();
     } else if (command instanceof KvCommand.Delete) {
       type = DELETE;
@@ -69,14 +51,17 @@ public final class KvCodec {
       // Unreachable while KvCommand stays sealed.
       throw new IllegalStateException("unhandled command type " + command.getClass().getName());
     }
-    int size = 2 + 4 + id.length + 4 + key.length + (type == CAS ? 8 : 0) + (value != null ? 4 + value.length : 0);
+    int size = 2 + 4 + id.length + 4 + key.length + (type == CAS ? 8 : 0) + (value != null ? 4 + value.length() : 0);
     byte[] out = new byte[size];
     out[0] = FORMAT;
     out[1] = type;
     int at = putBytes(out, 2, id);
     at = putBytes(out, at, key);
     if (type == CAS) at = putLong(out, at, expected);
-    if (value != null) at = putBytes(out, at, value);
+    if (value != null) {
+      at = putInt(out, at, value.length());
+      value.asReadOnlyBuffer().get(out, at, value.length());
+    }
     return out;
   }
 
@@ -84,7 +69,7 @@ public final class KvCodec {
   public static KvCommand decode(byte[] bytes) {
     Objects.requireNonNull(bytes, "bytes");
     if (bytes.length > 0 && bytes[0] == FORMAT) return decodeBinary(bytes);
-    return decodeLegacy(bytes);
+    return KvLegacyCbor.decode(bytes);
   }
 
   private static KvCommand decodeBinary(byte[] bytes) {
@@ -95,11 +80,11 @@ public final class KvCodec {
       String id = in.string("id");
       String key = in.string("key");
       KvCommand command = switch (type) {
-        case PUT -> new KvCommand.Put(id, key, in.string("value"));
+        case PUT -> new KvCommand.Put(id, key, in.bytes("value"));
         case DELETE -> new KvCommand.Delete(id, key);
         case CAS -> {
           long expected = in.longValue("expectedRevision");
-          yield new KvCommand.CompareAndSet(id, key, expected, in.string("value"));
+          yield new KvCommand.CompareAndSet(id, key, expected, in.bytes("value"));
         }
         case GET -> new KvCommand.Get(id, key);
         default -> throw new IllegalArgumentException("unknown command type " + type);
@@ -111,21 +96,6 @@ public final class KvCodec {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("not a KvCommand (" + bytes.length + " bytes): " + e.getMessage(), e);
     }
-  }
-
-  private static KvCommand decodeLegacy(byte[] bytes) {
-    KvCommand command;
-    try {
-      command = LEGACY_READER.readValue(bytes);
-    } catch (IOException | RuntimeException e) {
-      // The original message leaves out Jackson's multi-line source location, which says nothing about raw bytes.
-      String why = e instanceof JacksonException je ? je.getOriginalMessage() : e.getMessage();
-      throw new IllegalArgumentException("not a KvCommand (" + bytes.length + " bytes): " + why, e);
-    }
-    if (command == null) {
-      throw new IllegalArgumentException("not a KvCommand: encoded null");
-    }
-    return command;
   }
 
   private static byte[] utf8(String s) {
@@ -176,12 +146,22 @@ public final class KvCodec {
       return v;
     }
 
+    /** A view into the entry's own bytes, not a copy: the value lives as long as the store keeps it. */
+    Bytes bytes(String field) {
+      int length = intValue(field);
+      if (length < 0) throw new IllegalArgumentException(field + " has a negative length");
+      need(length, field);
+      Bytes b = Bytes.wrap(bytes, at, length);
+      at += length;
+      return b;
+    }
+
     String string(String field) {
       int length = intValue(field);
       if (length < 0) throw new IllegalArgumentException(field + " has a negative length");
       need(length, field);
       // A malformed sequence becomes U+FFFD the same way on every replica, so replicas still agree; the HTTP API
-      // only ever proposes valid UTF-8.
+      // only ever proposes valid UTF-8 ids and keys.
       String s = new String(bytes, at, length, StandardCharsets.UTF_8);
       at += length;
       return s;

@@ -14,9 +14,23 @@ class KvCodecTest {
 
   private static final CBORMapper CBOR = new CBORMapper();
 
-  /** Commands as KvCodec wrote them before its binary form (format 1): logs on disk still hold them. */
+  /**
+   * A command as KvCodec wrote it before its binary form (format 1), built field by field: logs on disk still
+   * hold such CBOR maps ({"type": "put"|"del"|"cas"|"get", "id", "key", "expectedRevision", "value"}).
+   */
   private static byte[] legacy(KvCommand command) throws Exception {
-    return CBOR.writerFor(KvCommand.class).writeValueAsBytes(command);
+    ObjectNode node = CBOR.createObjectNode();
+    if (command instanceof KvCommand.Put p) {
+      node.put("type", "put").put("id", p.id()).put("key", p.key()).put("value", p.value().utf8());
+    } else if (command instanceof KvCommand.Delete d) {
+      node.put("type", "del").put("id", d.id()).put("key", d.key());
+    } else if (command instanceof KvCommand.CompareAndSet c) {
+      node.put("type", "cas").put("id", c.id()).put("key", c.key()).put("expectedRevision", c.expectedRevision())
+          .put("value", c.value().utf8());
+    } else {
+      node.put("type", "get").put("id", command.id()).put("key", command.key());
+    }
+    return CBOR.writeValueAsBytes(node);
   }
 
   private static final List<KvCommand> COMMANDS =
@@ -57,6 +71,18 @@ class KvCodecTest {
     for (KvCommand command : COMMANDS) {
       assertEquals(command, KvCodec.decode(legacy(command)));
     }
+  }
+
+  @Test
+  void valuesAreAnyBytesAndDecodeAsViewsOfTheEntry() {
+    byte[] binary = {0, (byte) 0xff, (byte) 0xc3, 0x28, 10};
+    byte[] bytes = KvCodec.encode(new KvCommand.Put("c", "k", Bytes.copyOf(binary)));
+    KvCommand.Put put = (KvCommand.Put) KvCodec.decode(bytes);
+    assertArrayEquals(binary, put.value().toArray());
+    assertEquals(null, put.value().utf8OrNull(), "not UTF-8");
+    // A view, not a copy: the store keeps the entry's bytes, once.
+    bytes[bytes.length - 1] = 11;
+    assertEquals(11, put.value().toArray()[binary.length - 1]);
   }
 
   @Test

@@ -20,7 +20,7 @@ class KvSnapshotCodecTest {
     LinkedHashMap<String, KvResult> recent = new LinkedHashMap<>();
     List<KvResult> results = List.of(
         new KvResult.Written("a", "with its value", 3),
-        new KvResult.Written("a", null, 4),
+        new KvResult.Written("a", (dev.tern.kv.Bytes) null, 4),
         new KvResult.Deleted("b", 5),
         new KvResult.NotFound("c"),
         new KvResult.Value("d", "seen", 6),
