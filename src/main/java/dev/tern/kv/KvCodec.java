@@ -139,32 +139,34 @@ public final class KvCodec {
       return v;
     }
 
+    /** A CAS revision; a negative one is refused by {@link KvCommand.CompareAndSet} itself. */
     long longValue(String field) {
-      need(8, field);
-      long v = ((long) intValue(field) << 32) | (intValue(field) & 0xffffffffL);
-      if (v < 0) throw new IllegalArgumentException(field + " is negative: " + v);
-      return v;
+      return ((long) intValue(field) << 32) | (intValue(field) & 0xffffffffL);
     }
 
     /** A view into the entry's own bytes, not a copy: the value lives as long as the store keeps it. */
     Bytes bytes(String field) {
-      int length = intValue(field);
-      if (length < 0) throw new IllegalArgumentException(field + " has a negative length");
-      need(length, field);
+      int length = length(field);
       Bytes b = Bytes.wrap(bytes, at, length);
       at += length;
       return b;
     }
 
     String string(String field) {
-      int length = intValue(field);
-      if (length < 0) throw new IllegalArgumentException(field + " has a negative length");
-      need(length, field);
+      int length = length(field);
       // A malformed sequence becomes U+FFFD the same way on every replica, so replicas still agree; the HTTP API
       // only ever proposes valid UTF-8 ids and keys.
       String s = new String(bytes, at, length, StandardCharsets.UTF_8);
       at += length;
       return s;
+    }
+
+    /** A field's length prefix, checked against what is left. */
+    private int length(String field) {
+      int length = intValue(field);
+      if (length < 0) throw new IllegalArgumentException(field + " has a negative length");
+      need(length, field);
+      return length;
     }
 
     private void need(int n, String field) {

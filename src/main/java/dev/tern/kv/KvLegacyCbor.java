@@ -71,17 +71,17 @@ final class KvLegacyCbor {
     Legacy legacy;
     try {
       legacy = READER.readValue(bytes);
-      if (legacy == null) throw new IllegalArgumentException("not a KvCommand: encoded null");
-      // Null fields and a negative revision fail here, as they did when these records were KvCommand's own.
-      return legacy.toCommand();
     } catch (IOException | RuntimeException e) {
-      if (e instanceof IllegalArgumentException iae && iae.getMessage() != null
-          && iae.getMessage().startsWith("not a KvCommand")) {
-        throw iae;
-      }
       // The original message leaves out Jackson's multi-line source location, which says nothing about raw bytes.
       String why = e instanceof JacksonException je ? je.getOriginalMessage() : e.getMessage();
       throw new IllegalArgumentException("not a KvCommand (" + bytes.length + " bytes): " + why, e);
+    }
+    if (legacy == null) throw new IllegalArgumentException("not a KvCommand: encoded null");
+    try {
+      // Null fields and a negative revision fail here, as they did when these records were KvCommand's own.
+      return legacy.toCommand();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("not a KvCommand (" + bytes.length + " bytes): " + e.getMessage(), e);
     }
   }
 }

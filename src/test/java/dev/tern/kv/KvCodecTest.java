@@ -107,6 +107,9 @@ class KvCodecTest {
     byte[] tooLong = put.clone();
     tooLong[5] = 100; // the id claims more bytes than there are
     assertUndecodable(tooLong);
+    byte[] negativeValueLength = put.clone();
+    negativeValueLength[put.length - 5] = (byte) 0xff; // the value's length
+    assertUndecodable(negativeValueLength);
     byte[] cas = KvCodec.encode(new KvCommand.CompareAndSet("c", "k", 7, "v"));
     byte[] negativeRevision = cas.clone();
     negativeRevision[2 + 5 + 5] = (byte) 0x80;

@@ -37,4 +37,19 @@ class KvSnapshotCodecTest {
     assertEquals(data, state.data());
     assertEquals(List.copyOf(recent.entrySet()), List.copyOf(state.recent().entrySet()));
   }
+
+  // A corrupt length must be refused as such, not allocated: 2 GiB for one value would end the node.
+  @Test
+  void aLengthPastTheEndIsRefusedWithoutAllocatingIt() throws IOException {
+    TreeMap<String, VersionedValue> data = new TreeMap<>();
+    data.put("k", new VersionedValue("v", 2));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    KvSnapshotCodec.write(out, 2, data, new LinkedHashMap<>());
+    byte[] bytes = out.toByteArray();
+    int keyLength = 4 + 8 + 4; // version, lastApplied, key count
+    java.nio.ByteBuffer.wrap(bytes).putInt(keyLength + 4 + 1, Integer.MAX_VALUE); // the value's length
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> KvSnapshotCodec.read(bytes));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+  }
 }
