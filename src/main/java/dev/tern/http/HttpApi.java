@@ -510,10 +510,10 @@ public final class HttpApi {
     if (!(reply instanceof KvFront.Reply.Done done)) return internalError(new IllegalStateException("unexpected reply " + reply));
     KvResult result = done.result();
     if (result instanceof KvResult.Written w) {
-      return HttpJson.ok(KvJson.written(w));
+      return KvJson.ok(w.key(), w.value(), w.revision());
     }
     if (result instanceof KvResult.Value v) {
-      return raw ? KvJson.raw(v) : HttpJson.ok(KvJson.value(v.key(), v.value(), v.revision()));
+      return raw ? KvJson.raw(v) : KvJson.ok(v.key(), v.value(), v.revision());
     }
     if (result instanceof KvResult.Deleted d) {
       return HttpJson.ok(HttpJson.object().put("key", d.key()).put("revision", d.revision()));

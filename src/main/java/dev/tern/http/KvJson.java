@@ -1,8 +1,11 @@
 package dev.tern.http;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tern.kv.Bytes;
 import dev.tern.kv.KvResult;
+import java.io.IOException;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -27,8 +30,25 @@ final class KvJson {
     return text != null ? node.put("value", text) : node.put("valueBase64", value.base64());
   }
 
-  static ObjectNode written(KvResult.Written w) {
-    return putValue(HttpJson.object().put("key", w.key()), w.value()).put("revision", w.revision());
+  /**
+   * A 200 answer {@code {"key", "value" or "valueBase64", "revision"}}, written straight to bytes: every put and
+   * get answers one, and building a JSON tree first was 3% of what a node allocated per write.
+   */
+  static HttpResponse ok(String key, Bytes value, long revision) {
+    ByteArrayBuilder out = new ByteArrayBuilder(64 + (value == null ? 0 : value.length()));
+    try (JsonGenerator json = HttpJson.MAPPER.getFactory().createGenerator(out)) {
+      json.writeStartObject();
+      json.writeStringField("key", key);
+      String text = value == null ? null : value.utf8OrNull();
+      if (text != null || value == null) json.writeStringField("value", text); // null: never expected, still JSON
+      else json.writeStringField("valueBase64", value.base64());
+      json.writeNumberField("revision", revision);
+      json.writeEndObject();
+    } catch (IOException e) {
+      // Writing into memory cannot fail; if it ever did, the tree-based answer says the same.
+      return HttpJson.error(org.apache.pekko.http.javadsl.model.StatusCodes.INTERNAL_SERVER_ERROR, "internal error");
+    }
+    return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, out.toByteArray());
   }
 
   static ObjectNode value(String key, Bytes value, long revision) {
