@@ -63,8 +63,10 @@ public final class LeaderTransferApi {
   }
 
   public Route route() {
-    return path(segment("v1").slash("leader").slash("transfer"), () -> HttpApi.onlyMethods(POST_ONLY, method ->
-        parameterOptional("to", to -> parameterOptional(FORWARDED, forwarded -> transfer(to, forwarded.isPresent())))));
+    // Built once: the Java DSL calls a directive's inner supplier for every request.
+    Route inner = HttpApi.onlyMethods(POST_ONLY, method ->
+        parameterOptional("to", to -> parameterOptional(FORWARDED, forwarded -> transfer(to, forwarded.isPresent()))));
+    return path(segment("v1").slash("leader").slash("transfer"), () -> inner);
   }
 
   private Route transfer(Optional<String> to, boolean forwarded) {
