@@ -1,5 +1,6 @@
 package dev.tern.cluster;
 
+import dev.tern.raft.Configuration;
 import dev.tern.raft.LogEntry;
 import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftMessage.AppendEntries;
@@ -45,7 +46,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
   public static final int IDENTIFIER = 7341;
 
   /** The version of the format written here; change it with any change to the layout below. */
-  static final byte VERSION = 1;
+  static final byte VERSION = 2;
 
   private static final String ENVELOPE = "E";
   private static final String ACCEPTED = "A";
@@ -186,8 +187,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
       buf.put(INSTALL).putLong(is.term());
       putString(buf, is.from());
       buf.putLong(is.lastIncludedIndex()).putLong(is.lastIncludedTerm());
-      buf.putInt(is.members().size());
-      for (String member : is.members()) putString(buf, member);
+      putBytes(buf, is.configuration().encode());
       buf.putLong(is.offset());
       putBytes(buf, is.data());
       buf.put((byte) (is.done() ? 1 : 0));
@@ -247,12 +247,10 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
         long term = buf.getLong();
         String from = getString(buf);
         long lastIncludedIndex = buf.getLong(), lastIncludedTerm = buf.getLong();
-        int n = count(buf, 4);
-        List<String> members = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) members.add(getString(buf));
+        Configuration configuration = Configuration.decode(getBytes(buf));
         long offset = buf.getLong();
         byte[] data = getBytes(buf);
-        return new InstallSnapshot(term, from, lastIncludedIndex, lastIncludedTerm, members, offset, data,
+        return new InstallSnapshot(term, from, lastIncludedIndex, lastIncludedTerm, configuration, offset, data,
             buf.get() != 0);
       }
       case INSTALL_RESPONSE -> {
@@ -351,7 +349,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
       } else if (m instanceof Propose p) {
         bytes += p.command().length;
       } else if (m instanceof InstallSnapshot is) {
-        bytes += is.data().length + 64 * is.members().size();
+        bytes += is.data().length + 64 * is.configuration().servers().size();
       }
     }
     return bytes;

@@ -180,7 +180,6 @@ public final class TernNode {
   private Behavior<Void> guardian() {
     RaftSettings settings = RaftSettings.fromConfig(config.getConfig("tern.raft"));
     KvLimits limits = KvLimits.fromConfig(config.getConfig("tern"));
-    List<String> peers = members.ids().stream().filter(p -> !p.equals(id)).toList();
     return Behaviors.setup(ctx -> {
       ActorRef<KvFront.Command> front = ctx.spawn(KvFront.create(id, members, limits), "front");
       AppliedNotifier stateMachine = AppliedNotifier.create(front);
@@ -191,7 +190,7 @@ public final class TernNode {
       PeerRoutes routes = new PeerRoutes(id, TransportLimits.fromConfig(config));
       Random random = new Random(new SecureRandom().nextLong());
       ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, members, routes,
-              RaftReplica.create(id, peers, settings, storage, stateMachine, routes::send, random)),
+              RaftReplica.create(id, members.toConfiguration(), settings, storage, stateMachine, routes::send, random)),
           "raft");
       ActorRef<RaftMessage> replica = raft.narrow();
       ActorRef<PeerGateway.Command> gateway = ctx.spawn(

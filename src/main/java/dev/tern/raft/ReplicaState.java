@@ -19,8 +19,13 @@ final class ReplicaState {
   static final Object HEARTBEAT_TIMER = "heartbeat";
 
   final String id;
-  /** The other members of the cluster. */
-  final List<String> peers;
+  /**
+   * The configurations in the log (dissertation 4.1): the latest is in force, committed or not. Its base is the
+   * snapshot's or, in a brand-new cluster, the bootstrap configuration.
+   */
+  final Configurations configurations;
+  /** What a brand-new cluster starts from (tern.cluster.members); also fills in the addresses an old snapshot lacks. */
+  final Configuration bootstrap;
   final RaftSettings settings;
   final ActorContext<RaftMessage> ctx;
   final TimerScheduler<RaftMessage> timers;
@@ -69,7 +74,7 @@ final class ReplicaState {
 
   ReplicaState(
       String id,
-      List<String> peers,
+      Configuration bootstrap,
       RaftSettings settings,
       ActorContext<RaftMessage> ctx,
       TimerScheduler<RaftMessage> timers,
@@ -78,7 +83,7 @@ final class ReplicaState {
       PeerTransport transport,
       Random random) {
     this.id = id;
-    this.peers = List.copyOf(peers);
+    this.bootstrap = bootstrap;
     this.settings = settings;
     this.ctx = ctx;
     this.timers = timers;
@@ -97,9 +102,13 @@ final class ReplicaState {
         stateMachine.restore(snapshot.lastIncludedIndex(), stored.data());
       }
       this.log = new RaftLog(snapshot.lastIncludedIndex(), snapshot.lastIncludedTerm(), persisted.log());
+      this.configurations = new Configurations(snapshot.lastIncludedIndex(),
+          snapshot.configuration().withAddressesFrom(bootstrap));
     } else {
       this.log = new RaftLog(persisted.log());
+      this.configurations = new Configurations(0, bootstrap);
     }
+    for (LogEntry e : persisted.log()) configurations.appended(e);
     this.durableIndex = log.lastIndex();
     this.submittedIndex = log.lastIndex();
     this.lastTicket = storage.durableTicket();
@@ -113,12 +122,14 @@ final class ReplicaState {
     return ctx.getLog();
   }
 
-  int clusterSize() {
-    return peers.size() + 1;
+  /** The configuration in force: the latest in the log (dissertation 4.1). */
+  Configuration configuration() {
+    return configurations.latest();
   }
 
-  boolean isMajority(int count) {
-    return count * 2 > clusterSize();
+  /** Whether this server votes in the configuration in force: only a voter starts elections (4.2.1). */
+  boolean isVoter() {
+    return configurations.latest().isVoter(id);
   }
 
   // ---- persistent state --------------------------------------------------------------------------------
@@ -153,9 +164,13 @@ final class ReplicaState {
             "refusing to truncate committed entries: from " + truncateFrom + ", commitIndex " + commitIndex);
       }
       log.truncateFrom(truncateFrom);
+      configurations.truncatedFrom(truncateFrom); // back to the configuration before the conflicting suffix (4.1)
       forgetDurableBeyond(truncateFrom - 1);
     }
-    for (LogEntry e : entries) log.append(e);
+    for (LogEntry e : entries) {
+      log.append(e);
+      configurations.appended(e);
+    }
     if (truncateFrom > 0 || !entries.isEmpty()) {
       submittedIndex = log.lastIndex();
       submit(new RaftStorage.Write(null, truncateFrom, entries));
@@ -165,6 +180,12 @@ final class ReplicaState {
   /** Leader: appends to the in-memory log only; {@link #persistAppended} later writes a batch of these. */
   void appendInMemory(LogEntry entry) {
     log.append(entry);
+  }
+
+  /** Leader: appends a configuration entry, in force from now on (4.1), in memory; the next flush writes it. */
+  void appendConfiguration(LogEntry entry) {
+    log.append(entry);
+    configurations.appended(entry);
   }
 
   /** Submits every entry appended in memory since the last write, as one write (group commit). */
@@ -260,21 +281,13 @@ final class ReplicaState {
 
   // ---- snapshots (section 7) ---------------------------------------------------------------------------
 
-  /** The cluster configuration a snapshot records: every member, in a stable order. */
-  List<String> members() {
-    List<String> all = new java.util.ArrayList<>(peers);
-    all.add(id);
-    java.util.Collections.sort(all);
-    return all;
-  }
-
   /**
    * Takes a snapshot once enough has been applied since the last one. The state machine captures its state at
    * once; storage writes it out on its own thread, so requests keep flowing meanwhile.
    */
   private void maybeSnapshot() {
     if (snapshotting || appliedBytesSinceSnapshot < settings.snapshotThresholdBytes() || lastApplied == 0) return;
-    SnapshotMeta meta = new SnapshotMeta(lastApplied, log.termAt(lastApplied), members());
+    SnapshotMeta meta = new SnapshotMeta(lastApplied, log.termAt(lastApplied), configurations.at(lastApplied));
     StateMachine.SnapshotData data = stateMachine.snapshot();
     snapshotting = true;
     appliedBytesSinceSnapshot = 0;
@@ -301,6 +314,7 @@ final class ReplicaState {
         meta.lastIncludedIndex(), meta.lastIncludedTerm(), Math.max(compactTo, log.baseIndex()));
     if (compactTo > log.baseIndex()) {
       log.compactTo(compactTo);
+      configurations.compactedTo(compactTo);
       submit(new RaftStorage.Write(null, 0, List.of(), compactTo));
     }
   }
@@ -336,10 +350,12 @@ final class ReplicaState {
     if (log.termAt(index) == meta.lastIncludedTerm()) {
       // Step 6: an existing entry has the snapshot's last index and term: keep the entries after it.
       log.compactTo(index);
+      configurations.compactedTo(index);
       submit(new RaftStorage.Write(null, 0, List.of(), index));
     } else {
-      // Step 7: discard the entire log.
+      // Step 7: discard the entire log; the snapshot's configuration is the one in force (dissertation 5.1).
       log.reset(index, meta.lastIncludedTerm());
+      configurations.reset(index, meta.configuration().withAddressesFrom(bootstrap));
       // The snapshot is durable, so the prefix up to its index is too; nothing written before counts past it.
       forgetDurableBeyond(index);
       durableIndex = index;
@@ -362,6 +378,7 @@ final class ReplicaState {
   RaftMessage.Status status(RaftMessage.Role role, List<RaftMessage.FollowerStatus> followers, String commitStall) {
     return new RaftMessage.Status(
         id, role, currentTerm, leaderId, commitIndex, lastApplied, log.lastIndex(), log.lastTerm(), log.firstIndex(),
-        snapshot == null ? 0 : snapshot.lastIncludedIndex(), followers, commitStall);
+        snapshot == null ? 0 : snapshot.lastIncludedIndex(), followers, commitStall, configurations.latest(),
+        configurations.latestIndex());
   }
 }
