@@ -35,6 +35,13 @@ final class Configurations {
     return list.get(0).configuration();
   }
 
+  /** How many configuration entries follow {@code index} (a leader's: at most one past its commitIndex, 4.1). */
+  int countAfter(long index) {
+    int n = 0;
+    for (int i = list.size() - 1; i > 0 && list.get(i).index() > index; i--) n++;
+    return n;
+  }
+
   /** An entry was appended to the log. */
   void appended(LogEntry e) {
     if (e.kind() == LogEntry.Kind.CONFIG) list.add(new At(e.index(), e.configuration()));

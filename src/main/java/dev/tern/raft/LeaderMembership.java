@@ -129,8 +129,11 @@ final class LeaderMembership {
     if (change instanceof Change.AddLearner add) {
       Configuration.Server existing = current.get(add.id());
       if (existing != null) {
-        if (existing.sameAddresses(add.server())) { // already there: adding it again changes nothing
+        String busy = notNow();
+        if (existing.sameAddresses(add.server()) && busy == null) { // already there: adding it again changes nothing
           c.replyTo().tell(new ChangeMembershipResponse.Done(current, s.configurations.latestIndex()));
+        } else if (existing.sameAddresses(add.server())) {
+          c.replyTo().tell(new Failed(Reason.IN_PROGRESS, busy));
         } else {
           c.replyTo().tell(new Failed(Reason.ALREADY_MEMBER, add.id() + " is already a member at " + existing.host()
               + ":" + existing.arteryPort() + "/" + existing.httpPort() + "; remove it first to change its addresses"));

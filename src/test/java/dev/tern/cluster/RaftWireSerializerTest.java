@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tern.cluster.PeerGateway.Envelope;
+import dev.tern.raft.Configuration;
 import dev.tern.raft.LogEntry;
 import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftMessage.AppendEntries;
@@ -104,6 +105,20 @@ class RaftWireSerializerTest {
     assertEquals(install.done(), back.done());
     assertEquals(install.term(), back.term());
     assertArrayEquals(piece, back.data());
+  }
+
+  // Membership changes (dissertation chapter 4): a snapshot carries its configuration with addresses and learners,
+  // and configuration entries travel in AppendEntries like any other.
+  @Test
+  void configurationsRoundTripInSnapshotsAndEntries() {
+    Configuration config = new Configuration(List.of(new Configuration.Server("n1", "10.0.0.1", 7101, 8101, true),
+        new Configuration.Server("n4", "host-4", 7104, 8104, false)));
+    var install = new RaftMessage.InstallSnapshot(4, "n1", 1200, 3, config, 0, new byte[] {1, 2}, true);
+    assertEquals(install.meta(), ((RaftMessage.InstallSnapshot) inEnvelope(install)).meta());
+    var append = new AppendEntries(4, "n1", 9, 3, List.of(LogEntry.config(10, 4, config)), 9, 0);
+    var back = (AppendEntries) inEnvelope(append);
+    assertEquals(append, back);
+    assertEquals(config, back.entries().get(0).configuration());
   }
 
   @Test
