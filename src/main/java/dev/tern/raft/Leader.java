@@ -241,7 +241,7 @@ final class Leader extends RoleBehavior {
     boolean done = r.offset() + data.length >= r.chunk().totalBytes();
     SnapshotMeta meta = r.meta();
     s.sendNow(p.peer, new RaftMessage.InstallSnapshot(s.currentTerm, s.id, meta.lastIncludedIndex(),
-        meta.lastIncludedTerm(), meta.members(), r.offset(), data, done));
+        meta.lastIncludedTerm(), meta.configuration(), r.offset(), data, done));
   }
 
   private void onInstallSnapshotResponse(RaftMessage.InstallSnapshotResponse r) {

@@ -162,6 +162,7 @@ final class InvariantChecker {
         throw new Violation("State Machine Safety", v.id() + " committed " + s.log.get(overlap) + " where " + known + " was committed");
       }
     }
+    checkCommittedConfiguration(v);
     for (long i = committed.size() + 1; i <= s.commitIndex; i++) {
       if (i <= s.log.baseIndex()) {
         // Only a snapshot can carry a replica past entries no replica was seen committing, and snapshots hold
@@ -170,6 +171,25 @@ final class InvariantChecker {
       }
       committed.add(s.log.get(i));
       committedSeenInTerm.add(s.currentTerm);
+      if (s.log.get(i).kind() == LogEntry.Kind.CONFIG) committedConfigs.put(i, s.log.get(i).configuration());
+    }
+  }
+
+  /** The committed configuration entries, by index. */
+  private final java.util.TreeMap<Long, Configuration> committedConfigs = new java.util.TreeMap<>();
+
+  /**
+   * Dissertation 4.1 with section 7: the configuration a replica holds as in force at its commitIndex (from its log
+   * or from a snapshot) is the last committed configuration entry at or before that index, whole.
+   */
+  private void checkCommittedConfiguration(View v) {
+    ReplicaState s = v.state();
+    var known = committedConfigs.floorEntry(Math.min(s.commitIndex, committed.size()));
+    if (known == null) return; // the bootstrap configuration
+    Configuration held = s.configurations.at(Math.min(s.commitIndex, committed.size()));
+    if (!held.equals(known.getValue())) {
+      throw new Violation("Configuration", v.id() + " holds " + held + " in force at " + s.commitIndex
+          + " where " + known.getValue() + " was committed at " + known.getKey());
     }
   }
 

@@ -325,6 +325,31 @@ class MembershipRuleTest {
     assertEquals(3, r.status().configurationIndex());
   }
 
+  // Dissertation 5.1 / Figure 13: a snapshot the leader sends carries the configuration in force at its index whole,
+  // learners and addresses included (a learner must not take itself for a voter after installing it).
+  @Test
+  void aSnapshotSentToALearnerCarriesTheConfigurationWhole() {
+    Configuration config = THREE.with(N4);
+    Replica r = new Replica("n1", config, TestSettings.DEFAULTS.withSnapshots(100, 0, 16), new InMemoryStorage(), 1);
+    r.electLeader();
+    for (int i = 0; i < 8; i++) r.propose("command-" + i);
+    r.runSelf();
+    r.run(AppendEntriesResponse.success(1, "n2", 9));
+    r.runSelf();
+    assertTrue(r.log().baseIndex() > 1, "compacted");
+    for (int tick = 0; tick < 4; tick++) {
+      r.run(RaftMessage.HeartbeatTick.INSTANCE);
+      r.runSelf();
+      for (CapturingTransport.Sent sent : r.transport.drain()) {
+        if (sent.to().equals("n4") && sent.message() instanceof RaftMessage.InstallSnapshot is) {
+          assertEquals(config, is.configuration());
+          return;
+        }
+      }
+    }
+    throw new AssertionError("no snapshot sent to the learner n4");
+  }
+
   // 4.2.3 with 9.6: a removed server that did not learn of its removal times out and asks for pre-votes; servers
   // that hear from the leader refuse, so it cannot disrupt the cluster.
   @Test
