@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
       KvCommands.Cas.class,
       KvCommands.ListKeys.class,
       StatusCommand.class,
+      MemberCommands.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     },

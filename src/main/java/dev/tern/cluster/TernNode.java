@@ -6,6 +6,8 @@ import dev.tern.http.AppliedNotifier;
 import dev.tern.http.HttpApi;
 import dev.tern.http.KvFront;
 import dev.tern.http.KvLimits;
+import dev.tern.http.MembersApi;
+import dev.tern.raft.Configuration;
 import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftReplica;
 import dev.tern.raft.RaftSettings;
@@ -181,7 +183,11 @@ public final class TernNode {
     RaftSettings settings = RaftSettings.fromConfig(config.getConfig("tern.raft"));
     KvLimits limits = KvLimits.fromConfig(config.getConfig("tern"));
     return Behaviors.setup(ctx -> {
-      ActorRef<KvFront.Command> front = ctx.spawn(KvFront.create(id, members, limits), "front");
+      // Routes and envelope checks follow the configuration in force; tern.cluster.members only bootstraps it.
+      MemberDirectory directory = new MemberDirectory(members);
+      // A node joining a running cluster waits to be added; the others of a new cluster start from the list.
+      Configuration bootstrap = config.getBoolean("tern.cluster.join") ? Configuration.EMPTY : members.toConfiguration();
+      ActorRef<KvFront.Command> front = ctx.spawn(KvFront.create(id, directory, limits), "front");
       AppliedNotifier stateMachine = AppliedNotifier.create(front);
       boolean faultInjection = config.getBoolean("tern.testing.fault-injection");
       if (faultInjection) log.warn("{}: tern.testing.fault-injection is on: this node obeys /v1/testing/partition", id);
@@ -189,12 +195,13 @@ public final class TernNode {
       // (PeerRoutes, PeerInbound): no message waits for a hop through the gateway actor.
       PeerRoutes routes = new PeerRoutes(id, TransportLimits.fromConfig(config));
       Random random = new Random(new SecureRandom().nextLong());
-      ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, members, routes,
-              RaftReplica.create(id, members.toConfiguration(), settings, storage, stateMachine, routes::send, random)),
+      ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, directory, routes,
+              RaftReplica.createReporting(id, bootstrap, settings, storage, stateMachine, routes::send,
+                  random, directory::update)),
           "raft");
       ActorRef<RaftMessage> replica = raft.narrow();
       ActorRef<PeerGateway.Command> gateway = ctx.spawn(
-          PeerGateway.create(id, members, faultInjection, routes, raft), "gateway");
+          PeerGateway.create(id, directory, faultInjection, routes, raft), "gateway");
       ctx.spawn(PeerGateway.bulkInbox(raft), TransportLimits.BULK_INBOX);
       this.gateway = gateway;
       gateway.tell(new PeerGateway.Attach(replica));
@@ -210,7 +217,9 @@ public final class TernNode {
       // Test-only: the partition route exists only when fault injection is on (docs/api.md).
       HttpApi.FaultInjection faults = faultInjection
           ? new HttpApi.FaultInjection(id, java.util.Set.copyOf(members.ids()), gateway) : null;
-      new HttpApi(ctx.getSystem(), front, limits, faults).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
+      ActorRef<MembersApi.Forward> forwarder = ctx.spawn(MembersApi.forwarder(routes::send), "members-forwarder");
+      MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
+      new HttpApi(ctx.getSystem(), front, limits, faults, membersApi).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
         if (failure != null) {
           fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();
           log.error("{}: {}", id, fatal);

@@ -126,6 +126,8 @@ public final class HttpApi {
   private final AtomicInteger inflight = new AtomicInteger();
   private final OverdueReplies overdue;
   private final Route route;
+  /** The membership routes (a node's; null in tests of the KV API alone). */
+  private final MembersApi members;
 
   public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits) {
     this(system, front, limits, null);
@@ -135,6 +137,13 @@ public final class HttpApi {
    * @param faultInjection null for a production node; otherwise the test-only partition route is served
    */
   public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection) {
+    this(system, front, limits, faultInjection, null);
+  }
+
+  /** @param members the membership API ({@link MembersApi}), or null */
+  public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection,
+      MembersApi members) {
+    this.members = members;
     this.system = Objects.requireNonNull(system, "system");
     this.front = Objects.requireNonNull(front, "front");
     this.limits = Objects.requireNonNull(limits, "limits");
@@ -193,6 +202,7 @@ public final class HttpApi {
         pathPrefix(segment("v1").slash("kv").slash(remaining()), this::keyRoute),
         path(segment("v1").slash("status"), () -> onlyMethods(GET_ONLY, method -> statusRoute())),
         path("health", () -> onlyMethods(GET_ONLY, method -> healthRoute())));
+    if (members != null) api = concat(api, members.route());
     Route all = faultInjection == null ? api : concat(api,
         path(segment("v1").slash("testing").slash("partition"),
             () -> onlyMethods(PARTITION_METHODS, this::partitionRoute)));
@@ -546,6 +556,7 @@ public final class HttpApi {
           .put("behind", f.behind()).put("lastAnsweredMsAgo", f.lastHeardMillisAgo())
           .put("sendingSnapshot", f.sendingSnapshot());
     }
+    if (s.configuration() != null) MembersApi.putConfiguration(body.putObject("configuration"), s);
     if (s.commitStall() != null) body.put("commitStall", s.commitStall());
     body.put("serving", s.serving());
     return body;

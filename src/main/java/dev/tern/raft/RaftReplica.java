@@ -43,6 +43,19 @@ public final class RaftReplica {
     return create(id, bootstrap, settings, storage, stateMachine, transport, random, state -> {});
   }
 
+  /** As above; {@code onConfiguration} is told the configuration in force at start and at every change (4.1). */
+  public static Behavior<RaftMessage> createReporting(
+      String id,
+      Configuration bootstrap,
+      RaftSettings settings,
+      RaftStorage storage,
+      StateMachine stateMachine,
+      PeerTransport transport,
+      Random random,
+      java.util.function.Consumer<Configuration> onConfiguration) {
+    return create(id, bootstrap, settings, storage, stateMachine, transport, random, state -> {}, onConfiguration);
+  }
+
   static Configuration bootstrapOf(String id, List<String> peers) {
     if (peers.contains(id)) throw new IllegalArgumentException("peers must not include this node " + id);
     List<String> all = new java.util.ArrayList<>(peers);
@@ -73,12 +86,26 @@ public final class RaftReplica {
       PeerTransport transport,
       Random random,
       Consumer<ReplicaState> inspector) {
+    return create(id, bootstrap, settings, storage, stateMachine, transport, random, inspector, c -> {});
+  }
+
+  private static Behavior<RaftMessage> create(
+      String id,
+      Configuration bootstrap,
+      RaftSettings settings,
+      RaftStorage storage,
+      StateMachine stateMachine,
+      PeerTransport transport,
+      Random random,
+      Consumer<ReplicaState> inspector,
+      Consumer<Configuration> onConfiguration) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
                   ReplicaState s =
-                      new ReplicaState(id, bootstrap, settings, ctx, timers, storage, stateMachine, transport, random);
+                      new ReplicaState(id, bootstrap, settings, ctx, timers, storage, stateMachine, transport, random,
+                          onConfiguration);
                   inspector.accept(s);
                   storage.onDurable(ticket -> ctx.getSelf().tell(new RaftMessage.StorageSynced(ticket)));
                   ctx.getLog()

@@ -26,6 +26,10 @@ final class ReplicaState {
   final Configurations configurations;
   /** What a brand-new cluster starts from (tern.cluster.members); also fills in the addresses an old snapshot lacks. */
   final Configuration bootstrap;
+  /** Told of every change of the configuration in force (the node routes to its peers by it). */
+  private final java.util.function.Consumer<Configuration> onConfiguration;
+  /** The configuration last told to {@link #onConfiguration}. */
+  private Configuration published;
   final RaftSettings settings;
   final ActorContext<RaftMessage> ctx;
   final TimerScheduler<RaftMessage> timers;
@@ -81,8 +85,10 @@ final class ReplicaState {
       RaftStorage storage,
       StateMachine stateMachine,
       PeerTransport transport,
-      Random random) {
+      Random random,
+      java.util.function.Consumer<Configuration> onConfiguration) {
     this.id = id;
+    this.onConfiguration = onConfiguration;
     this.bootstrap = bootstrap;
     this.settings = settings;
     this.ctx = ctx;
@@ -116,6 +122,15 @@ final class ReplicaState {
     // committed by definition.
     this.lastApplied = stateMachine.lastApplied();
     this.commitIndex = lastApplied;
+    publishConfiguration();
+  }
+
+  /** Tells the node when the configuration in force changed (a reference compare otherwise: it is on every write). */
+  void publishConfiguration() {
+    Configuration latest = configurations.latest();
+    if (latest == published) return;
+    published = latest;
+    onConfiguration.accept(latest);
   }
 
   Logger logger() {
@@ -172,6 +187,7 @@ final class ReplicaState {
       configurations.appended(e);
     }
     if (truncateFrom > 0 || !entries.isEmpty()) {
+      publishConfiguration();
       submittedIndex = log.lastIndex();
       submit(new RaftStorage.Write(null, truncateFrom, entries));
     }
@@ -186,6 +202,7 @@ final class ReplicaState {
   void appendConfiguration(LogEntry entry) {
     log.append(entry);
     configurations.appended(entry);
+    publishConfiguration();
   }
 
   /** Submits every entry appended in memory since the last write, as one write (group commit). */
@@ -363,6 +380,7 @@ final class ReplicaState {
       submit(new RaftStorage.Write(null, 1, List.of(), index));
     }
     // Step 8: reset the state machine using the snapshot's contents.
+    publishConfiguration();
     stateMachine.restore(index, stored.data());
     lastApplied = index;
     commitIndex = Math.max(commitIndex, index);

@@ -175,4 +175,25 @@ class RaftWireSerializerTest {
       assertEquals(r, roundTrip(r));
     }
   }
+
+  // Membership changes forwarded to the leader, and their answers (dissertation chapter 4).
+  @Test
+  void membershipChangesAndTheirAnswersRoundTrip() {
+    TestProbe<RaftMessage.ChangeMembershipResponse> probe = testKit.createTestProbe();
+    for (RaftMessage.Change change : List.of(
+        new RaftMessage.Change.AddLearner(new Configuration.Server("n4", "10.0.0.4", 7104, 8104, false)),
+        new RaftMessage.Change.Remove("n2"))) {
+      var back = (RaftMessage.ChangeMembership) inEnvelope(new RaftMessage.ChangeMembership(change, probe.getRef()));
+      assertEquals(change, back.change());
+      assertEquals(probe.getRef(), back.replyTo());
+    }
+    Configuration config = new Configuration(List.of(new Configuration.Server("n1", "h", 1, 2, true)));
+    for (RaftMessage.ChangeMembershipResponse r : List.of(
+        new RaftMessage.ChangeMembershipResponse.Done(config, 17),
+        new RaftMessage.ChangeMembershipResponse.NotLeader("n3"),
+        new RaftMessage.ChangeMembershipResponse.NotLeader(null),
+        new RaftMessage.ChangeMembershipResponse.Failed(RaftMessage.ChangeMembershipResponse.Reason.LAST_VOTER, "why"))) {
+      assertEquals(r, roundTrip(r));
+    }
+  }
 }
