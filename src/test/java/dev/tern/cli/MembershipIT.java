@@ -33,11 +33,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MembershipIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Duration STEP = Duration.ofSeconds(30);
+  /** A bound per step: generous, since a node's JVM takes tens of seconds to start on a busy 2-core machine. */
+  private static final Duration STEP = Duration.ofSeconds(90);
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   @Test
   void growThreeToFiveAndShrinkBackRemovingTheLeaderUnderLoad(@TempDir Path dir) throws Exception {
+    long started = System.nanoTime();
     Local local = LocalProcesses.startLocal(dir.resolve("local"));
     List<Process> extra = new ArrayList<>();
     CrashIT.Load load = null;
@@ -57,18 +59,21 @@ class MembershipIT {
         spec.append(',').append(id).append("=127.0.0.1:").append(ports.get(id)[0]).append(':').append(ports.get(id)[1]);
         httpOf.put(id, "http://127.0.0.1:" + ports.get(id)[1]);
       }
+      phase(started, "three nodes up");
       load = new CrashIT.Load(List.copyOf(httpOf.values()));
       load.start();
 
       String n1 = local.http().get("n1");
+      // Both new nodes start at once (a JVM and a Pekko join each take seconds); they wait to be added.
+      for (String id : List.of("n4", "n5")) extra.add(startJoining(dir, id, spec.toString()));
       for (String id : List.of("n4", "n5")) {
-        extra.add(startJoining(dir, id, spec.toString()));
         Run added = LocalProcesses.retry(STEP, "member", "add", id, "--host", "127.0.0.1",
             "--artery-port", String.valueOf(ports.get(id)[0]), "--http-port", String.valueOf(ports.get(id)[1]),
             "--node", n1);
         assertEquals(0, added.exit(), added.err());
         assertTrue(added.out().contains(id + "(learner)") || added.out().contains(id), added.out());
-        awaitRole(httpOf, id, "voter");
+        awaitRole(httpOf, id, "voter", dir.resolve(id + ".log"));
+        phase(started, id + " added and promoted");
       }
       Run list = LocalProcesses.tern("member", "list", "--node", n1);
       assertEquals(0, list.exit(), list.err());
@@ -83,6 +88,7 @@ class MembershipIT {
       Run removedAgain = LocalProcesses.retry(STEP, "member", "remove", second, "--node", httpOf.get("n5"));
       assertEquals(0, removedAgain.exit(), removedAgain.err());
       rest.remove(second);
+      phase(started, "back to three");
       Thread.sleep(1000); // a last second of load on the final configuration
       load.stop();
       assertTrue(load.oddAnswers.isEmpty(), String.valueOf(load.oddAnswers));
@@ -91,19 +97,31 @@ class MembershipIT {
       // Every acknowledged write, on every remaining member's own state.
       JsonNode members = get(httpOf.get(rest.get(0)) + "/v1/members");
       assertEquals(3, members.path("members").size(), members.toString());
+      // Each node serves a list from its own state machine (after a read index from the leader): one list per
+      // writer's prefix (CrashIT.Load writes crash/<writer>/<seq>) and node is enough.
       for (String id : rest) {
         long deadline = System.nanoTime() + STEP.toNanos();
         List<String> missing;
         do {
+          Map<String, String> held = new java.util.HashMap<>();
+          for (int w = 0; w < 4; w++) {
+            JsonNode page = getOrNull(httpOf.get(id) + "/v1/kv?prefix=crash/" + w + "/&limit=10000");
+            if (page == null) continue;
+            assertTrue(page.path("items").size() < 10000, "a full page: use narrower prefixes");
+            for (JsonNode item : page.path("items")) held.put(item.path("key").asText(), item.path("value").asText());
+          }
           missing = new ArrayList<>();
           for (var e : load.acked.entrySet()) {
-            JsonNode v = getOrNull(httpOf.get(id) + "/v1/kv/" + e.getKey() + "?consistency=stale");
-            if (v == null || !e.getValue().value().equals(v.path("value").asText())) missing.add(e.getKey());
+            if (!e.getValue().value().equals(held.get(e.getKey()))) missing.add(e.getKey());
           }
           if (!missing.isEmpty()) Thread.sleep(200); // bounded by the deadline
         } while (!missing.isEmpty() && System.nanoTime() < deadline);
-        assertTrue(missing.isEmpty(), id + " lacks " + missing.size() + " acknowledged writes, e.g. " + missing.get(0));
+        List<String> lacking = missing;
+        assertTrue(lacking.isEmpty(), () -> id + " lacks " + lacking.size() + " acknowledged writes, e.g. " + lacking.get(0));
       }
+      System.out.printf("MembershipIT: 3 -> 5 -> 3 (removed %s, the leader, and %s) with %d writes acknowledged and"
+          + " %d unknown, all on %s, in %.1f s%n", leader, second, load.acked.size(), load.unknown.get(), rest,
+          (System.nanoTime() - started) / 1e9);
     } finally {
       if (load != null) load.stop();
       for (Process p : extra) {
@@ -112,6 +130,10 @@ class MembershipIT {
       }
       local.stop();
     }
+  }
+
+  private static void phase(long started, String what) {
+    System.out.printf("MembershipIT: %s after %.1f s%n", what, (System.nanoTime() - started) / 1e9);
   }
 
   private Process startJoining(Path dir, String id, String spec) throws IOException {
@@ -124,7 +146,7 @@ class MembershipIT {
     return b.start();
   }
 
-  private void awaitRole(Map<String, String> httpOf, String id, String role) throws Exception {
+  private void awaitRole(Map<String, String> httpOf, String id, String role, Path log) throws Exception {
     long deadline = System.nanoTime() + STEP.toNanos();
     while (System.nanoTime() < deadline) {
       for (String url : httpOf.values()) {
@@ -136,7 +158,9 @@ class MembershipIT {
       }
       Thread.sleep(200); // bounded by the deadline
     }
-    throw new AssertionError(id + " did not become a " + role + " within " + STEP);
+    List<String> lines = Files.readAllLines(log);
+    throw new AssertionError(id + " did not become a " + role + " within " + STEP + "; the end of its log:\n"
+        + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
   }
 
   private String leader(Map<String, String> httpOf) throws Exception {

@@ -362,4 +362,31 @@ class MembershipRuleTest {
     assertFalse(answer.voteGranted());
     assertEquals(1, r.status().term(), "its term is unchanged");
   }
+
+  // Stall reports (CommitWatch) name the servers that lack entries; a learner's lag is shown as not voting, since it
+  // cannot be why nothing commits.
+  @Test
+  void aStallReportMarksLearnersAsNotVoting() {
+    Replica r = new Replica("n1", THREE.with(N4),
+        TestSettings.DEFAULTS.withCommitStallTimeout(java.time.Duration.ofMillis(100)), new InMemoryStorage(), 1);
+    r.electLeader();
+    for (int i = 0; i < 4; i++) r.run(RaftMessage.HeartbeatTick.INSTANCE);
+    String stall = r.status().commitStall();
+    assertTrue(stall != null && stall.contains("n4 (not voting) has 0") && stall.contains("n2 has 0"), stall);
+  }
+
+  // 4.1: the node is told the configuration in force at start and at every change, truncations included (it routes
+  // to its peers by it).
+  @Test
+  void theNodeIsToldEveryChangeOfTheConfigurationInForce() {
+    List<Configuration> told = new java.util.ArrayList<>();
+    var kit = org.apache.pekko.actor.testkit.typed.javadsl.BehaviorTestKit.create(RaftReplica.createReporting("n1", THREE,
+        TestSettings.DEFAULTS, new InMemoryStorage(), new RecordingStateMachine(), new CapturingTransport(),
+        new java.util.Random(1), told::add));
+    Configuration withN4 = THREE.with(N4);
+    kit.run(new AppendEntries(1, "n2", 0, 0, List.of(LogEntry.noop(1, 1), LogEntry.config(2, 1, withN4)), 0));
+    kit.run(new AppendEntries(1, "n2", 2, 1, List.of(LogEntry.command(3, 1, new byte[] {1})), 0));
+    kit.run(new AppendEntries(2, "n3", 1, 1, List.of(LogEntry.noop(2, 2)), 0));
+    assertEquals(List.of(THREE, withN4, THREE), told, "start, the new entry, the truncation; nothing for a command");
+  }
 }
