@@ -12,6 +12,9 @@ final class KvCommands {
 
   static final String KV = "/v1/kv/";
 
+  /** Where a value that is not text goes, as bytes: standard output unless a test captures it. */
+  static volatile java.io.OutputStream rawOut;
+
   @Command(
       name = "put",
       description = "Set KEY to VALUE. Prints OK revision=N.",
@@ -88,6 +91,26 @@ final class KvCommands {
       TernClient.Response r = client.get(KV + TernClient.keyPath(key) + TernClient.query(q));
       if (!r.ok()) return failure(r);
       JsonNode json = r.json();
+      if (json != null && json.hasNonNull("valueBase64")) {
+        // A value that is not text: its bytes as they are, with no newline added (so "> FILE" keeps them).
+        byte[] bytes;
+        try {
+          bytes = java.util.Base64.getDecoder().decode(json.get("valueBase64").asText());
+        } catch (IllegalArgumentException e) {
+          return unexpected(r, "{\"valueBase64\": base64}");
+        }
+        out().flush();
+        java.io.OutputStream raw = rawOut != null ? rawOut : System.out;
+        try {
+          raw.write(bytes, 0, bytes.length);
+          raw.flush();
+        } catch (java.io.IOException e) {
+          err().println("could not write the value: " + e.getMessage());
+          return ExitCodes.ERROR;
+        }
+        if (verbose) err().println("revision=" + json.path("revision").asText());
+        return ExitCodes.OK;
+      }
       if (json == null || !json.has("value")) return unexpected(r, "{\"value\": ...}");
       out().println(json.get("value").asText());
       if (verbose) out().println("revision=" + json.path("revision").asText());
@@ -120,7 +143,7 @@ final class KvCommands {
       name = "list",
       aliases = "ls",
       description = "List keys starting with PREFIX (all keys when omitted), in key order, one per line: "
-          + "key<TAB>value<TAB>revision.",
+          + "key<TAB>value<TAB>revision (a value that is not UTF-8 text as base64:...).",
       mixinStandardHelpOptions = true,
       footer = ExitCodes.FOOTER)
   static final class ListKeys extends ClientCommand {
@@ -141,8 +164,9 @@ final class KvCommands {
       JsonNode items = r.json() == null ? null : r.json().get("items");
       if (items == null || !items.isArray()) return unexpected(r, "{\"items\": [...]}");
       for (JsonNode item : items) {
-        out().println(item.path("key").asText() + "\t" + item.path("value").asText() + "\t"
-            + item.path("revision").asText());
+        String value = item.has("valueBase64") ? "base64:" + item.path("valueBase64").asText()
+            : item.path("value").asText();
+        out().println(item.path("key").asText() + "\t" + value + "\t" + item.path("revision").asText());
       }
       return ExitCodes.OK;
     }

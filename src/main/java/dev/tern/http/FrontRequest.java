@@ -2,6 +2,7 @@ package dev.tern.http;
 
 import dev.tern.kv.KvCodec;
 import dev.tern.kv.KvCommand;
+import dev.tern.kv.Bytes;
 import dev.tern.kv.KvResult;
 import java.util.concurrent.CompletableFuture;
 
@@ -44,7 +45,7 @@ abstract class FrontRequest {
     /** Answers the client; a result remembered for a repeated command id lacks the value, which we know. */
     void answer(KvResult result) {
       if (result instanceof KvResult.Written w && w.value() == null) {
-        String value = command instanceof KvCommand.Put p ? p.value()
+        Bytes value = command instanceof KvCommand.Put p ? p.value()
             : command instanceof KvCommand.CompareAndSet c ? c.value() : null;
         result = new KvResult.Written(w.key(), value, w.revision());
       }

@@ -5,6 +5,7 @@ import dev.tern.cluster.Members;
 import dev.tern.cluster.PeerGateway;
 import dev.tern.cluster.PeerRoutes;
 import dev.tern.kv.KeyValue;
+import dev.tern.kv.Bytes;
 import dev.tern.kv.KvResult;
 import dev.tern.kv.KvStateMachine;
 import dev.tern.raft.RaftMessage;
@@ -51,8 +52,12 @@ public final class KvFront {
   // deadline itself). They never cross the network.
 
   /** Put; with {@code expectedRevision} >= 0 a compare-and-set on that revision (0 = must be absent). */
-  public record Put(String key, String value, long expectedRevision, CompletableFuture<Reply> reply) implements Command {
+  public record Put(String key, Bytes value, long expectedRevision, CompletableFuture<Reply> reply) implements Command {
     public static final long UNCONDITIONAL = -1;
+
+    public Put(String key, String value, long expectedRevision, CompletableFuture<Reply> reply) {
+      this(key, Bytes.utf8(value), expectedRevision, reply);
+    }
   }
 
   public record Delete(String key, CompletableFuture<Reply> reply) implements Command {}

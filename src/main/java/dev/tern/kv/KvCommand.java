@@ -1,32 +1,27 @@
 package dev.tern.kv;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import dev.tern.CborSerializable;
 import java.util.Objects;
 
 /**
- * A client request as it travels through the Raft log. {@link #id()} is chosen by the proposing node so that,
- * when the entry is applied, it can find the client waiting for this very command.
+ * A client request as it travels through the Raft log ({@link KvCodec} gives its bytes). {@link #id()} is chosen by
+ * the proposing node so that, when the entry is applied, it can find the client waiting for this very command.
+ * Values are any bytes ({@link Bytes}); the constructors that take a String store its UTF-8 encoding.
  */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
-@JsonSubTypes({
-  @JsonSubTypes.Type(value = KvCommand.Put.class, name = "put"),
-  @JsonSubTypes.Type(value = KvCommand.Delete.class, name = "del"),
-  @JsonSubTypes.Type(value = KvCommand.CompareAndSet.class, name = "cas"),
-  @JsonSubTypes.Type(value = KvCommand.Get.class, name = "get")
-})
-public sealed interface KvCommand extends CborSerializable {
+public sealed interface KvCommand {
 
   String id();
 
   String key();
 
-  record Put(String id, String key, String value) implements KvCommand {
+  record Put(String id, String key, Bytes value) implements KvCommand {
     public Put {
       Objects.requireNonNull(id, "id");
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(value, "value");
+    }
+
+    public Put(String id, String key, String value) {
+      this(id, key, Bytes.utf8(value));
     }
   }
 
@@ -38,7 +33,7 @@ public sealed interface KvCommand extends CborSerializable {
   }
 
   /** Writes only if the key's revision is still {@code expectedRevision}; 0 means "only if absent". */
-  record CompareAndSet(String id, String key, long expectedRevision, String value) implements KvCommand {
+  record CompareAndSet(String id, String key, long expectedRevision, Bytes value) implements KvCommand {
     public CompareAndSet {
       Objects.requireNonNull(id, "id");
       Objects.requireNonNull(key, "key");
@@ -47,6 +42,10 @@ public sealed interface KvCommand extends CborSerializable {
       if (expectedRevision < 0) {
         throw new IllegalArgumentException("expectedRevision must be >= 0, got " + expectedRevision);
       }
+    }
+
+    public CompareAndSet(String id, String key, long expectedRevision, String value) {
+      this(id, key, expectedRevision, Bytes.utf8(value));
     }
   }
 

@@ -1,26 +1,20 @@
 package dev.tern.kv;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import dev.tern.CborSerializable;
-
-/** The outcome of applying one {@link KvCommand}; it may be sent back to a client on another node. */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
-@JsonSubTypes({
-  @JsonSubTypes.Type(value = KvResult.Written.class, name = "written"),
-  @JsonSubTypes.Type(value = KvResult.Deleted.class, name = "deleted"),
-  @JsonSubTypes.Type(value = KvResult.NotFound.class, name = "notFound"),
-  @JsonSubTypes.Type(value = KvResult.Value.class, name = "value"),
-  @JsonSubTypes.Type(value = KvResult.CasConflict.class, name = "casConflict"),
-  @JsonSubTypes.Type(value = KvResult.Invalid.class, name = "invalid")
-})
-public sealed interface KvResult extends CborSerializable {
+/**
+ * The outcome of applying one {@link KvCommand}, handed to the front on the same node (it never crosses the
+ * network: a front that proposed through another node's leader waits for its own replica to apply the entry).
+ */
+public sealed interface KvResult {
 
   /**
    * A put, or a compare-and-set that matched; {@code revision} is the index of the entry that wrote it. The value
    * is null in a result remembered for a repeated command id (the proposer knows what it wrote).
    */
-  record Written(String key, String value, long revision) implements KvResult {}
+  record Written(String key, Bytes value, long revision) implements KvResult {
+    public Written(String key, String value, long revision) {
+      this(key, value == null ? null : Bytes.utf8(value), revision);
+    }
+  }
 
   /** {@code revision} is the index of the delete entry, so clients can order it against other writes. */
   record Deleted(String key, long revision) implements KvResult {}
@@ -29,7 +23,11 @@ public sealed interface KvResult extends CborSerializable {
   record NotFound(String key) implements KvResult {}
 
   /** A get of a present key. */
-  record Value(String key, String value, long revision) implements KvResult {}
+  record Value(String key, Bytes value, long revision) implements KvResult {
+    public Value(String key, String value, long revision) {
+      this(key, Bytes.utf8(value), revision);
+    }
+  }
 
   /** {@code currentRevision} is 0 when the key is absent, so the client can retry with it. */
   record CasConflict(String key, long currentRevision) implements KvResult {}

@@ -34,7 +34,7 @@ final class KvSnapshotCodec {
     out.writeInt(data.size());
     for (Map.Entry<String, VersionedValue> e : data.entrySet()) {
       string(out, e.getKey());
-      string(out, e.getValue().value());
+      bytes(out, e.getValue().value());
       out.writeLong(e.getValue().revision());
     }
     out.writeInt(recent.size());
@@ -55,7 +55,7 @@ final class KvSnapshotCodec {
       TreeMap<String, VersionedValue> data = new TreeMap<>();
       for (int i = 0; i < keys; i++) {
         String key = string(in);
-        data.put(key, new VersionedValue(string(in), in.readLong()));
+        data.put(key, new VersionedValue(bytes(in), in.readLong()));
       }
       int ids = count(in);
       LinkedHashMap<String, KvResult> recent = new LinkedHashMap<>();
@@ -77,7 +77,7 @@ final class KvSnapshotCodec {
     } else if (r instanceof KvResult.Written w) {
       out.writeByte(1);
       string(out, w.key());
-      string(out, w.value());
+      bytes(out, w.value());
       out.writeLong(w.revision());
     } else if (r instanceof KvResult.Deleted d) {
       out.writeByte(2);
@@ -89,7 +89,7 @@ final class KvSnapshotCodec {
     } else if (r instanceof KvResult.Value v) {
       out.writeByte(4);
       string(out, v.key());
-      string(out, v.value());
+      bytes(out, v.value());
       out.writeLong(v.revision());
     } else if (r instanceof KvResult.CasConflict c) {
       out.writeByte(5);
@@ -106,13 +106,13 @@ final class KvSnapshotCodec {
   private static KvResult result(DataInputStream in) throws IOException {
     int type = in.readByte();
     return switch (type) {
-      case 1 -> new KvResult.Written(string(in), string(in), in.readLong());
+      case 1 -> new KvResult.Written(string(in), bytes(in), in.readLong());
       case 2 -> new KvResult.Deleted(string(in), in.readLong());
       case 3 -> new KvResult.NotFound(string(in));
-      case 4 -> new KvResult.Value(string(in), string(in), in.readLong());
+      case 4 -> new KvResult.Value(string(in), bytes(in), in.readLong());
       case 5 -> new KvResult.CasConflict(string(in), in.readLong());
       case 6 -> new KvResult.Invalid(string(in));
-      case 7 -> new KvResult.Written(string(in), null, in.readLong());
+      case 7 -> new KvResult.Written(string(in), (Bytes) null, in.readLong());
       default -> throw new IllegalArgumentException("unknown result type " + type + " in key-value snapshot");
     };
   }
@@ -124,10 +124,26 @@ final class KvSnapshotCodec {
   }
 
   private static String string(DataInputStream in) throws IOException {
+    return new String(rawBytes(in), StandardCharsets.UTF_8);
+  }
+
+  /** A value: the same layout as a string (length, then the bytes), so snapshots written before values were bytes read alike. */
+  private static void bytes(DataOutputStream out, Bytes b) throws IOException {
+    out.writeInt(b.length());
+    b.writeTo(out);
+  }
+
+  /** Each value gets its own array: a slice of the whole snapshot would keep all of it alive for one key. */
+  private static Bytes bytes(DataInputStream in) throws IOException {
+    return Bytes.wrap(rawBytes(in));
+  }
+
+  private static byte[] rawBytes(DataInputStream in) throws IOException {
     int n = count(in);
+    if (n > in.available()) throw new EOFException("a length of " + n + " runs past the end");
     byte[] b = new byte[n];
     in.readFully(b);
-    return new String(b, StandardCharsets.UTF_8);
+    return b;
   }
 
   private static int count(DataInputStream in) throws IOException {

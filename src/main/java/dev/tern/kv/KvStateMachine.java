@@ -85,7 +85,7 @@ public final class KvStateMachine implements StateMachine {
    * {@value #DEDUPLICATION_WINDOW} commands, which for large values runs to gigabytes.
    */
   static KvResult withoutValue(KvResult result) {
-    return result instanceof KvResult.Written w && w.value() != null ? new KvResult.Written(w.key(), null, w.revision())
+    return result instanceof KvResult.Written w && w.value() != null ? new KvResult.Written(w.key(), (Bytes) null, w.revision())
         : result;
   }
 

@@ -26,7 +26,7 @@ public final class KvStore {
     return Optional.ofNullable(data.get(Objects.requireNonNull(key, "key")));
   }
 
-  public void put(String key, String value, long revision) {
+  public void put(String key, Bytes value, long revision) {
     data.put(Objects.requireNonNull(key, "key"), new VersionedValue(value, revision));
   }
 
@@ -76,9 +76,12 @@ public final class KvStore {
   }
 
   private static void update(MessageDigest sha, String s) {
-    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-    sha.update(ByteBuffer.allocate(Integer.BYTES).putInt(bytes.length).array());
-    sha.update(bytes);
+    update(sha, Bytes.utf8(s));
+  }
+
+  private static void update(MessageDigest sha, Bytes bytes) {
+    sha.update(ByteBuffer.allocate(Integer.BYTES).putInt(bytes.length()).array());
+    sha.update(bytes.asReadOnlyBuffer());
   }
 
   private static MessageDigest sha256() {

@@ -154,6 +154,34 @@ class ClientCommandsTest {
     assertTrue(r.err().contains("key not found"), r::toString);
   }
 
+  @Test
+  void getWritesAValueThatIsNotTextAsItsBytes() {
+    byte[] binary = {(byte) 0xff, 0, 'x', '\n'};
+    node.respond(200, "{\"key\":\"k\",\"valueBase64\":\"" + java.util.Base64.getEncoder().encodeToString(binary)
+        + "\",\"revision\":4}");
+    Cli.Result r = tern("get", "-v", "k");
+    assertExit(ExitCodes.OK, r);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(binary, r.raw(), "the bytes, nothing added");
+    assertEquals("", r.out());
+    assertTrue(r.err().contains("revision=4"), r.toString());
+  }
+
+  @Test
+  void getRefusesABase64FieldThatIsNotBase64() {
+    node.respond(200, "{\"key\":\"k\",\"valueBase64\":\"%%%\",\"revision\":4}");
+    Cli.Result r = tern("get", "k");
+    assertTrue(r.code() != ExitCodes.OK, r.toString());
+    assertEquals(0, r.raw().length);
+  }
+
+  @Test
+  void listShowsAValueThatIsNotTextAsBase64() {
+    node.respond(200, "{\"items\":[{\"key\":\"b\",\"valueBase64\":\"/wA=\",\"revision\":2}]}");
+    Cli.Result r = tern("list");
+    assertExit(ExitCodes.OK, r);
+    assertEquals("b\tbase64:/wA=\t2\n", r.out().replace("\r\n", "\n"));
+  }
+
   // ---- list ----
 
   @Test

@@ -1,5 +1,6 @@
 package dev.tern.http;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -296,7 +297,7 @@ class HttpApiTest {
 
     KvFront.Put cmd = received(KvFront.Put.class);
     assertEquals("alpha", cmd.key());
-    assertEquals("one", cmd.value());
+    assertEquals("one", cmd.value().utf8());
     assertEquals(KvFront.Put.UNCONDITIONAL, cmd.expectedRevision());
   }
 
@@ -306,15 +307,15 @@ class HttpApiTest {
     Resp r = put("/v1/kv/raw", value);
     assertOk(r);
     assertEquals(value, r.json().get("value").asText());
-    assertEquals(value, received(KvFront.Put.class).value());
+    assertEquals(value, received(KvFront.Put.class).value().utf8());
   }
 
   @Test
   void putEmptyValueIsAllowed() throws Exception {
     Resp r = put("/v1/kv/empty-value", "");
     assertOk(r);
-    assertEquals("", r.json().get("value").asText());
-    assertEquals("", received(KvFront.Put.class).value());
+    assertEquals("", r.json().get("value").textValue());
+    assertEquals("", received(KvFront.Put.class).value().utf8());
   }
 
   @Test
@@ -348,7 +349,7 @@ class HttpApiTest {
     assertEquals("v2", updated.json().get("value").asText());
     KvFront.Put cmd = received(KvFront.Put.class);
     assertEquals(rev, cmd.expectedRevision());
-    assertEquals("v2", cmd.value());
+    assertEquals("v2", cmd.value().utf8());
   }
 
   @Test
@@ -377,11 +378,44 @@ class HttpApiTest {
     assertError(send(base, "DELETE", "/v1/kv/", null), 400);
   }
 
+  // Issue 11: values are any bytes. JSON answers carry a value that is not UTF-8 in "valueBase64", never altered.
   @Test
-  void invalidUtf8BodyIs400() throws Exception {
-    Resp r = send(base, "PUT", "/v1/kv/bad-body", new byte[] {'o', 'k', (byte) 0xC3, (byte) 0x28});
-    assertError(r, 400);
-    assertTrue(r.json().get("error").asText().contains("UTF-8"));
+  void aValueThatIsNotUtf8IsKeptAndAnsweredInBase64() throws Exception {
+    byte[] binary = {'o', 'k', (byte) 0xC3, (byte) 0x28, 0, (byte) 0xff};
+    Resp r = send(base, "PUT", "/v1/kv/binary", binary);
+    assertOk(r);
+    String base64 = java.util.Base64.getEncoder().encodeToString(binary);
+    assertEquals(base64, r.json().get("valueBase64").asText());
+    assertFalse(r.json().has("value"), "a value that is not text has no \"value\" field");
+    assertArrayEquals(binary, received(KvFront.Put.class).value().toArray());
+
+    Resp got = get("/v1/kv/binary");
+    assertOk(got);
+    assertEquals(base64, got.json().get("valueBase64").asText());
+    Resp listed = get("/v1/kv?prefix=binary");
+    assertEquals(base64, listed.json().get("items").get(0).get("valueBase64").asText());
+    assertFalse(listed.json().get("items").get(0).has("value"));
+  }
+
+  @Test
+  void theRawFormAnswersTheValueItselfWithItsRevisionInAHeader() throws Exception {
+    byte[] binary = {(byte) 0xff, 0, 'x', (byte) 0x80};
+    long revision = send(base, "PUT", "/v1/kv/raw-read", binary).json().get("revision").asLong();
+    for (HttpRequest req : List.of(
+        request(base, "GET", "/v1/kv/raw-read?raw", null),
+        HttpRequest.newBuilder(URI.create(base + "/v1/kv/raw-read")).timeout(WAIT)
+            .header("Accept", "application/octet-stream").GET().build())) {
+      HttpResponse<byte[]> raw = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(200, raw.statusCode());
+      assertEquals("application/octet-stream", raw.headers().firstValue("Content-Type").orElse(null));
+      assertEquals(Long.toString(revision), raw.headers().firstValue("X-Tern-Revision").orElse(null));
+      assertArrayEquals(binary, raw.body());
+    }
+    // A client that also takes JSON gets JSON; a missing key is a JSON 404 in either form.
+    HttpResponse<byte[]> either = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/kv/raw-read")).timeout(WAIT)
+        .header("Accept", "application/octet-stream, application/json").GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals("application/json", either.headers().firstValue("Content-Type").orElse(null));
+    assertError(get("/v1/kv/raw-missing?raw"), 404);
   }
 
   @Test

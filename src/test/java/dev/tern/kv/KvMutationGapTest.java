@@ -88,7 +88,7 @@ class KvMutationGapTest {
   void resultOfTellsTheResultACommandGot() {
     KvStateMachine sm = new KvStateMachine();
     apply(sm, new KvCommand.Put("p1", "k", "v"));
-    assertEquals(Optional.of(new KvResult.Written("k", null, 1)), sm.resultOf("p1")); // the window keeps no value
+    assertEquals(Optional.of(new KvResult.Written("k", (dev.tern.kv.Bytes) null, 1)), sm.resultOf("p1")); // the window keeps no value
     assertEquals(Optional.empty(), sm.resultOf("never"));
   }
 
@@ -104,7 +104,7 @@ class KvMutationGapTest {
     assertEquals(Optional.empty(), target.get("gone"));
     assertEquals(Optional.empty(), target.resultOf("t1"));
     assertEquals(source.contents(), target.contents());
-    assertEquals(Optional.of(new KvResult.Written("kept", null, 1)), target.resultOf("s1"));
+    assertEquals(Optional.of(new KvResult.Written("kept", (dev.tern.kv.Bytes) null, 1)), target.resultOf("s1"));
   }
 
   // The window is bounded: exactly DEDUPLICATION_WINDOW ids are remembered, and the oldest is forgotten first.
@@ -123,11 +123,11 @@ class KvMutationGapTest {
   @Test
   void theDigestCoversKeysAndValues() {
     KvStore a = new KvStore();
-    a.put("ka", "v", 1);
+    a.put("ka", Bytes.utf8("v"), 1);
     KvStore otherKey = new KvStore();
-    otherKey.put("kb", "v", 1);
+    otherKey.put("kb", Bytes.utf8("v"), 1);
     KvStore otherValue = new KvStore();
-    otherValue.put("ka", "w", 1);
+    otherValue.put("ka", Bytes.utf8("w"), 1);
     assertNotEquals(a.digest(), otherKey.digest(), "a different key of the same length");
     assertNotEquals(a.digest(), otherValue.digest(), "a different value of the same length");
   }
@@ -135,9 +135,9 @@ class KvMutationGapTest {
   @Test
   void replaceAllDropsKeysNotInTheNewContent() {
     KvStore store = new KvStore();
-    store.put("old", "x", 1);
+    store.put("old", Bytes.utf8("x"), 1);
     KvStore source = new KvStore();
-    source.put("new", "y", 2);
+    source.put("new", Bytes.utf8("y"), 2);
     store.replaceAll(source.snapshot());
     assertEquals(source.snapshot(), store.snapshot());
   }

@@ -20,7 +20,7 @@ class KvSnapshotCodecTest {
     LinkedHashMap<String, KvResult> recent = new LinkedHashMap<>();
     List<KvResult> results = List.of(
         new KvResult.Written("a", "with its value", 3),
-        new KvResult.Written("a", null, 4),
+        new KvResult.Written("a", (dev.tern.kv.Bytes) null, 4),
         new KvResult.Deleted("b", 5),
         new KvResult.NotFound("c"),
         new KvResult.Value("d", "seen", 6),
@@ -36,5 +36,20 @@ class KvSnapshotCodecTest {
     assertEquals(9, state.lastApplied());
     assertEquals(data, state.data());
     assertEquals(List.copyOf(recent.entrySet()), List.copyOf(state.recent().entrySet()));
+  }
+
+  // A corrupt length must be refused as such, not allocated: 2 GiB for one value would end the node.
+  @Test
+  void aLengthPastTheEndIsRefusedWithoutAllocatingIt() throws IOException {
+    TreeMap<String, VersionedValue> data = new TreeMap<>();
+    data.put("k", new VersionedValue("v", 2));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    KvSnapshotCodec.write(out, 2, data, new LinkedHashMap<>());
+    byte[] bytes = out.toByteArray();
+    int keyLength = 4 + 8 + 4; // version, lastApplied, key count
+    java.nio.ByteBuffer.wrap(bytes).putInt(keyLength + 4 + 1, Integer.MAX_VALUE); // the value's length
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> KvSnapshotCodec.read(bytes));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("truncated"), e.getMessage());
   }
 }

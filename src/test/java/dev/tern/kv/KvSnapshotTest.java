@@ -81,7 +81,7 @@ class KvSnapshotTest {
     capture.writeTo(out);
     KvStateMachine restored = new KvStateMachine();
     restored.restore(index, out.toByteArray());
-    assertEquals("new", restored.get("b").orElseThrow().value());
+    assertEquals("new", restored.get("b").orElseThrow().value().utf8());
     assertEquals(index, restored.lastApplied());
   }
 
@@ -107,9 +107,9 @@ class KvSnapshotTest {
     apply(sm, new KvCommand.CompareAndSet("w2", "key", 1, "next"));
     KvStateMachine restored = new KvStateMachine();
     restored.restore(2, bytes(sm));
-    assertEquals(Optional.of(new KvResult.Written("key", null, 1)), restored.resultOf("w1"));
-    assertEquals(Optional.of(new KvResult.Written("key", null, 2)), restored.resultOf("w2"));
-    assertEquals("next", restored.get("key").orElseThrow().value());
+    assertEquals(Optional.of(new KvResult.Written("key", (dev.tern.kv.Bytes) null, 1)), restored.resultOf("w1"));
+    assertEquals(Optional.of(new KvResult.Written("key", (dev.tern.kv.Bytes) null, 2)), restored.resultOf("w2"));
+    assertEquals("next", restored.get("key").orElseThrow().value().utf8());
     assertArrayEquals(bytes(sm), bytes(restored), "the same bytes again");
   }
 }

@@ -193,9 +193,9 @@ class KvStateMachineTest {
     KvResult original = apply(first);
     assertEquals(new KvResult.Written("k", "from A", 1), original);
     assertEquals(new KvResult.Written("k", "from B", 2), apply(new KvCommand.Put("node2-b-1", "k", "from B")));
-    assertEquals(new KvResult.Written("k", null, 1), apply(first),
+    assertEquals(new KvResult.Written("k", (dev.tern.kv.Bytes) null, 1), apply(first),
         "the duplicate answers with its first result, less the value its proposer knows");
-    assertEquals("from B", sm.get("k").orElseThrow().value(), "the later write survives the duplicate");
+    assertEquals("from B", sm.get("k").orElseThrow().value().utf8(), "the later write survives the duplicate");
     assertEquals(2, sm.get("k").orElseThrow().revision());
   }
 
@@ -210,6 +210,6 @@ class KvStateMachineTest {
     var out = new java.io.ByteArrayOutputStream();
     sm.snapshot().writeTo(out);
     assertTrue(out.size() < 2 * big.length(), "a snapshot of one key holds one value, not 20: " + out.size() + " bytes");
-    assertEquals(Optional.of(new KvResult.Written("k", null, 20)), sm.resultOf("c-19"));
+    assertEquals(Optional.of(new KvResult.Written("k", (dev.tern.kv.Bytes) null, 20)), sm.resultOf("c-19"));
   }
 }

@@ -13,7 +13,7 @@ class KvStoreTest {
   private static KvStore storeWith(String... keys) {
     KvStore store = new KvStore();
     long revision = 1;
-    for (String key : keys) store.put(key, "v-" + key, revision++);
+    for (String key : keys) store.put(key, Bytes.utf8("v-" + key), revision++);
     return store;
   }
 
@@ -36,9 +36,9 @@ class KvStoreTest {
   @Test
   void rangeRowsCarryValueAndRevision() {
     KvStore store = new KvStore();
-    store.put("user/1", "ann", 5);
-    store.put("user/2", "bob", 9);
-    store.put("group/1", "x", 2);
+    store.put("user/1", Bytes.utf8("ann"), 5);
+    store.put("user/2", Bytes.utf8("bob"), 9);
+    store.put("group/1", Bytes.utf8("x"), 2);
     assertEquals(
         List.of(new KeyValue("user/1", "ann", 5), new KeyValue("user/2", "bob", 9)), store.range("user/", 10));
   }
@@ -51,15 +51,15 @@ class KvStoreTest {
   @Test
   void digestFollowsContentNotInsertionOrder() {
     KvStore a = new KvStore();
-    a.put("x", "1", 1);
-    a.put("y", "2", 2);
+    a.put("x", Bytes.utf8("1"), 1);
+    a.put("y", Bytes.utf8("2"), 2);
     KvStore b = new KvStore();
-    b.put("y", "2", 2);
-    b.put("x", "1", 1);
+    b.put("y", Bytes.utf8("2"), 2);
+    b.put("x", Bytes.utf8("1"), 1);
     assertEquals(a.digest(), b.digest());
     assertEquals(a.snapshot(), b.snapshot());
 
-    b.put("x", "1", 3); // same value, other revision
+    b.put("x", Bytes.utf8("1"), 3); // same value, other revision
     assertNotEquals(a.digest(), b.digest());
     assertNotEquals(a.snapshot(), b.snapshot());
   }
@@ -67,9 +67,9 @@ class KvStoreTest {
   @Test
   void digestSeparatesKeyFromValue() {
     KvStore a = new KvStore();
-    a.put("ab", "c", 1);
+    a.put("ab", Bytes.utf8("c"), 1);
     KvStore b = new KvStore();
-    b.put("a", "bc", 1);
+    b.put("a", Bytes.utf8("bc"), 1);
     assertNotEquals(a.digest(), b.digest());
   }
 

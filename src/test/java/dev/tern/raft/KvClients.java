@@ -155,7 +155,7 @@ final class KvClients {
     }
     KvResult result = ((KvFront.Reply.Done) reply).result();
     if (result instanceof KvResult.Written w) {
-      if (!value.equals(w.value())) throw anomaly("a write of " + value + " to " + key + " answered " + w);
+      if (!value.equals(w.value().utf8())) throw anomaly("a write of " + value + " to " + key + " answered " + w);
       wrote(key, value, w.revision());
       call.ok(w.revision());
     } else if (result instanceof KvResult.Deleted d) {
@@ -170,7 +170,7 @@ final class KvClients {
       lastRevision.put(key, 0L);
     } else if (result instanceof KvResult.Value v) {
       read(key, reply, false);
-      call.okRead(v.value(), v.revision());
+      call.okRead(v.value().utf8(), v.revision());
     } else {
       throw anomaly("request on " + key + " answered " + result);
     }
@@ -189,10 +189,10 @@ final class KvClients {
     if (reply == null) throw anomaly("a stale read of " + key + " was not answered at once");
     if (!(reply instanceof KvFront.Reply.Done d)) throw anomaly("a read of " + key + " answered " + reply);
     if (d.result() instanceof KvResult.Value v) {
-      if (!triedValues.getOrDefault(key, Set.of()).contains(v.value())) {
-        throw anomaly((stale ? "a stale" : "a") + " read of " + key + " saw " + v.value() + ", never written to it");
+      if (!triedValues.getOrDefault(key, Set.of()).contains(v.value().utf8())) {
+        throw anomaly((stale ? "a stale" : "a") + " read of " + key + " saw " + v.value().utf8() + ", never written to it");
       }
-      seen(key, v.value(), v.revision());
+      seen(key, v.value().utf8(), v.revision());
       if (!stale) lastRevision.put(key, v.revision());
     } else if (!(d.result() instanceof KvResult.NotFound)) {
       throw anomaly("a read of " + key + " answered " + d.result());
