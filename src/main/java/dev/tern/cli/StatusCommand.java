@@ -53,6 +53,11 @@ final class StatusCommand extends ClientCommand {
   }
 
   private void table(List<String[]> rows) {
+    table(out(), rows);
+  }
+
+  /** Prints rows as columns padded to the widest cell. */
+  static void table(java.io.PrintWriter out, List<String[]> rows) {
     int cols = rows.get(0).length;
     int[] width = new int[cols];
     for (String[] row : rows) {
@@ -64,7 +69,7 @@ final class StatusCommand extends ClientCommand {
         line.append(row[i]);
         if (i < cols - 1) line.append(" ".repeat(width[i] - row[i].length() + 2));
       }
-      out().println(line.toString().stripTrailing());
+      out.println(line.toString().stripTrailing());
     }
   }
 }

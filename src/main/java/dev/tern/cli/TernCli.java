@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
       KvCommands.ListKeys.class,
       StatusCommand.class,
       LeaderCommand.class,
+      MemberCommands.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     },

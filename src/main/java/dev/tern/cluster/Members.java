@@ -66,6 +66,16 @@ public record Members(List<Member> all) {
     return all.stream().filter(m -> m.host().equals(host) && m.arteryPort() == port).findFirst();
   }
 
+  /**
+   * As a Raft configuration of voters: the bootstrap configuration of a brand-new cluster. Once the log or a
+   * snapshot holds a configuration, that one is in force (dissertation 4.1).
+   */
+  public dev.tern.raft.Configuration toConfiguration() {
+    List<dev.tern.raft.Configuration.Server> servers = new ArrayList<>();
+    for (Member m : all) servers.add(new dev.tern.raft.Configuration.Server(m.id(), m.host(), m.arteryPort(), m.httpPort(), true));
+    return new dev.tern.raft.Configuration(servers);
+  }
+
   public List<String> ids() {
     return all.stream().map(Member::id).toList();
   }

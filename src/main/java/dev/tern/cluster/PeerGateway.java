@@ -40,6 +40,11 @@ public final class PeerGateway {
 
   private record PeersChanged(Receptionist.Listing listing) implements Command {}
 
+  /** The configuration in force changed: map the gateways found to the members again. */
+  private enum MembersChanged implements Command {
+    INSTANCE
+  }
+
   /**
    * Test-only fault injection: drop all Raft traffic to and from these nodes (replacing any earlier cut; an
    * empty set heals). Honoured only when {@code tern.testing.fault-injection} is on; a production node ignores
@@ -62,7 +67,8 @@ public final class PeerGateway {
 
   /** Messages a peer may send us: Raft RPCs, and proposals and reads forwarded to the leader. */
   static boolean acceptable(RaftMessage m) {
-    return m instanceof RaftMessage.PeerMessage || m instanceof RaftMessage.Propose || m instanceof RaftMessage.ReadIndex;
+    return m instanceof RaftMessage.PeerMessage || m instanceof RaftMessage.Propose || m instanceof RaftMessage.ReadIndex
+        || m instanceof RaftMessage.ChangeMembership;
   }
 
   /** Artery's default frame sizes: for gateways made without a node's configuration (tests). */
@@ -85,6 +91,12 @@ public final class PeerGateway {
    */
   public static Behavior<Command> create(
       String selfId, Members members, boolean faultInjection, PeerRoutes routes, ActorRef<Object> inbound) {
+    return create(selfId, MemberDirectory.fixed(members), faultInjection, routes, inbound);
+  }
+
+  /** As above, with the members of the configuration in force: a change re-reads the peers found. */
+  public static Behavior<Command> create(
+      String selfId, MemberDirectory members, boolean faultInjection, PeerRoutes routes, ActorRef<Object> inbound) {
     return Behaviors.setup(ctx -> {
       ActorRef<Envelope> self = ctx.getSelf().narrow();
       ActorRef<Envelope> registered = inbound == null ? self : inbound.narrow();
@@ -92,7 +104,10 @@ public final class PeerGateway {
       ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
       ctx.getSystem().receptionist().tell(Receptionist.subscribe(KEY, adapter));
       routes.publish(new PeerRoutes.Table(Map.of(), Set.of(), self));
-      return new Gateway(ctx, selfId, members, faultInjection, self, routes, inbound).running(null);
+      ActorRef<Command> me = ctx.getSelf();
+      members.onChange(() -> me.tell(MembersChanged.INSTANCE));
+      return new Gateway(ctx, selfId, members, faultInjection, self, routes, inbound, new Receptionist.Listing[1])
+          .running(null);
     });
   }
 
@@ -102,6 +117,12 @@ public final class PeerGateway {
    */
   public static Behavior<Object> inbound(
       String selfId, Members members, PeerRoutes routes, Behavior<RaftMessage> replica) {
+    return PeerInbound.wrap(selfId, MemberDirectory.fixed(members), routes, replica);
+  }
+
+  /** As above, checking envelopes against the members of the configuration in force. */
+  public static Behavior<Object> inbound(
+      String selfId, MemberDirectory members, PeerRoutes routes, Behavior<RaftMessage> replica) {
     return PeerInbound.wrap(selfId, members, routes, replica);
   }
 
@@ -120,8 +141,8 @@ public final class PeerGateway {
   }
 
   private record Gateway(
-      ActorContext<Command> ctx, String selfId, Members members, boolean faultInjection, ActorRef<Envelope> self,
-      PeerRoutes routes, ActorRef<Object> inbound) {
+      ActorContext<Command> ctx, String selfId, MemberDirectory members, boolean faultInjection,
+      ActorRef<Envelope> self, PeerRoutes routes, ActorRef<Object> inbound, Receptionist.Listing[] lastListing) {
 
   /** The cut in effect lives in the routes' table only: the routes and the replica's inbound check both read it. */
   private Behavior<Command> running(ActorRef<RaftMessage> replica) {
@@ -152,7 +173,7 @@ public final class PeerGateway {
             inbound.tell(env); // from the large-message inbox of a gateway made without one: the replica checks
             return Behaviors.same();
           }
-          Member claimed = members.byId(env.from()).orElse(null);
+          Member claimed = members.current().byId(env.from()).orElse(null);
           Address from = env.fromGateway().path().address();
           if (claimed == null || !sameEndpoint(claimed, from) || !acceptable(env.message())) {
             ctx.getLog().warn("dropping a message from {} at {}: not a configured member", env.from(), from);
@@ -163,9 +184,23 @@ public final class PeerGateway {
           }
           return Behaviors.same();
         })
+        .onMessage(MembersChanged.class, changed -> {
+          if (lastListing[0] != null) mapPeers(lastListing[0]);
+          return Behaviors.same();
+        })
         .onMessage(PeersChanged.class, changed -> {
+          lastListing[0] = changed.listing();
+          mapPeers(changed.listing());
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  /** Routes to the gateways listed that belong to members of the configuration in force, by Artery address. */
+  private void mapPeers(Receptionist.Listing listing) {
+          Members members = this.members.current();
           Map<String, PeerRoutes.Route> found = new HashMap<>();
-          Set<ActorRef<Envelope>> listed = changed.listing().getServiceInstances(KEY);
+          Set<ActorRef<Envelope>> listed = listing.getServiceInstances(KEY);
           ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
           for (ActorRef<Envelope> ref : listed) {
             Address a = ref.path().address();
@@ -179,9 +214,6 @@ public final class PeerGateway {
           PeerRoutes.Table t = routes.table();
           if (!found.keySet().equals(t.peers().keySet())) ctx.getLog().info("{}: reachable peers now {}", selfId, found.keySet());
           routes.publish(new PeerRoutes.Table(Map.copyOf(found), t.cut(), self));
-          return Behaviors.same();
-        })
-        .build();
   }
   }
 

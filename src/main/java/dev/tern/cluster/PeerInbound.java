@@ -17,11 +17,11 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 final class PeerInbound extends BehaviorInterceptor<Object, RaftMessage> {
 
   private final String selfId;
-  private final Members members;
+  private final MemberDirectory members;
   /** Whose traffic fault injection cuts: the gateway publishes it there, for both directions at once. */
   private final PeerRoutes routes;
 
-  private PeerInbound(String selfId, Members members, PeerRoutes routes) {
+  private PeerInbound(String selfId, MemberDirectory members, PeerRoutes routes) {
     super(Object.class);
     this.selfId = selfId;
     this.members = members;
@@ -29,7 +29,7 @@ final class PeerInbound extends BehaviorInterceptor<Object, RaftMessage> {
   }
 
   /** {@code replica}, reachable by peers through envelopes. */
-  static Behavior<Object> wrap(String selfId, Members members, PeerRoutes routes, Behavior<RaftMessage> replica) {
+  static Behavior<Object> wrap(String selfId, MemberDirectory members, PeerRoutes routes, Behavior<RaftMessage> replica) {
     return Behaviors.intercept(() -> new PeerInbound(selfId, members, routes), replica);
   }
 
@@ -48,7 +48,7 @@ final class PeerInbound extends BehaviorInterceptor<Object, RaftMessage> {
   }
 
   private boolean admit(TypedActorContext<Object> ctx, PeerGateway.Envelope env) {
-    Member claimed = members.byId(env.from()).orElse(null);
+    Member claimed = members.current().byId(env.from()).orElse(null);
     Address from = env.fromGateway() == null ? null : env.fromGateway().path().address();
     if (claimed == null || from == null || !PeerGateway.sameEndpoint(claimed, from)
         || !PeerGateway.acceptable(env.message())) {

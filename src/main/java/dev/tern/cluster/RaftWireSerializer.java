@@ -1,6 +1,10 @@
 package dev.tern.cluster;
 
+import dev.tern.raft.Configuration;
 import dev.tern.raft.LogEntry;
+import dev.tern.raft.RaftMessage.Change;
+import dev.tern.raft.RaftMessage.ChangeMembership;
+import dev.tern.raft.RaftMessage.ChangeMembershipResponse;
 import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftMessage.AppendEntries;
 import dev.tern.raft.RaftMessage.AppendEntriesResponse;
@@ -48,7 +52,9 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
    * The version of the format written here; change it with any change to the layout below, or to what the
    * entries inside mean. 2: commands in KvCodec's binary form, which a version-1 node would apply as undecodable
    * no-ops (its state would silently diverge from the others'), so the two must not talk. 3: TimeoutNow, and
-   * RequestVote's transfer flag (leadership transfer, dissertation 3.10).
+   * RequestVote's transfer flag (leadership transfer, dissertation 3.10); InstallSnapshot carries the
+   * configuration (servers, addresses, voter or learner) instead of member ids; configuration entries (kind 2) in
+   * AppendEntries; ChangeMembership and its answers (membership changes, dissertation chapter 4).
    */
   static final byte VERSION = 3;
 
@@ -57,9 +63,13 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
   private static final String NOT_LEADER = "N";
   private static final String READ_OK = "O";
   private static final String READ_NOT_LEADER = "R";
+  /** The answer to a membership change forwarded to the leader (dissertation chapter 4). */
+  private static final String MEMBERSHIP = "M";
 
   private static final byte VOTE = 1, VOTE_RESPONSE = 2, APPEND = 3, APPEND_RESPONSE = 4, INSTALL = 5,
-      INSTALL_RESPONSE = 6, PROPOSE = 7, READ_INDEX = 8, TIMEOUT_NOW = 9;
+      INSTALL_RESPONSE = 6, PROPOSE = 7, READ_INDEX = 8, TIMEOUT_NOW = 9, CHANGE_MEMBERSHIP = 10;
+  private static final byte CHANGE_ADD = 1, CHANGE_REMOVE = 2;
+  private static final byte ANSWER_DONE = 1, ANSWER_NOT_LEADER = 2, ANSWER_FAILED = 3;
 
   /** Refs seen on the wire (senders, reply addresses: a handful per node); cleared if it ever grows large. */
   private static final int REF_CACHE_LIMIT = 4096;
@@ -85,6 +95,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
     if (o instanceof ProposeResponse.NotLeader) return NOT_LEADER;
     if (o instanceof ReadIndexResponse.Ok) return READ_OK;
     if (o instanceof ReadIndexResponse.NotLeader) return READ_NOT_LEADER;
+    if (o instanceof ChangeMembershipResponse) return MEMBERSHIP;
     throw new IllegalArgumentException("RaftWireSerializer cannot serialize " + o.getClass().getName());
   }
 
@@ -124,6 +135,15 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
     } else if (o instanceof ReadIndexResponse.NotLeader n) {
       putString(buf, n.leaderHint());
       buf.putLong(n.requestId());
+    } else if (o instanceof ChangeMembershipResponse.Done d) {
+      buf.put(ANSWER_DONE).putLong(d.index());
+      putBytes(buf, d.configuration().encode());
+    } else if (o instanceof ChangeMembershipResponse.NotLeader n) {
+      buf.put(ANSWER_NOT_LEADER);
+      putString(buf, n.leaderHint());
+    } else if (o instanceof ChangeMembershipResponse.Failed f) {
+      buf.put(ANSWER_FAILED).put((byte) f.reason().ordinal());
+      putString(buf, f.message());
     } else {
       throw new IllegalArgumentException("RaftWireSerializer cannot serialize " + o.getClass().getName());
     }
@@ -143,6 +163,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
         case NOT_LEADER -> new ProposeResponse.NotLeader(getString(buf), buf.getLong());
         case READ_OK -> new ReadIndexResponse.Ok(buf.getLong(), buf.getLong());
         case READ_NOT_LEADER -> new ReadIndexResponse.NotLeader(getString(buf), buf.getLong());
+        case MEMBERSHIP -> getMembershipAnswer(buf);
         default -> throw new NotSerializableException("unknown manifest [" + manifest + "] for RaftWireSerializer");
       };
     } catch (RuntimeException e) { // underflow, a bad count or tag: bytes that are not ours
@@ -179,6 +200,19 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
       buf.put(READ_INDEX);
       putRef(buf, r.replyTo());
       buf.putLong(r.requestId());
+    } else if (m instanceof ChangeMembership c) {
+      buf.put(CHANGE_MEMBERSHIP);
+      if (c.change() instanceof Change.AddLearner add) {
+        Configuration.Server s = add.server();
+        buf.put(CHANGE_ADD);
+        putString(buf, s.id());
+        putString(buf, s.host());
+        buf.putInt(s.arteryPort()).putInt(s.httpPort());
+      } else {
+        buf.put(CHANGE_REMOVE);
+        putString(buf, c.change().id());
+      }
+      putRef(buf, c.replyTo());
     } else if (m instanceof RequestVote v) {
       buf.put(VOTE).putLong(v.term());
       putString(buf, v.from());
@@ -192,8 +226,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
       buf.put(INSTALL).putLong(is.term());
       putString(buf, is.from());
       buf.putLong(is.lastIncludedIndex()).putLong(is.lastIncludedTerm());
-      buf.putInt(is.members().size());
-      for (String member : is.members()) putString(buf, member);
+      putBytes(buf, is.configuration().encode());
       buf.putLong(is.offset());
       putBytes(buf, is.data());
       buf.put((byte) (is.done() ? 1 : 0));
@@ -242,6 +275,17 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
         ActorRef<ReadIndexResponse> replyTo = getRef(buf);
         return new ReadIndex(replyTo, buf.getLong());
       }
+      case CHANGE_MEMBERSHIP -> {
+        byte kind = buf.get();
+        Change change = switch (kind) {
+          case CHANGE_ADD -> new Change.AddLearner(
+              new Configuration.Server(getString(buf), getString(buf), buf.getInt(), buf.getInt(), false));
+          case CHANGE_REMOVE -> new Change.Remove(getString(buf));
+          default -> throw new IllegalArgumentException("unknown membership change " + kind);
+        };
+        ActorRef<ChangeMembershipResponse> replyTo = getRef(buf);
+        return new ChangeMembership(change, replyTo);
+      }
       case VOTE -> {
         long term = buf.getLong();
         String from = getString(buf);
@@ -256,12 +300,10 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
         long term = buf.getLong();
         String from = getString(buf);
         long lastIncludedIndex = buf.getLong(), lastIncludedTerm = buf.getLong();
-        int n = count(buf, 4);
-        List<String> members = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) members.add(getString(buf));
+        Configuration configuration = Configuration.decode(getBytes(buf));
         long offset = buf.getLong();
         byte[] data = getBytes(buf);
-        return new InstallSnapshot(term, from, lastIncludedIndex, lastIncludedTerm, members, offset, data,
+        return new InstallSnapshot(term, from, lastIncludedIndex, lastIncludedTerm, configuration, offset, data,
             buf.get() != 0);
       }
       case TIMEOUT_NOW -> {
@@ -275,6 +317,24 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
       }
       default -> throw new IllegalArgumentException("unknown message tag " + tag);
     }
+  }
+
+  private static ChangeMembershipResponse getMembershipAnswer(ByteBuffer buf) {
+    byte kind = buf.get();
+    return switch (kind) {
+      case ANSWER_DONE -> {
+        long index = buf.getLong();
+        yield new ChangeMembershipResponse.Done(Configuration.decode(getBytes(buf)), index);
+      }
+      case ANSWER_NOT_LEADER -> new ChangeMembershipResponse.NotLeader(getString(buf));
+      case ANSWER_FAILED -> {
+        int reason = buf.get();
+        ChangeMembershipResponse.Reason[] all = ChangeMembershipResponse.Reason.values();
+        if (reason < 0 || reason >= all.length) throw new IllegalArgumentException("unknown reason " + reason);
+        yield new ChangeMembershipResponse.Failed(all[reason], getString(buf));
+      }
+      default -> throw new IllegalArgumentException("unknown membership answer " + kind);
+    };
   }
 
   // ---- fields --------------------------------------------------------------------------------------------
@@ -364,7 +424,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
       } else if (m instanceof Propose p) {
         bytes += p.command().length;
       } else if (m instanceof InstallSnapshot is) {
-        bytes += is.data().length + 64 * is.members().size();
+        bytes += is.data().length + 64 * is.configuration().servers().size();
       }
     }
     return bytes;

@@ -7,6 +7,8 @@ import dev.tern.http.HttpApi;
 import dev.tern.http.KvFront;
 import dev.tern.http.KvLimits;
 import dev.tern.http.LeaderTransferApi;
+import dev.tern.http.MembersApi;
+import dev.tern.raft.Configuration;
 import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftReplica;
 import dev.tern.raft.RaftSettings;
@@ -208,9 +210,12 @@ public final class TernNode {
   private Behavior<Void> guardian() {
     RaftSettings settings = RaftSettings.fromConfig(config.getConfig("tern.raft"));
     KvLimits limits = KvLimits.fromConfig(config.getConfig("tern"));
-    List<String> peers = members.ids().stream().filter(p -> !p.equals(id)).toList();
     return Behaviors.setup(ctx -> {
-      ActorRef<KvFront.Command> front = ctx.spawn(KvFront.create(id, members, limits), "front");
+      // Routes and envelope checks follow the configuration in force; tern.cluster.members only bootstraps it.
+      MemberDirectory directory = new MemberDirectory(members);
+      // A node joining a running cluster waits to be added; the others of a new cluster start from the list.
+      Configuration bootstrap = config.getBoolean("tern.cluster.join") ? Configuration.EMPTY : members.toConfiguration();
+      ActorRef<KvFront.Command> front = ctx.spawn(KvFront.create(id, directory, limits), "front");
       AppliedNotifier stateMachine = AppliedNotifier.create(front);
       boolean faultInjection = config.getBoolean("tern.testing.fault-injection");
       if (faultInjection) log.warn("{}: tern.testing.fault-injection is on: this node obeys /v1/testing/partition", id);
@@ -218,8 +223,9 @@ public final class TernNode {
       // (PeerRoutes, PeerInbound): no message waits for a hop through the gateway actor.
       PeerRoutes routes = new PeerRoutes(id, TransportLimits.fromConfig(config));
       Random random = new Random(new SecureRandom().nextLong());
-      ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, members, routes,
-              RaftReplica.create(id, peers, settings, storage, stateMachine, routes::send, random)),
+      ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, directory, routes,
+              RaftReplica.createReporting(id, bootstrap, settings, storage, stateMachine, routes::send,
+                  random, directory::update)),
           "raft");
       ActorRef<RaftMessage> replica = raft.narrow();
       // A clean stop (SIGTERM, or stop()) of the leader hands leadership over first, so that a rolling restart waits
@@ -227,7 +233,7 @@ public final class TernNode {
       CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
           "hand-over-leadership", () -> handOverLeadership(ctx.getSystem(), replica, settings));
       ActorRef<PeerGateway.Command> gateway = ctx.spawn(
-          PeerGateway.create(id, members, faultInjection, routes, raft), "gateway");
+          PeerGateway.create(id, directory, faultInjection, routes, raft), "gateway");
       ctx.spawn(PeerGateway.bulkInbox(raft), TransportLimits.BULK_INBOX);
       this.gateway = gateway;
       gateway.tell(new PeerGateway.Attach(replica));
@@ -244,8 +250,10 @@ public final class TernNode {
       HttpApi.FaultInjection faults = faultInjection
           ? new HttpApi.FaultInjection(id, java.util.Set.copyOf(members.ids()), gateway) : null;
       java.time.Duration transferAnswer = settings.electionTimeoutMax().multipliedBy(2).plusSeconds(1);
-      List<org.apache.pekko.http.javadsl.server.Route> extra =
-          List.of(new LeaderTransferApi(ctx.getSystem(), replica, members, transferAnswer).route());
+      ActorRef<MembersApi.Forward> forwarder = ctx.spawn(MembersApi.forwarder(routes::send), "members-forwarder");
+      MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
+      List<org.apache.pekko.http.javadsl.server.Route> extra = List.of(
+          new LeaderTransferApi(ctx.getSystem(), replica, members, transferAnswer).route(), membersApi.route());
       new HttpApi(ctx.getSystem(), front, limits, faults, extra).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
         if (failure != null) {
           fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();

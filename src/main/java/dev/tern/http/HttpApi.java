@@ -129,6 +129,7 @@ public final class HttpApi {
   private final AtomicInteger inflight = new AtomicInteger();
   private final OverdueReplies overdue;
   private final Route route;
+  /** The membership routes (a node's; null in tests of the KV API alone). */
 
   public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits) {
     this(system, front, limits, null);
@@ -578,6 +579,7 @@ public final class HttpApi {
           .put("behind", f.behind()).put("lastAnsweredMsAgo", f.lastHeardMillisAgo())
           .put("sendingSnapshot", f.sendingSnapshot());
     }
+    if (s.configuration() != null) MembersApi.putConfiguration(body.putObject("configuration"), s);
     if (s.commitStall() != null) body.put("commitStall", s.commitStall());
     if (s.quorumLost() != null) body.put("quorumLost", s.quorumLost());
     body.put("serving", s.serving());

@@ -1,5 +1,6 @@
 package dev.tern.http;
 
+import dev.tern.cluster.MemberDirectory;
 import dev.tern.cluster.Members;
 import dev.tern.cluster.PeerGateway;
 import dev.tern.cluster.PeerRoutes;
@@ -26,6 +27,11 @@ public final class KvFront {
    * gateway and the state machine (which need the front's own ref to be created).
    */
   public static Behavior<Command> create(String selfId, Members members, KvLimits limits) {
+    return KvFrontBehavior.create(selfId, MemberDirectory.fixed(members), limits);
+  }
+
+  /** A front whose leader hints are checked against the members of the configuration in force. */
+  public static Behavior<Command> create(String selfId, MemberDirectory members, KvLimits limits) {
     return KvFrontBehavior.create(selfId, members, limits);
   }
 

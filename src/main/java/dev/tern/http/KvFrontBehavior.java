@@ -1,6 +1,7 @@
 package dev.tern.http;
 
 import dev.tern.cluster.Member;
+import dev.tern.cluster.MemberDirectory;
 import dev.tern.cluster.Members;
 import dev.tern.http.FrontRequest.Read;
 import dev.tern.http.FrontRequest.Write;
@@ -84,7 +85,8 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   static final Duration PROBE_AFTER = Duration.ofMillis(250);
 
   private final String selfId;
-  private final Members members;
+  /** The members of the configuration in force: which leader hints name a member. */
+  private final MemberDirectory members;
   private final ActorRef<RaftMessage> replica;
   /** Sends to another node's replica (through {@code PeerRoutes} in a node: no hop through the gateway). */
   private final BiConsumer<String, RaftMessage> toPeer;
@@ -116,7 +118,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   private KvFrontBehavior(
       ActorContext<KvFront.Command> ctx,
       String selfId,
-      Members members,
+      MemberDirectory members,
       ActorRef<RaftMessage> replica,
       BiConsumer<String, RaftMessage> toPeer,
       KvStateMachine kv,
@@ -137,8 +139,13 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     this.readReplies = ctx.messageAdapter(ReadIndexResponse.class, ReadIndexed::new);
   }
 
-  static Behavior<KvFront.Command> create(String selfId, Members members, KvLimits limits) {
+  static Behavior<KvFront.Command> create(String selfId, MemberDirectory members, KvLimits limits) {
     return create(selfId, members, limits, System::nanoTime, UUID.randomUUID().toString().substring(0, 8));
+  }
+
+  static Behavior<KvFront.Command> create(
+      String selfId, Members members, KvLimits limits, LongSupplier clock, String idPrefix) {
+    return create(selfId, MemberDirectory.fixed(members), limits, clock, idPrefix);
   }
 
   /**
@@ -147,7 +154,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
    * runs of the front on one node.
    */
   static Behavior<KvFront.Command> create(
-      String selfId, Members members, KvLimits limits, LongSupplier clock, String idPrefix) {
+      String selfId, MemberDirectory members, KvLimits limits, LongSupplier clock, String idPrefix) {
     return Behaviors.withStash(10_000, stash -> Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         Behaviors.receive(KvFront.Command.class)
             .onMessage(Init.class, init -> {
@@ -196,7 +203,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
 
   /** The node we asked is not the leader (or did not answer): follow its hint, else ask our own replica. */
   private void nextLeader(String hint, String asked) {
-    leaderHint = hint != null && !hint.equals(asked) && members.byId(hint).isPresent() ? hint : null;
+    leaderHint = hint != null && !hint.equals(asked) && members.current().byId(hint).isPresent() ? hint : null;
   }
 
   /** After "not the leader": at once if it named another leader, else once an election had time to end. */
@@ -462,7 +469,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     if (answeredId == r.probeId) {
       r.probeId = 0;
       if (!accepted) {
-        if (hint != null && !hint.equals(r.askedNode) && members.byId(hint).isPresent()) {
+        if (hint != null && !hint.equals(r.askedNode) && members.current().byId(hint).isPresent()) {
           leaderHint = hint;
           resend.accept(r);
         }
@@ -487,7 +494,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
 
   private Behavior<KvFront.Command> onStatusReady(StatusReady s) {
     RaftMessage.Status st = s.status();
-    List<Member> all = members.all();
+    List<Member> all = members.current().all();
     if (st == null) {
       s.reply().complete(new NodeStatus(selfId, "UNKNOWN", 0, null, 0, kv.lastApplied(), all, false));
     } else {
@@ -496,7 +503,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       boolean serving = st.leaderId() != null && st.commitStall() == null;
       s.reply().complete(new NodeStatus(selfId, st.role().name(), st.term(), st.leaderId(), st.commitIndex(),
           kv.lastApplied(), all, serving, st.firstLogIndex(), st.snapshotIndex(), st.followers(), st.commitStall(),
-          st.quorumLost()));
+          st.quorumLost(), st.configuration(), st.configurationIndex()));
     }
     return this;
   }

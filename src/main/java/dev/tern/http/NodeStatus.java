@@ -1,6 +1,7 @@
 package dev.tern.http;
 
 import dev.tern.cluster.Member;
+import dev.tern.raft.Configuration;
 import dev.tern.raft.RaftMessage.FollowerStatus;
 import java.util.List;
 
@@ -12,6 +13,9 @@ import java.util.List;
  * replication progress, and {@code commitStall} says why it has been unable to commit for longer than
  * {@code tern.raft.commit-stall-timeout} (null while it commits): then it is not serving. {@code quorumLost} says
  * why a node that led stepped down for want of a quorum (CheckQuorum), until it hears from a leader again.
+ * {@code configuration} is
+ * the Raft configuration in force on this node (dissertation 4.1: its latest, committed or not), from the entry at
+ * {@code configurationIndex} (0: the bootstrap configuration; null when the replica did not answer).
  */
 public record NodeStatus(
     String id,
@@ -26,17 +30,20 @@ public record NodeStatus(
     long snapshotIndex,
     List<FollowerStatus> followers,
     String commitStall,
-    String quorumLost) {
+    String quorumLost,
+    Configuration configuration,
+    long configurationIndex) {
 
   public NodeStatus {
     followers = followers == null ? List.of() : List.copyOf(followers);
   }
 
+  /** Without a replicated configuration (a node whose replica did not answer, and tests). */
   public NodeStatus(
       String id, String role, long term, String leader, long commitIndex, long lastApplied, List<Member> members,
       boolean serving, long firstLogIndex, long snapshotIndex, List<FollowerStatus> followers, String commitStall) {
     this(id, role, term, leader, commitIndex, lastApplied, members, serving, firstLogIndex, snapshotIndex, followers,
-        commitStall, null);
+        commitStall, null, null, 0);
   }
 
   public NodeStatus(

@@ -61,7 +61,7 @@ public final class KvStateMachine implements StateMachine {
       if (entry.index() != lastApplied + 1) {
         throw new IllegalStateException("applying " + entry + " after index " + lastApplied);
       }
-      if (entry.kind() == LogEntry.Kind.NOOP) {
+      if (entry.kind() != LogEntry.Kind.COMMAND) { // a leader's no-op or a configuration: Raft's own entries
         lastApplied = entry.index();
         return;
       }

@@ -34,7 +34,7 @@ final class Candidate extends RoleBehavior {
     s.resetElectionTimer();
     s.logger().debug("{}: pre-vote for term {}", s.id, s.currentTerm + 1);
     RequestVote rv = new RequestVote(s.currentTerm + 1, s.id, s.log.lastIndex(), s.log.lastTerm(), true);
-    for (String peer : s.peers) s.sendAfterPersist(peer, rv);
+    sendToVoters(s, rv);
     Candidate c = new Candidate(s, true);
     c.votes.add(s.id);
     return c.wonOrStay();
@@ -58,9 +58,16 @@ final class Candidate extends RoleBehavior {
     RequestVote rv = new RequestVote(s.currentTerm, s.id, s.log.lastIndex(), s.log.lastTerm(), false, transfer);
     // Held until the new term and the self-vote are durable: a node that crashed before persisting them
     // could otherwise vote again in this term after restart.
-    for (String peer : s.peers) s.sendAfterPersist(peer, rv);
+    sendToVoters(s, rv);
     Candidate c = new Candidate(s, false);
     return c.onDurable();
+  }
+
+  /** Only the voters of the configuration in force decide an election (dissertation 4.1, 4.2.1). */
+  private static void sendToVoters(ReplicaState s, RequestVote rv) {
+    for (Configuration.Server server : s.configuration().servers()) {
+      if (server.voter() && !server.id().equals(s.id)) s.sendAfterPersist(server.id(), rv);
+    }
   }
 
   @Override
@@ -114,19 +121,29 @@ final class Candidate extends RoleBehavior {
       } else {
         s.logger().info("{}: election in term {} timed out with {} votes", s.id, s.currentTerm, votes.size());
       }
+      if (!s.isVoter()) return Follower.become(s); // no longer a voter (a snapshot removed it): it cannot win
       return s.settings.preVote() ? startPreVote(s) : start(s);
     } else if (m instanceof Propose p) {
       p.replyTo().tell(new ProposeResponse.NotLeader(null, p.requestId()));
     } else if (m instanceof RaftMessage.ReadIndex r) {
       r.replyTo().tell(new RaftMessage.ReadIndexResponse.NotLeader(null, r.requestId()));
+    } else if (m instanceof RaftMessage.ChangeMembership c) {
+      c.replyTo().tell(new RaftMessage.ChangeMembershipResponse.NotLeader(null));
     } else if (!isIgnorable(m)) {
       s.logger().warn("{}: candidate ignores unexpected {}", s.id, m);
     }
     return this;
   }
 
+  /**
+   * A majority of the voters in the configuration in force (its latest, dissertation 4.1) elects; a vote from a
+   * server that is not one of them does not count.
+   */
   private Behavior<RaftMessage> wonOrStay() {
-    if (!s.isMajority(votes.size())) return this;
-    return preVote ? start(s) : Leader.start(s, votes.size());
+    Configuration config = s.configuration();
+    int count = 0;
+    for (String voter : votes) if (config.isVoter(voter)) count++;
+    if (!config.isQuorum(count)) return this;
+    return preVote ? start(s) : Leader.start(s, count);
   }
 }

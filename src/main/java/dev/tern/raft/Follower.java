@@ -57,18 +57,29 @@ final class Follower extends RoleBehavior {
     } else if (m instanceof RaftMessage.TimeoutNow t) {
       // Leadership transfer (dissertation 3.10): the leader of our term brought us up to date and tells us to run
       // now, without pre-vote (its own heartbeats would make the others refuse that).
-      if (t.term() == s.currentTerm) {
+      // A learner or a removed server never campaigns (dissertation 4.2.1, 4.2.3), even when told to.
+      if (t.term() == s.currentTerm && s.isVoter()) {
         s.logger().info("{}: {} hands over leadership of term {}: starting an election at once", s.id, t.from(), t.term());
         return Candidate.start(s, true);
       }
     } else if (m instanceof ElectionTimeout) {
       s.heardFromLeader = false;
+      if (!s.isVoter()) {
+        // A learner, a removed server or one that joins with no configuration yet never starts an election
+        // (dissertation 4.2.1, 4.2.3): it waits to hear from a leader.
+        s.logger().debug("{}: no leader heard in term {}; not a voter in {}, so not campaigning", s.id, s.currentTerm,
+            s.configuration());
+        s.resetElectionTimer();
+        return this;
+      }
       s.logger().info("{}: no leader heard in term {}, starting an election", s.id, s.currentTerm);
       return s.settings.preVote() ? Candidate.startPreVote(s) : Candidate.start(s);
     } else if (m instanceof Propose p) {
       p.replyTo().tell(new ProposeResponse.NotLeader(s.leaderId, p.requestId()));
     } else if (m instanceof RaftMessage.ReadIndex r) {
       r.replyTo().tell(new RaftMessage.ReadIndexResponse.NotLeader(s.leaderId, r.requestId()));
+    } else if (m instanceof RaftMessage.ChangeMembership c) {
+      c.replyTo().tell(new RaftMessage.ChangeMembershipResponse.NotLeader(s.leaderId));
     } else if (!isIgnorable(m)) {
       s.logger().warn("{}: follower ignores unexpected {}", s.id, m);
     }

@@ -11,7 +11,6 @@ import dev.tern.raft.RaftMessage.RequestVote;
 import dev.tern.raft.RaftMessage.ReadIndex;
 import dev.tern.raft.RaftMessage.ReadIndexResponse;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,11 +50,17 @@ final class Leader extends RoleBehavior {
     }
   }
 
+  /** The configuration's servers, voters and majorities, and the changes in progress (dissertation chapter 4). */
+  private final LeaderMembership membership;
+  /** This leader removed itself and the change is committed: it steps down (dissertation 4.2.2). */
+  private boolean removed;
+
   private Leader(ReplicaState s) {
     super(s);
-    for (String peer : s.peers) progress.put(peer, new Progress(peer, s.log.lastIndex() + 1));
     commitWatch = new CommitWatch(s.id, s.logger(), s.settings.heartbeatInterval(), s.settings.commitStallTimeout());
     quorumCheck = new QuorumCheck(s.settings.heartbeatInterval(), s.settings.electionTimeoutMax());
+    membership = new LeaderMembership(s, progress, this::onConfigurationAppended);
+    membership.update(0);
   }
 
   static Behavior<RaftMessage> start(ReplicaState s, int votes) {
@@ -63,8 +68,8 @@ final class Leader extends RoleBehavior {
     s.leaderId = s.id;
     s.quorumLost = null;
     LeadershipTransfer.leaderKnown(s); // a transfer this node started before, if another election made it leader
-    s.logger().info("{}: leader in term {} with {} of {} votes", s.id, s.currentTerm, votes, s.clusterSize());
     Leader leader = new Leader(s);
+    s.logger().info("{}: leader in term {} with {} of {} votes", s.id, s.currentTerm, votes, leader.membership.voterCount());
     // Section 5.4.2 / 8: a no-op of the new term lets the leader commit (and so learn) everything before it.
     s.appendInMemory(LogEntry.noop(s.log.lastIndex() + 1, s.currentTerm));
     s.timers.startTimerWithFixedDelay(
@@ -92,7 +97,7 @@ final class Leader extends RoleBehavior {
   @Override
   Behavior<RaftMessage> onDurable() {
     maybeCommit();
-    return this;
+    return removed ? stepDownRemoved() : this;
   }
 
   @Override
@@ -107,10 +112,9 @@ final class Leader extends RoleBehavior {
       s.appendInMemory(entry);
       commitWatch.onAppended(); // it waits from now, not from the flush (a heartbeat may come in between)
       p.replyTo().tell(new ProposeResponse.Accepted(entry.index(), entry.term(), p.requestId()));
-      if (!flushScheduled) {
-        flushScheduled = true;
-        s.ctx.getSelf().tell(Flush.INSTANCE);
-      }
+      scheduleFlush();
+    } else if (m instanceof RaftMessage.ChangeMembership c) {
+      membership.request(c, commitWatch.ticks());
     } else if (m instanceof Flush) {
       flush();
     } else if (m instanceof ReadIndex r) {
@@ -152,7 +156,32 @@ final class Leader extends RoleBehavior {
     } else if (!(m instanceof ElectionTimeout) && !isIgnorable(m)) {
       s.logger().warn("{}: leader ignores unexpected {}", s.id, m);
     }
-    return this;
+    return removed ? stepDownRemoved() : this;
+  }
+
+  private void scheduleFlush() {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      s.ctx.getSelf().tell(Flush.INSTANCE);
+    }
+  }
+
+  /** A configuration entry was appended: it waits to commit like any entry, and goes out with the next flush. */
+  private void onConfigurationAppended() {
+    commitWatch.onAppended();
+    scheduleFlush();
+  }
+
+  /**
+   * Dissertation 4.2.2: a leader that removed itself steps down once the change is committed; until then it
+   * managed the cluster without counting itself. As a non-voter it never campaigns; the others elect a leader
+   * when their election timers fire.
+   */
+  private Behavior<RaftMessage> stepDownRemoved() {
+    s.logger().info("{}: the configuration {} without this node is committed: stepping down", s.id, s.configuration());
+    onLeaving();
+    s.leaderId = null;
+    return Follower.become(s);
   }
 
   /** Writes the batch of entries appended since the last flush, and sends it to every follower. */
@@ -237,7 +266,7 @@ final class Leader extends RoleBehavior {
     boolean done = r.offset() + data.length >= r.chunk().totalBytes();
     SnapshotMeta meta = r.meta();
     s.sendNow(p.peer, new RaftMessage.InstallSnapshot(s.currentTerm, s.id, meta.lastIncludedIndex(),
-        meta.lastIncludedTerm(), meta.members(), r.offset(), data, done));
+        meta.lastIncludedTerm(), meta.configuration(), r.offset(), data, done));
   }
 
   private void onInstallSnapshotResponse(RaftMessage.InstallSnapshotResponse r) {
@@ -262,6 +291,7 @@ final class Leader extends RoleBehavior {
 
   private void onHeartbeat() {
     commitWatch.onTick(s.log.lastIndex() > s.commitIndex, this::stallReason);
+    membership.onTick(commitWatch.ticks());
     for (Progress p : progress.values()) {
       if (p.snapshot != null) {
         // A piece or its answer was lost: send it again from where the follower last stood.
@@ -339,16 +369,12 @@ final class Leader extends RoleBehavior {
    * durable. Entries of earlier terms are committed only indirectly, by this rule (Figure 8).
    */
   private void maybeCommit() {
-    long[] match = new long[progress.size() + 1];
-    int i = 0;
-    for (Progress p : progress.values()) match[i++] = p.matchIndex;
-    match[i] = s.durableIndex;
-    Arrays.sort(match);
-    // With the values sorted ascending, this one is held by a majority (itself and every one above it).
-    long n = match[(match.length - 1) / 2];
+    // Majorities of the voters in the configuration in force (dissertation 4.1), learners aside (4.2.1).
+    long n = membership.majorityMatch();
     if (n > s.commitIndex && s.log.termAt(n) == s.currentTerm) {
       s.commitTo(n);
       commitWatch.onCommit(s.log.lastIndex() > s.commitIndex);
+      if (membership.onCommit()) removed = true;
       if (!awaitingCommit.isEmpty()) {
         List<ReadIndex> ready = List.copyOf(awaitingCommit);
         awaitingCommit.clear();
@@ -368,7 +394,7 @@ final class Leader extends RoleBehavior {
       return;
     }
     PendingRead read = new PendingRead(s.commitIndex, r);
-    if (progress.isEmpty()) { // alone, it is the majority
+    if (membership.alone()) { // alone, it is the majority
       r.replyTo().tell(new ReadIndexResponse.Ok(read.readIndex(), r.requestId()));
       return;
     }
@@ -384,10 +410,7 @@ final class Leader extends RoleBehavior {
   }
 
   private void confirmReads() {
-    if (confirmingRound == 0) return;
-    int acks = 1; // itself
-    for (Progress p : progress.values()) if (p.ackedReadRound >= confirmingRound) acks++;
-    if (!s.isMajority(acks)) return;
+    if (confirmingRound == 0 || !membership.confirmed(confirmingRound)) return;
     for (PendingRead read : confirming) read.answer(new ReadIndexResponse.Ok(read.readIndex(), read.request().requestId()));
     confirming = new ArrayList<>();
     confirmingRound = 0;
@@ -397,6 +420,7 @@ final class Leader extends RoleBehavior {
   /** Deposed: the reads it holds cannot be confirmed by it any more. */
   @Override
   void onLeaving() {
+    membership.onLeaving();
     commitWatch.onLeaving();
     s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
     List<ReadIndex> waiting = new ArrayList<>();
@@ -427,7 +451,8 @@ final class Leader extends RoleBehavior {
     StringBuilder why = new StringBuilder("entries ").append(s.commitIndex + 1).append("..").append(s.log.lastIndex())
         .append(" lack a majority;");
     for (Progress p : progress.values()) {
-      why.append(' ').append(p.peer).append(" has ").append(p.matchIndex);
+      why.append(' ').append(p.peer).append(membership.isVoter(p.peer) ? "" : " (not voting)").append(" has ")
+          .append(p.matchIndex);
       if (p.snapshot != null) why.append(" (receiving snapshot ").append(p.snapshot.lastIncludedIndex()).append(')');
       why.append(", last answered ").append(heardAgo(p) < 0 ? "never" : heardAgo(p) + " ms ago").append(';');
     }

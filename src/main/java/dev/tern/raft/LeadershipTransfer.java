@@ -51,11 +51,13 @@ final class LeadershipTransfer {
       replyTo.tell(new TransferLeadershipResponse.Transferred(s.id, s.currentTerm)); // it leads already
       return;
     }
-    if (target != null && !progress.containsKey(target)) {
+    // Only a voter of the configuration in force can take over: a learner would not campaign (4.2.1).
+    Configuration voters = s.configurations.latest();
+    if (target != null && !(progress.containsKey(target) && voters.isVoter(target))) {
       replyTo.tell(new TransferLeadershipResponse.UnknownTarget(target));
       return;
     }
-    if (target == null) target = mostUpToDate(progress);
+    if (target == null) target = mostUpToDate(progress, voters);
     if (target == null) {
       replyTo.tell(new TransferLeadershipResponse.Refused("there is no other voter to hand leadership to"));
       return;
@@ -67,9 +69,10 @@ final class LeadershipTransfer {
         + " meanwhile", s.id, s.currentTerm, target, p.matchIndex, s.log.lastIndex());
   }
 
-  private static String mostUpToDate(Map<String, Progress> progress) {
+  private static String mostUpToDate(Map<String, Progress> progress, Configuration voters) {
     Progress best = null;
     for (Progress p : progress.values()) {
+      if (!voters.isVoter(p.peer)) continue;
       if (best == null || p.matchIndex > best.matchIndex
           || p.matchIndex == best.matchIndex && p.lastHeardTick > best.lastHeardTick) {
         best = p;

@@ -50,6 +50,11 @@ final class Progress {
   /** A piece is being read or is on its way, unanswered. */
   boolean chunkOutstanding;
 
+  // A learner catching up before it is promoted (dissertation 4.2.1): the current round replicates up to
+  // catchUpTarget, the leader's last index when the round began at heartbeat tick catchUpStart.
+  long catchUpTarget;
+  long catchUpStart;
+
   Progress(String peer, long nextIndex) {
     this.peer = peer;
     this.nextIndex = nextIndex;

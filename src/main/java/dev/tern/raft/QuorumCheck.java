@@ -33,22 +33,26 @@ final class QuorumCheck {
    */
   String onTick(long tick, Collection<Progress> followers, ReplicaState s) {
     if (tick - windowStart < windowTicks) return null;
-    int heard = heardSince(windowStart, followers);
+    Configuration voters = s.configurations.latest();
+    int heard = heardSince(windowStart, followers, voters, s.id);
     long span = tick - windowStart;
     windowStart = tick;
-    if (s.isMajority(heard)) return null;
-    return "no quorum: heard from " + heard + " of " + s.clusterSize() + " voters (itself included) in the last "
+    if (voters.isQuorum(heard)) return null;
+    return "no quorum: heard from " + heard + " of " + voters.voterCount() + " voters (itself included) in the last "
         + span * tickMillis + " ms";
   }
 
   /** Whether a majority, itself included, answered within the last window: the leader's lease on its voters. */
   boolean inLease(long tick, Collection<Progress> followers, ReplicaState s) {
-    return s.isMajority(heardSince(Math.max(0, tick - windowTicks), followers));
+    Configuration voters = s.configurations.latest();
+    return voters.isQuorum(heardSince(Math.max(0, tick - windowTicks), followers, voters, s.id));
   }
 
-  private static int heardSince(long tick, Collection<Progress> followers) {
-    int heard = 1; // itself
-    for (Progress p : followers) if (p.lastHeardTick >= tick) heard++;
+  /** Voters of the configuration in force that answered since {@code tick}, the leader itself included: learners
+   * are replicated to but never count (dissertation 4.2.1). */
+  private static int heardSince(long tick, Collection<Progress> followers, Configuration voters, String self) {
+    int heard = voters.isVoter(self) ? 1 : 0;
+    for (Progress p : followers) if (p.lastHeardTick >= tick && voters.isVoter(p.peer)) heard++;
     return heard;
   }
 }

@@ -141,17 +141,23 @@ public sealed interface RaftMessage {
       String from,
       long lastIncludedIndex,
       long lastIncludedTerm,
-      List<String> members,
+      Configuration configuration,
       long offset,
       byte[] data,
       boolean done)
       implements PeerMessage {
     public InstallSnapshot {
-      members = List.copyOf(members);
+      java.util.Objects.requireNonNull(configuration, "configuration");
+    }
+
+    /** A snapshot of a cluster of voters known by id only (tests). */
+    public InstallSnapshot(long term, String from, long lastIncludedIndex, long lastIncludedTerm, List<String> members,
+        long offset, byte[] data, boolean done) {
+      this(term, from, lastIncludedIndex, lastIncludedTerm, Configuration.ofVoters(members), offset, data, done);
     }
 
     public SnapshotMeta meta() {
-      return new SnapshotMeta(lastIncludedIndex, lastIncludedTerm, members);
+      return new SnapshotMeta(lastIncludedIndex, lastIncludedTerm, configuration);
     }
 
     @Override
@@ -267,6 +273,58 @@ public sealed interface RaftMessage {
     INSTANCE
   }
 
+  /**
+   * Asks the leader to change the configuration by one server (dissertation 4.1, 4.2). It is answered once the new
+   * configuration is committed, or refused with the reason. An added server joins as a learner; the leader makes it
+   * a voter by itself once it has caught up (4.2.1).
+   */
+  record ChangeMembership(Change change, ActorRef<ChangeMembershipResponse> replyTo) implements RaftMessage {}
+
+  /** One single-server change. */
+  sealed interface Change {
+    /** The server to change. */
+    String id();
+
+    /** Adds a server as a non-voting learner (4.2.1), to be promoted to voter once caught up. */
+    record AddLearner(Configuration.Server server) implements Change {
+      public AddLearner {
+        server = new Configuration.Server(server.id(), server.host(), server.arteryPort(), server.httpPort(), false);
+      }
+
+      @Override
+      public String id() {
+        return server.id();
+      }
+    }
+
+    /** Removes a server, voter or learner (4.2.2 when it is the leader). */
+    record Remove(String id) implements Change {}
+  }
+
+  sealed interface ChangeMembershipResponse {
+    /** The change is committed: {@code configuration} is in force from {@code index}. */
+    record Done(Configuration configuration, long index) implements ChangeMembershipResponse {}
+
+    /** This node is not the leader; {@code leaderHint} is the leader it knows of, or null. */
+    record NotLeader(String leaderHint) implements ChangeMembershipResponse {}
+
+    /** Refused or not known to have committed; {@code reason} says which and why. */
+    record Failed(Reason reason, String message) implements ChangeMembershipResponse {}
+
+    enum Reason {
+      /** Another change is not yet committed, or the leader has not yet committed an entry of its term: retry. */
+      IN_PROGRESS,
+      /** No such server to remove. */
+      UNKNOWN_MEMBER,
+      /** The server to add is already a member, at other addresses. */
+      ALREADY_MEMBER,
+      /** It would leave no voter. */
+      LAST_VOTER,
+      /** The leader lost its leadership before the change committed: it may or may not commit later. */
+      LEADERSHIP_LOST
+    }
+  }
+
   /** Asks for a snapshot of the replica's volatile and persistent state. */
   record GetStatus(ActorRef<Status> replyTo) implements RaftMessage {}
 
@@ -283,17 +341,12 @@ public sealed interface RaftMessage {
       long snapshotIndex,
       List<FollowerStatus> followers,
       String commitStall,
-      String quorumLost)
+      String quorumLost,
+      Configuration configuration,
+      long configurationIndex)
       implements CborSerializable {
     public Status {
       followers = List.copyOf(followers);
-    }
-
-    public Status(
-        String id, Role role, long term, String leaderId, long commitIndex, long lastApplied, long lastLogIndex,
-        long lastLogTerm, long firstLogIndex, long snapshotIndex, List<FollowerStatus> followers, String commitStall) {
-      this(id, role, term, leaderId, commitIndex, lastApplied, lastLogIndex, lastLogTerm, firstLogIndex, snapshotIndex,
-          followers, commitStall, null);
     }
   }
 

@@ -11,8 +11,8 @@ public final class RaftReplica {
   private RaftReplica() {}
 
   /**
-   * @param id this node's id
-   * @param peers the ids of the other members
+   * A replica of a cluster whose voters are this node and {@code peers}, known by id only (tests).
+   *
    * @param random source of the randomized election timeouts (seeded in tests for repeatable runs)
    */
   public static Behavior<RaftMessage> create(
@@ -23,10 +23,47 @@ public final class RaftReplica {
       StateMachine stateMachine,
       PeerTransport transport,
       Random random) {
-    return create(id, peers, settings, storage, stateMachine, transport, random, state -> {});
+    return create(id, bootstrapOf(id, peers), settings, storage, stateMachine, transport, random, state -> {});
   }
 
-  /** As above; {@code inspector} gets the replica's state so that tests can check it between messages. */
+  /**
+   * @param id this node's id
+   * @param bootstrap the configuration of a brand-new cluster; the log's and the snapshot's take over once there
+   *     are some (dissertation 4.1). A node joining a running cluster passes {@link Configuration#EMPTY}.
+   * @param random source of the randomized election timeouts (seeded in tests for repeatable runs)
+   */
+  public static Behavior<RaftMessage> create(
+      String id,
+      Configuration bootstrap,
+      RaftSettings settings,
+      RaftStorage storage,
+      StateMachine stateMachine,
+      PeerTransport transport,
+      Random random) {
+    return create(id, bootstrap, settings, storage, stateMachine, transport, random, state -> {});
+  }
+
+  /** As above; {@code onConfiguration} is told the configuration in force at start and at every change (4.1). */
+  public static Behavior<RaftMessage> createReporting(
+      String id,
+      Configuration bootstrap,
+      RaftSettings settings,
+      RaftStorage storage,
+      StateMachine stateMachine,
+      PeerTransport transport,
+      Random random,
+      java.util.function.Consumer<Configuration> onConfiguration) {
+    return create(id, bootstrap, settings, storage, stateMachine, transport, random, state -> {}, onConfiguration);
+  }
+
+  static Configuration bootstrapOf(String id, List<String> peers) {
+    if (peers.contains(id)) throw new IllegalArgumentException("peers must not include this node " + id);
+    List<String> all = new java.util.ArrayList<>(peers);
+    all.add(id);
+    return Configuration.ofVoters(all);
+  }
+
+  /** As above, by ids; {@code inspector} gets the replica's state so that tests can check it between messages. */
   static Behavior<RaftMessage> create(
       String id,
       List<String> peers,
@@ -36,13 +73,39 @@ public final class RaftReplica {
       PeerTransport transport,
       Random random,
       Consumer<ReplicaState> inspector) {
-    if (peers.contains(id)) throw new IllegalArgumentException("peers must not include this node " + id);
+    return create(id, bootstrapOf(id, peers), settings, storage, stateMachine, transport, random, inspector);
+  }
+
+  /** As above; {@code inspector} gets the replica's state so that tests can check it between messages. */
+  static Behavior<RaftMessage> create(
+      String id,
+      Configuration bootstrap,
+      RaftSettings settings,
+      RaftStorage storage,
+      StateMachine stateMachine,
+      PeerTransport transport,
+      Random random,
+      Consumer<ReplicaState> inspector) {
+    return create(id, bootstrap, settings, storage, stateMachine, transport, random, inspector, c -> {});
+  }
+
+  private static Behavior<RaftMessage> create(
+      String id,
+      Configuration bootstrap,
+      RaftSettings settings,
+      RaftStorage storage,
+      StateMachine stateMachine,
+      PeerTransport transport,
+      Random random,
+      Consumer<ReplicaState> inspector,
+      Consumer<Configuration> onConfiguration) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
                   ReplicaState s =
-                      new ReplicaState(id, peers, settings, ctx, timers, storage, stateMachine, transport, random);
+                      new ReplicaState(id, bootstrap, settings, ctx, timers, storage, stateMachine, transport, random,
+                          onConfiguration);
                   inspector.accept(s);
                   storage.onDurable(ticket -> ctx.getSelf().tell(new RaftMessage.StorageSynced(ticket)));
                   ctx.getLog()

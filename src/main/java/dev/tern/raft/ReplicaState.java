@@ -19,8 +19,17 @@ final class ReplicaState {
   static final Object HEARTBEAT_TIMER = "heartbeat";
 
   final String id;
-  /** The other members of the cluster. */
-  final List<String> peers;
+  /**
+   * The configurations in the log (dissertation 4.1): the latest is in force, committed or not. Its base is the
+   * snapshot's or, in a brand-new cluster, the bootstrap configuration.
+   */
+  final Configurations configurations;
+  /** What a brand-new cluster starts from (tern.cluster.members); also fills in the addresses an old snapshot lacks. */
+  final Configuration bootstrap;
+  /** Told of every change of the configuration in force (the node routes to its peers by it). */
+  private final java.util.function.Consumer<Configuration> onConfiguration;
+  /** The configuration last told to {@link #onConfiguration}. */
+  private Configuration published;
   final RaftSettings settings;
   final ActorContext<RaftMessage> ctx;
   final TimerScheduler<RaftMessage> timers;
@@ -79,16 +88,18 @@ final class ReplicaState {
 
   ReplicaState(
       String id,
-      List<String> peers,
+      Configuration bootstrap,
       RaftSettings settings,
       ActorContext<RaftMessage> ctx,
       TimerScheduler<RaftMessage> timers,
       RaftStorage storage,
       StateMachine stateMachine,
       PeerTransport transport,
-      Random random) {
+      Random random,
+      java.util.function.Consumer<Configuration> onConfiguration) {
     this.id = id;
-    this.peers = List.copyOf(peers);
+    this.onConfiguration = onConfiguration;
+    this.bootstrap = bootstrap;
     this.settings = settings;
     this.ctx = ctx;
     this.timers = timers;
@@ -107,9 +118,13 @@ final class ReplicaState {
         stateMachine.restore(snapshot.lastIncludedIndex(), stored.data());
       }
       this.log = new RaftLog(snapshot.lastIncludedIndex(), snapshot.lastIncludedTerm(), persisted.log());
+      this.configurations = new Configurations(snapshot.lastIncludedIndex(),
+          snapshot.configuration().withAddressesFrom(bootstrap));
     } else {
       this.log = new RaftLog(persisted.log());
+      this.configurations = new Configurations(0, bootstrap);
     }
+    for (LogEntry e : persisted.log()) configurations.appended(e);
     this.durableIndex = log.lastIndex();
     this.submittedIndex = log.lastIndex();
     this.lastTicket = storage.durableTicket();
@@ -117,18 +132,29 @@ final class ReplicaState {
     // committed by definition.
     this.lastApplied = stateMachine.lastApplied();
     this.commitIndex = lastApplied;
+    publishConfiguration();
+  }
+
+  /** Tells the node when the configuration in force changed (a reference compare otherwise: it is on every write). */
+  void publishConfiguration() {
+    Configuration latest = configurations.latest();
+    if (latest == published) return;
+    published = latest;
+    onConfiguration.accept(latest);
   }
 
   Logger logger() {
     return ctx.getLog();
   }
 
-  int clusterSize() {
-    return peers.size() + 1;
+  /** The configuration in force: the latest in the log (dissertation 4.1). */
+  Configuration configuration() {
+    return configurations.latest();
   }
 
-  boolean isMajority(int count) {
-    return count * 2 > clusterSize();
+  /** Whether this server votes in the configuration in force: only a voter starts elections (4.2.1). */
+  boolean isVoter() {
+    return configurations.latest().isVoter(id);
   }
 
   // ---- persistent state --------------------------------------------------------------------------------
@@ -163,10 +189,15 @@ final class ReplicaState {
             "refusing to truncate committed entries: from " + truncateFrom + ", commitIndex " + commitIndex);
       }
       log.truncateFrom(truncateFrom);
+      configurations.truncatedFrom(truncateFrom); // back to the configuration before the conflicting suffix (4.1)
       forgetDurableBeyond(truncateFrom - 1);
     }
-    for (LogEntry e : entries) log.append(e);
+    for (LogEntry e : entries) {
+      log.append(e);
+      configurations.appended(e);
+    }
     if (truncateFrom > 0 || !entries.isEmpty()) {
+      publishConfiguration();
       submittedIndex = log.lastIndex();
       submit(new RaftStorage.Write(null, truncateFrom, entries));
     }
@@ -175,6 +206,13 @@ final class ReplicaState {
   /** Leader: appends to the in-memory log only; {@link #persistAppended} later writes a batch of these. */
   void appendInMemory(LogEntry entry) {
     log.append(entry);
+  }
+
+  /** Leader: appends a configuration entry, in force from now on (4.1), in memory; the next flush writes it. */
+  void appendConfiguration(LogEntry entry) {
+    log.append(entry);
+    configurations.appended(entry);
+    publishConfiguration();
   }
 
   /** Submits every entry appended in memory since the last write, as one write (group commit). */
@@ -270,21 +308,13 @@ final class ReplicaState {
 
   // ---- snapshots (section 7) ---------------------------------------------------------------------------
 
-  /** The cluster configuration a snapshot records: every member, in a stable order. */
-  List<String> members() {
-    List<String> all = new java.util.ArrayList<>(peers);
-    all.add(id);
-    java.util.Collections.sort(all);
-    return all;
-  }
-
   /**
    * Takes a snapshot once enough has been applied since the last one. The state machine captures its state at
    * once; storage writes it out on its own thread, so requests keep flowing meanwhile.
    */
   private void maybeSnapshot() {
     if (snapshotting || appliedBytesSinceSnapshot < settings.snapshotThresholdBytes() || lastApplied == 0) return;
-    SnapshotMeta meta = new SnapshotMeta(lastApplied, log.termAt(lastApplied), members());
+    SnapshotMeta meta = new SnapshotMeta(lastApplied, log.termAt(lastApplied), configurations.at(lastApplied));
     StateMachine.SnapshotData data = stateMachine.snapshot();
     snapshotting = true;
     appliedBytesSinceSnapshot = 0;
@@ -311,6 +341,7 @@ final class ReplicaState {
         meta.lastIncludedIndex(), meta.lastIncludedTerm(), Math.max(compactTo, log.baseIndex()));
     if (compactTo > log.baseIndex()) {
       log.compactTo(compactTo);
+      configurations.compactedTo(compactTo);
       submit(new RaftStorage.Write(null, 0, List.of(), compactTo));
     }
   }
@@ -346,10 +377,12 @@ final class ReplicaState {
     if (log.termAt(index) == meta.lastIncludedTerm()) {
       // Step 6: an existing entry has the snapshot's last index and term: keep the entries after it.
       log.compactTo(index);
+      configurations.compactedTo(index);
       submit(new RaftStorage.Write(null, 0, List.of(), index));
     } else {
-      // Step 7: discard the entire log.
+      // Step 7: discard the entire log; the snapshot's configuration is the one in force (dissertation 5.1).
       log.reset(index, meta.lastIncludedTerm());
+      configurations.reset(index, meta.configuration().withAddressesFrom(bootstrap));
       // The snapshot is durable, so the prefix up to its index is too; nothing written before counts past it.
       forgetDurableBeyond(index);
       durableIndex = index;
@@ -357,6 +390,7 @@ final class ReplicaState {
       submit(new RaftStorage.Write(null, 1, List.of(), index));
     }
     // Step 8: reset the state machine using the snapshot's contents.
+    publishConfiguration();
     stateMachine.restore(index, stored.data());
     lastApplied = index;
     commitIndex = Math.max(commitIndex, index);
@@ -372,6 +406,7 @@ final class ReplicaState {
   RaftMessage.Status status(RaftMessage.Role role, List<RaftMessage.FollowerStatus> followers, String commitStall) {
     return new RaftMessage.Status(
         id, role, currentTerm, leaderId, commitIndex, lastApplied, log.lastIndex(), log.lastTerm(), log.firstIndex(),
-        snapshot == null ? 0 : snapshot.lastIncludedIndex(), followers, commitStall, quorumLost);
+        snapshot == null ? 0 : snapshot.lastIncludedIndex(), followers, commitStall, quorumLost,
+        configurations.latest(), configurations.latestIndex());
   }
 }

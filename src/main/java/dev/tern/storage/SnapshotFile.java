@@ -1,5 +1,6 @@
 package dev.tern.storage;
 
+import dev.tern.raft.Configuration;
 import dev.tern.raft.RaftStorage.StoredSnapshot;
 import dev.tern.raft.SnapshotMeta;
 import java.io.IOException;
@@ -15,8 +16,10 @@ import java.util.zip.CRC32C;
  * All integers are big-endian:
  *
  * <pre>
- * header:  [int magic "TSNP"][int version = 1][long lastIncludedIndex][long lastIncludedTerm]
- *          [int memberCount] memberCount x ([int length][UTF-8 id])
+ * header:  [int magic "TSNP"][int version = 2][long lastIncludedIndex][long lastIncludedTerm]
+ *          [int configLength][the configuration in force at lastIncludedIndex, Configuration.encode]
+ *          (version 1, written before membership changes, has [int memberCount] memberCount x ([int length][UTF-8
+ *          id]) instead: voters known by id, whose addresses the node takes from its bootstrap configuration)
  * data:    the state machine's bytes
  * trailer: [long dataLength][int crc32c of every byte before it]
  * </pre>
@@ -28,7 +31,9 @@ final class SnapshotFile {
   private SnapshotFile() {}
 
   static final int MAGIC = 0x54534e50; // "TSNP"
-  static final int VERSION = 1;
+  static final int VERSION = 2;
+  /** Snapshots written before configurations carried addresses and learners: still read. */
+  static final int VERSION_IDS_ONLY = 1;
   static final int TRAILER_BYTES = 8 + 4;
   static final String PREFIX = "snapshot-";
   static final String SUFFIX = ".snap";
@@ -47,17 +52,10 @@ final class SnapshotFile {
   }
 
   static byte[] header(SnapshotMeta meta) {
-    List<byte[]> ids = new ArrayList<>();
-    int size = 4 + 4 + 8 + 8 + 4;
-    for (String m : meta.members()) {
-      byte[] b = m.getBytes(StandardCharsets.UTF_8);
-      ids.add(b);
-      size += 4 + b.length;
-    }
-    ByteBuffer buf = ByteBuffer.allocate(size);
+    byte[] config = meta.configuration().encode();
+    ByteBuffer buf = ByteBuffer.allocate(4 + 4 + 8 + 8 + 4 + config.length);
     buf.putInt(MAGIC).putInt(VERSION).putLong(meta.lastIncludedIndex()).putLong(meta.lastIncludedTerm());
-    buf.putInt(ids.size());
-    for (byte[] b : ids) buf.putInt(b.length).put(b);
+    buf.putInt(config.length).put(config);
     return buf.array();
   }
 
@@ -93,9 +91,42 @@ final class SnapshotFile {
     }
     if (buf.getInt() != MAGIC) throw new StorageCorruptedException(path, 0, "not a Tern snapshot (bad magic number)");
     int version = buf.getInt();
-    if (version != VERSION) throw new StorageCorruptedException(path, 4, "unknown snapshot format version " + version);
+    if (version != VERSION && version != VERSION_IDS_ONLY) {
+      throw new StorageCorruptedException(path, 4, "unknown snapshot format version " + version);
+    }
     long index = buf.getLong();
     long term = buf.getLong();
+    Configuration configuration = version == VERSION ? readConfiguration(path, buf) : readIds(path, buf);
+    long dataOffset = buf.position();
+    long dataLength = buf.getLong(bytes.length - TRAILER_BYTES);
+    if (dataLength != bytes.length - TRAILER_BYTES - dataOffset) {
+      throw new StorageCorruptedException(path, bytes.length - TRAILER_BYTES,
+          "the data length says " + dataLength + " bytes but the file holds " + (bytes.length - TRAILER_BYTES - dataOffset));
+    }
+    SnapshotMeta meta;
+    try {
+      meta = new SnapshotMeta(index, term, configuration);
+    } catch (IllegalArgumentException e) {
+      throw new StorageCorruptedException(path, 8, e.getMessage());
+    }
+    return new Located(meta, path, dataOffset, dataLength);
+  }
+
+  private static Configuration readConfiguration(Path path, ByteBuffer buf) {
+    int n = buf.getInt();
+    if (n < 0 || n > buf.remaining() - TRAILER_BYTES) {
+      throw new StorageCorruptedException(path, buf.position() - 4, "bad configuration length " + n);
+    }
+    byte[] b = new byte[n];
+    buf.get(b);
+    try {
+      return Configuration.decode(b);
+    } catch (IllegalArgumentException e) {
+      throw new StorageCorruptedException(path, buf.position() - n, "bad configuration: " + e.getMessage());
+    }
+  }
+
+  private static Configuration readIds(Path path, ByteBuffer buf) {
     int count = buf.getInt();
     if (count < 0 || count > 10_000) throw new StorageCorruptedException(path, buf.position() - 4, "bad member count " + count);
     List<String> members = new ArrayList<>();
@@ -108,18 +139,10 @@ final class SnapshotFile {
       buf.get(b);
       members.add(new String(b, StandardCharsets.UTF_8));
     }
-    long dataOffset = buf.position();
-    long dataLength = buf.getLong(bytes.length - TRAILER_BYTES);
-    if (dataLength != bytes.length - TRAILER_BYTES - dataOffset) {
-      throw new StorageCorruptedException(path, bytes.length - TRAILER_BYTES,
-          "the data length says " + dataLength + " bytes but the file holds " + (bytes.length - TRAILER_BYTES - dataOffset));
-    }
-    SnapshotMeta meta;
     try {
-      meta = new SnapshotMeta(index, term, members);
+      return Configuration.ofVoters(members);
     } catch (IllegalArgumentException e) {
-      throw new StorageCorruptedException(path, 8, e.getMessage());
+      throw new StorageCorruptedException(path, 24, "bad members: " + e.getMessage());
     }
-    return new Located(meta, path, dataOffset, dataLength);
   }
 }

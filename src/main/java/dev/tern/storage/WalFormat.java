@@ -27,6 +27,23 @@ final class WalFormat {
 
   static final byte KIND_NOOP = 0;
   static final byte KIND_COMMAND = 1;
+  /**
+   * A cluster configuration ({@code Configuration.encode}). Added with membership changes: logs written before hold
+   * only the two kinds above and read as they always did.
+   */
+  static final byte KIND_CONFIG = 2;
+
+  static byte kindByte(LogEntry.Kind kind) {
+    return switch (kind) {
+      case NOOP -> KIND_NOOP;
+      case COMMAND -> KIND_COMMAND;
+      case CONFIG -> KIND_CONFIG;
+    };
+  }
+
+  static LogEntry.Kind kind(byte b) {
+    return b == KIND_NOOP ? LogEntry.Kind.NOOP : b == KIND_CONFIG ? LogEntry.Kind.CONFIG : LogEntry.Kind.COMMAND;
+  }
 
   private static final String SEGMENT_PREFIX = "segment-";
   private static final String SEGMENT_SUFFIX = ".wal";
@@ -86,7 +103,7 @@ final class WalFormat {
     int payloadStart = buf.position();
     buf.putLong(e.index());
     buf.putLong(e.term());
-    buf.put(e.kind() == LogEntry.Kind.NOOP ? KIND_NOOP : KIND_COMMAND);
+    buf.put(kindByte(e.kind()));
     buf.putInt(data.length);
     buf.put(data);
     int end = buf.position();
@@ -187,7 +204,7 @@ final class WalFormat {
         throw new StorageCorruptedException(
             path, pos, "data length " + dataLength + " does not match record length " + length);
       }
-      if (kind != KIND_NOOP && kind != KIND_COMMAND) {
+      if (kind != KIND_NOOP && kind != KIND_COMMAND && kind != KIND_CONFIG) {
         throw new StorageCorruptedException(path, pos, "unknown entry kind " + kind);
       }
       if (index != expected) {
@@ -200,7 +217,7 @@ final class WalFormat {
       }
       int dataStart = base + p + ENTRY_FIXED_BYTES;
       byte[] data = Arrays.copyOfRange(a, dataStart, dataStart + dataLength);
-      out.add(new LogEntry(index, entryTerm, kind == KIND_NOOP ? LogEntry.Kind.NOOP : LogEntry.Kind.COMMAND, data));
+      out.add(new LogEntry(index, entryTerm, kind(kind), data));
       scan.add(pos);
       term = entryTerm;
       expected++;

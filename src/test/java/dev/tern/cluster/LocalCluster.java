@@ -38,16 +38,43 @@ final class LocalCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    StringBuilder spec = new StringBuilder();
+    this.extraConfig = extraConfig;
     for (int i = 1; i <= size; i++) {
       if (i > 1) spec.append(',');
       spec.append("n").append(i).append("=127.0.0.1:").append(freePort()).append(':').append(freePort());
     }
     for (int i = 1; i <= size; i++) {
-      Config c = ConfigFactory.parseString(String.join("\n",
-              "tern.node-id = n" + i,
-              "tern.data-dir = \"" + dataRoot.resolve("n" + i).toString().replace("\\", "/") + "\"",
-              "tern.cluster.members-spec = \"" + spec + "\"",
+      Config c = nodeConfig("n" + i, spec.toString(), false);
+      configs.add(c);
+      nodes.add(new TernNode(c));
+    }
+    for (TernNode n : nodes) n.start();
+  }
+
+  private final String extraConfig;
+  /** The members of the bootstrap configuration, then each node added. */
+  private final StringBuilder spec = new StringBuilder();
+
+  /**
+   * Starts a new node that joins the running cluster (tern.cluster.join): it knows the members so far and itself,
+   * and waits to be added through the membership API.
+   */
+  TernNode addNode(String id) {
+    spec.append(',').append(id).append("=127.0.0.1:").append(freePort()).append(':').append(freePort());
+    Config c = nodeConfig(id, spec.toString(), true);
+    configs.add(c);
+    TernNode n = new TernNode(c);
+    nodes.add(n);
+    n.start();
+    return n;
+  }
+
+  private Config nodeConfig(String id, String members, boolean join) {
+      return ConfigFactory.parseString(String.join("\n",
+              "tern.node-id = " + id,
+              "tern.cluster.join = " + join,
+              "tern.data-dir = \"" + dataRoot.resolve(id).toString().replace("\\", "/") + "\"",
+              "tern.cluster.members-spec = \"" + members + "\"",
               "tern.testing.fault-injection = on",
               // Nothing here restarts a node's ActorSystem (TernNode.superviseCurrent) after it leaves.
               "tern.cluster.rejoin-after = 0s",
@@ -61,10 +88,6 @@ final class LocalCluster implements AutoCloseable {
           .withFallback(ConfigFactory.parseResources("application.conf"))
           .withFallback(ConfigFactory.defaultReference())
           .resolve();
-      configs.add(c);
-      nodes.add(new TernNode(c));
-    }
-    for (TernNode n : nodes) n.start();
   }
 
   private static int freePort() {

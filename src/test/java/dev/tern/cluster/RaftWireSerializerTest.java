@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tern.cluster.PeerGateway.Envelope;
+import dev.tern.raft.Configuration;
 import dev.tern.raft.LogEntry;
 import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftMessage.AppendEntries;
@@ -108,6 +109,20 @@ class RaftWireSerializerTest {
     assertArrayEquals(piece, back.data());
   }
 
+  // Membership changes (dissertation chapter 4): a snapshot carries its configuration with addresses and learners,
+  // and configuration entries travel in AppendEntries like any other.
+  @Test
+  void configurationsRoundTripInSnapshotsAndEntries() {
+    Configuration config = new Configuration(List.of(new Configuration.Server("n1", "10.0.0.1", 7101, 8101, true),
+        new Configuration.Server("n4", "host-4", 7104, 8104, false)));
+    var install = new RaftMessage.InstallSnapshot(4, "n1", 1200, 3, config, 0, new byte[] {1, 2}, true);
+    assertEquals(install.meta(), ((RaftMessage.InstallSnapshot) inEnvelope(install)).meta());
+    var append = new AppendEntries(4, "n1", 9, 3, List.of(LogEntry.config(10, 4, config)), 9, 0);
+    var back = (AppendEntries) inEnvelope(append);
+    assertEquals(append, back);
+    assertEquals(config, back.entries().get(0).configuration());
+  }
+
   @Test
   void readsAndTheirAnswersRoundTrip() {
     TestProbe<RaftMessage.ReadIndexResponse> reader = testKit.createTestProbe();
@@ -159,6 +174,27 @@ class RaftWireSerializerTest {
     assertEquals(41, back.requestId());
     for (ProposeResponse r : List.of(new ProposeResponse.Accepted(9, 3, 5), new ProposeResponse.NotLeader("n2", 6),
         new ProposeResponse.NotLeader(null))) {
+      assertEquals(r, roundTrip(r));
+    }
+  }
+
+  // Membership changes forwarded to the leader, and their answers (dissertation chapter 4).
+  @Test
+  void membershipChangesAndTheirAnswersRoundTrip() {
+    TestProbe<RaftMessage.ChangeMembershipResponse> probe = testKit.createTestProbe();
+    for (RaftMessage.Change change : List.of(
+        new RaftMessage.Change.AddLearner(new Configuration.Server("n4", "10.0.0.4", 7104, 8104, false)),
+        new RaftMessage.Change.Remove("n2"))) {
+      var back = (RaftMessage.ChangeMembership) inEnvelope(new RaftMessage.ChangeMembership(change, probe.getRef()));
+      assertEquals(change, back.change());
+      assertEquals(probe.getRef(), back.replyTo());
+    }
+    Configuration config = new Configuration(List.of(new Configuration.Server("n1", "h", 1, 2, true)));
+    for (RaftMessage.ChangeMembershipResponse r : List.of(
+        new RaftMessage.ChangeMembershipResponse.Done(config, 17),
+        new RaftMessage.ChangeMembershipResponse.NotLeader("n3"),
+        new RaftMessage.ChangeMembershipResponse.NotLeader(null),
+        new RaftMessage.ChangeMembershipResponse.Failed(RaftMessage.ChangeMembershipResponse.Reason.LAST_VOTER, "why"))) {
       assertEquals(r, roundTrip(r));
     }
   }

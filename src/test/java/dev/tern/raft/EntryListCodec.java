@@ -18,7 +18,7 @@ final class EntryListCodec {
     for (LogEntry e : entries) {
       out.writeLong(e.index());
       out.writeLong(e.term());
-      out.writeBoolean(e.kind() == LogEntry.Kind.NOOP);
+      out.writeByte(e.kind().ordinal());
       out.writeInt(e.data().length);
       out.write(e.data());
     }
@@ -33,10 +33,10 @@ final class EntryListCodec {
       for (int i = 0; i < n; i++) {
         long index = in.readLong();
         long term = in.readLong();
-        boolean noop = in.readBoolean();
+        LogEntry.Kind kind = LogEntry.Kind.values()[in.readByte()];
         byte[] data = new byte[in.readInt()];
         in.readFully(data);
-        entries.add(noop ? LogEntry.noop(index, term) : LogEntry.command(index, term, data));
+        entries.add(new LogEntry(index, term, kind, data));
       }
       return entries;
     } catch (IOException e) {

@@ -75,9 +75,47 @@ final class InvariantChecker {
   }
 
   private void checkElectionSafety(View v) {
-    String other = leaderOfTerm.putIfAbsent(v.state().currentTerm, v.id());
+    ReplicaState s = v.state();
+    String other = leaderOfTerm.putIfAbsent(s.currentTerm, v.id());
     if (other != null && !other.equals(v.id())) {
-      throw new Violation("Election Safety", "both " + other + " and " + v.id() + " lead term " + v.state().currentTerm);
+      throw new Violation("Election Safety", "both " + other + " and " + v.id() + " lead term " + s.currentTerm);
+    }
+    if (other == null) checkNewLeadersConfiguration(v);
+    // Dissertation 4.1: one change at a time, the next only once the previous one is committed. (Entries of earlier
+    // terms after a new leader's commitIndex may be committed already without its knowing: only its own count.)
+    if (s.configurations.countAfter(s.commitIndex) > 1) {
+      int own = 0;
+      for (long i = s.log.lastIndex(); i > Math.max(s.commitIndex, s.log.baseIndex()); i--) {
+        LogEntry e = s.log.get(i);
+        if (e.term() != s.currentTerm) break;
+        if (e.kind() == LogEntry.Kind.CONFIG) own++;
+      }
+      if (own > 1) {
+        throw new Violation("Single-server changes", v.id() + " leads term " + s.currentTerm + " with " + own
+            + " configuration entries of its term after its commitIndex " + s.commitIndex);
+      }
+    }
+  }
+
+  /**
+   * A new leader was elected in the configuration in force in its log (its latest, dissertation 4.1), as a voter of
+   * it; and that configuration is indeed the latest its log (or, below the log, its snapshot or bootstrap) holds.
+   */
+  private void checkNewLeadersConfiguration(View v) {
+    ReplicaState s = v.state();
+    Configuration inForce = s.configuration();
+    for (long i = s.log.lastIndex(); i > s.log.baseIndex(); i--) {
+      LogEntry e = s.log.get(i);
+      if (e.kind() != LogEntry.Kind.CONFIG) continue;
+      if (!e.configuration().equals(inForce) || s.configurations.latestIndex() != i) {
+        throw new Violation("Configuration", v.id() + " uses " + inForce + "@" + s.configurations.latestIndex()
+            + " but the latest in its log is " + e.configuration() + "@" + i);
+      }
+      break;
+    }
+    if (!inForce.isVoter(v.id())) {
+      throw new Violation("Configuration", v.id() + " was elected leader of term " + s.currentTerm
+          + " but is not a voter of its configuration " + inForce);
     }
   }
 
@@ -124,6 +162,7 @@ final class InvariantChecker {
         throw new Violation("State Machine Safety", v.id() + " committed " + s.log.get(overlap) + " where " + known + " was committed");
       }
     }
+    checkCommittedConfiguration(v);
     for (long i = committed.size() + 1; i <= s.commitIndex; i++) {
       if (i <= s.log.baseIndex()) {
         // Only a snapshot can carry a replica past entries no replica was seen committing, and snapshots hold
@@ -132,6 +171,25 @@ final class InvariantChecker {
       }
       committed.add(s.log.get(i));
       committedSeenInTerm.add(s.currentTerm);
+      if (s.log.get(i).kind() == LogEntry.Kind.CONFIG) committedConfigs.put(i, s.log.get(i).configuration());
+    }
+  }
+
+  /** The committed configuration entries, by index. */
+  private final java.util.TreeMap<Long, Configuration> committedConfigs = new java.util.TreeMap<>();
+
+  /**
+   * Dissertation 4.1 with section 7: the configuration a replica holds as in force at its commitIndex (from its log
+   * or from a snapshot) is the last committed configuration entry at or before that index, whole.
+   */
+  private void checkCommittedConfiguration(View v) {
+    ReplicaState s = v.state();
+    var known = committedConfigs.floorEntry(Math.min(s.commitIndex, committed.size()));
+    if (known == null) return; // the bootstrap configuration
+    Configuration held = s.configurations.at(Math.min(s.commitIndex, committed.size()));
+    if (!held.equals(known.getValue())) {
+      throw new Violation("Configuration", v.id() + " holds " + held + " in force at " + s.commitIndex
+          + " where " + known.getValue() + " was committed at " + known.getKey());
     }
   }
 

@@ -222,13 +222,14 @@ final class ProgressCheck {
     });
   }
 
-  /** Every node up; the leader has committed its whole log; every state machine has applied all of it. */
+  /** Every member up; the leader has committed its whole log; every state machine has applied all of it. */
   private boolean converged() {
     Optional<String> leader = servingLeader();
     if (leader.isEmpty()) return false;
     ReplicaState l = sim.state(leader.get());
     if (l.commitIndex != l.log.lastIndex()) return false;
-    for (String id : sim.ids()) {
+    // The servers of the configuration in force (dissertation 4.1); a removed node has nothing more to apply.
+    for (String id : l.configuration().ids()) {
       if (!sim.up(id) || sim.stateMachineApplied(id) != l.commitIndex) return false;
     }
     return true;

@@ -40,6 +40,16 @@ final class RaftFixtures {
       this.kit = BehaviorTestKit.create(RaftReplica.create(id, peers, settings, storage, sm, transport, new Random(seed)));
     }
 
+    /** A replica whose bootstrap configuration is {@code bootstrap} (its peers: the other voters). */
+    Replica(String id, Configuration bootstrap, RaftSettings settings, RaftStorage storage, long seed) {
+      this.id = id;
+      this.peers = bootstrap.voterIds().stream().filter(p -> !p.equals(id)).toList();
+      this.storage = storage;
+      this.sm = new RecordingStateMachine();
+      this.transport = new CapturingTransport();
+      this.kit = BehaviorTestKit.create(RaftReplica.create(id, bootstrap, settings, storage, sm, transport, new Random(seed)));
+    }
+
     /** Delivers one message synchronously. */
     void run(RaftMessage m) {
       kit.run(m);

@@ -40,9 +40,20 @@ final class Simulation {
       long maxFsyncNanos,
       boolean slowDisks,
       boolean diskFaults,
-      boolean trace) {
+      boolean trace,
+      int spares) {
     static Options defaults(int nodes) {
-      return new Options(nodes, 200_000, 5_000_000, 0.02, 0.02, 0.3, 50_000, 2_000_000, true, true, false);
+      return new Options(nodes, 200_000, 5_000_000, 0.02, 0.02, 0.3, 50_000, 2_000_000, true, true, false, 0);
+    }
+
+    /**
+     * With {@code spares} more nodes that start outside the cluster (with no configuration), and a nemesis that also
+     * changes the membership: it adds nodes (as learners, which the leader promotes) and removes members, the leader
+     * among them (dissertation chapter 4).
+     */
+    Options withSpares(int n) {
+      return new Options(nodes, minDelayNanos, maxDelayNanos, spikeProbability, duplicateProbability, maxLoss,
+          minFsyncNanos, maxFsyncNanos, slowDisks, diskFaults, trace, n);
     }
 
     /**
@@ -50,18 +61,18 @@ final class Simulation {
      * scripted scenarios, where the test makes the faults.
      */
     static Options quiet(int nodes) {
-      return new Options(nodes, 500_000, 2_000_000, 0, 0, 0, 50_000, 500_000, false, false, false);
+      return new Options(nodes, 500_000, 2_000_000, 0, 0, 0, 50_000, 500_000, false, false, false, 0);
     }
 
     Options withTrace(boolean t) {
       return new Options(nodes, minDelayNanos, maxDelayNanos, spikeProbability, duplicateProbability, maxLoss,
-          minFsyncNanos, maxFsyncNanos, slowDisks, diskFaults, t);
+          minFsyncNanos, maxFsyncNanos, slowDisks, diskFaults, t, spares);
     }
 
     /** Torn writes on crash and failing fsyncs (see {@link SimStorage}) on or off. */
     Options withDiskFaults(boolean on) {
       return new Options(nodes, minDelayNanos, maxDelayNanos, spikeProbability, duplicateProbability, maxLoss,
-          minFsyncNanos, maxFsyncNanos, slowDisks, on, trace);
+          minFsyncNanos, maxFsyncNanos, slowDisks, on, trace, spares);
     }
   }
 
@@ -262,13 +273,14 @@ final class Simulation {
     this.seed = seed;
     this.options = options;
     this.random = new Random(seed);
-    this.blocked = new boolean[options.nodes()][options.nodes()];
-    this.linkEpoch = new long[options.nodes()][options.nodes()];
-    this.cutOffSince = new long[options.nodes()];
-    this.cutOffTerm = new long[options.nodes()];
-    this.cutOffReach = new long[options.nodes()];
+    int all = options.nodes() + options.spares();
+    this.blocked = new boolean[all][all];
+    this.linkEpoch = new long[all][all];
+    this.cutOffSince = new long[all];
+    this.cutOffTerm = new long[all];
+    this.cutOffReach = new long[all];
     java.util.Arrays.fill(cutOffSince, -1);
-    for (int i = 0; i < options.nodes(); i++) {
+    for (int i = 0; i < all; i++) {
       Node n = new Node(i);
       nodes.add(n);
       byId.put(n.id, n);
@@ -296,6 +308,7 @@ final class Simulation {
     e.action().run();
     check();
     checkRequests();
+    if (!changes.isEmpty()) checkChanges();
     return true;
   }
 
@@ -342,16 +355,18 @@ final class Simulation {
         cutOffSince[i] = -1;
         continue;
       }
+      // A majority of the voters of its configuration in force (learners and spares never count).
+      Configuration voters = n.state().configurations.latest();
       int reachable = 0;
       long reach = 0;
       for (Node m : nodes) {
-        if (m == n || m.up() && !blocked[i][m.index] && !blocked[m.index][i]) {
+        if (voters.isVoter(m.id) && (m == n || m.up() && !blocked[i][m.index] && !blocked[m.index][i])) {
           reachable++;
           reach |= 1L << m.index;
         }
       }
       long term = n.state().currentTerm;
-      if (reachable * 2 > nodes.size()) {
+      if (voters.isQuorum(reachable)) {
         cutOffSince[i] = -1;
       } else if (cutOffSince[i] < 0 || cutOffTerm[i] != term || cutOffReach[i] != reach) {
         cutOffSince[i] = now;
@@ -370,13 +385,16 @@ final class Simulation {
     n.incarnation++;
     n.timerGeneration.clear();
     n.stateMachine = new CheckingStateMachine(n.id);
-    List<String> peers = new ArrayList<>();
-    for (Node other : nodes) if (other != n) peers.add(other.id);
+    // The first options.nodes() nodes are the bootstrap configuration of a new cluster; spares start with none and
+    // wait to be added (a node's log or snapshot, once it holds a configuration, takes over from its bootstrap).
+    List<String> members = new ArrayList<>();
+    for (int i = 0; i < options.nodes(); i++) members.add(nodes.get(i).id);
+    Configuration bootstrap = n.index < options.nodes() ? Configuration.ofVoters(members) : Configuration.EMPTY;
     int inc = n.incarnation;
     PeerTransport transport = (to, msg) -> send(n, inc, byId.get(to), msg);
     StateMachine machine = extension == null ? n.stateMachine : extension.stateMachine(n.id, inc, n.stateMachine);
     n.kit = BehaviorTestKit.create(RaftReplica.create(
-        n.id, peers, settings, n.storage, machine, transport, new Random(seed * 1_000_003L + n.index * 7919L + inc),
+        n.id, bootstrap, settings, n.storage, machine, transport, new Random(seed * 1_000_003L + n.index * 7919L + inc),
         state -> n.state = state));
     checker.restarted(n.id);
     settle(n);
@@ -731,6 +749,10 @@ final class Simulation {
   }
 
   private void nemesis() {
+    if (options.spares() > 0 && random.nextInt(100) < 15) {
+      changeMembership();
+      return;
+    }
     List<String> up = nodes.stream().filter(Node::up).map(n -> n.id).toList();
     // A node stopped by its disk stays down until the faults end.
     List<String> down = nodes.stream().filter(n -> !n.up() && !n.stoppedByDisk).map(n -> n.id).toList();
@@ -769,6 +791,79 @@ final class Simulation {
     } else {
       if (!up.isEmpty()) failNextFsync(leader.isPresent() && random.nextBoolean() ? leader.get() : up.get(random.nextInt(up.size())));
     }
+  }
+
+  /** Membership changes asked for, answered or not: a Done answer must name a committed configuration. */
+  private final List<TestInbox<RaftMessage.ChangeMembershipResponse>> changes = new ArrayList<>();
+  private int membershipChangesDone;
+
+  /**
+   * The nemesis's membership change, asked of the leader: half the time add a node that is not a member (as a
+   * learner; the leader promotes it once caught up), else remove a member, the leader itself one time in three. At
+   * least two voters stay, so that the faults that follow still need a real majority.
+   */
+  private void changeMembership() {
+    Optional<String> leader = leader();
+    if (leader.isEmpty()) return;
+    Node l = byId.get(leader.get());
+    Configuration config = l.state().configuration();
+    List<String> outside = nodes.stream().map(n -> n.id).filter(id -> !config.contains(id)).toList();
+    RaftMessage.Change change;
+    if (!outside.isEmpty() && (random.nextBoolean() || config.voterCount() <= 2)) {
+      change = new RaftMessage.Change.AddLearner(Configuration.Server.voter(outside.get(random.nextInt(outside.size()))));
+    } else if (config.voterCount() > 2 || config.servers().size() > config.voterCount()) {
+      List<String> candidates = config.voterCount() > 2 ? config.ids() : config.servers().stream()
+          .filter(v -> !v.voter()).map(Configuration.Server::id).toList();
+      String id = candidates.contains(l.id) && random.nextInt(3) == 0 ? l.id : candidates.get(random.nextInt(candidates.size()));
+      change = new RaftMessage.Change.Remove(id);
+    } else {
+      return;
+    }
+    note("membership change at " + l.id + ": " + change);
+    if (change.id().equals(l.id)) leaderRemovalsAsked++;
+    TestInbox<RaftMessage.ChangeMembershipResponse> inbox = TestInbox.create();
+    changes.add(inbox);
+    deliver(l, new RaftMessage.ChangeMembership(change, inbox.getRef()));
+    checkChanges();
+  }
+
+  /** A change answered Done must be committed: its configuration is the one known committed at its index. */
+  private void checkChanges() {
+    for (TestInbox<RaftMessage.ChangeMembershipResponse> inbox : changes) {
+      while (inbox.hasMessages()) {
+        if (inbox.receiveMessage() instanceof RaftMessage.ChangeMembershipResponse.Done done) {
+          membershipChangesDone++;
+          LogEntry committed = checker.committedAt(done.index());
+          if (done.index() > 0 && (committed == null || committed.kind() != LogEntry.Kind.CONFIG
+              || !committed.configuration().equals(done.configuration()))) {
+            throw new InvariantChecker.Violation("Membership", "change answered done at " + done.index() + " with "
+                + done.configuration() + " but committed there: " + committed);
+          }
+        }
+      }
+    }
+  }
+
+  /** How many committed configuration entries promoted a learner, and how many removed the leader that added them. */
+  int[] promotionsAndLeaderRemovals() {
+    int promotions = 0;
+    int leaderRemovals = leaderRemovalsAsked;
+    Configuration before = null;
+    for (long i = 1; i <= checker.committedCount(); i++) {
+      LogEntry e = checker.committedAt(i);
+      if (e.kind() != LogEntry.Kind.CONFIG) continue;
+      Configuration c = e.configuration();
+      if (before != null && c.voterCount() > before.voterCount()) promotions++;
+      before = c;
+    }
+    return new int[] {promotions, leaderRemovals};
+  }
+
+  private int leaderRemovalsAsked;
+
+  int membershipChangesDone() {
+    checkChanges();
+    return membershipChangesDone;
   }
 
   /**
@@ -929,7 +1024,8 @@ final class Simulation {
       ReplicaState s = n.state();
       b.append("\n  ").append(n.id).append(' ').append(n.role()).append(" term=").append(s.currentTerm)
           .append(" commit=").append(s.commitIndex).append(" last=").append(s.log.lastIndex())
-          .append(" lastTerm=").append(s.log.lastTerm());
+          .append(" lastTerm=").append(s.log.lastTerm()).append(" config=").append(s.configuration())
+          .append('@').append(s.configurations.latestIndex());
     }
     b.append("\n  recent events:");
     for (String r : recent) b.append("\n    ").append(r);

@@ -118,4 +118,62 @@ class SimulationTest {
           + ", reads served after heal " + readsAfterHeal + ": some fault or check went unexercised");
     }
   }
+
+  /**
+   * Dissertation chapter 4 under faults: each run has two spare nodes outside the cluster, and the nemesis also
+   * adds nodes (as learners, promoted by the leader once caught up) and removes members, the leader among them.
+   * Figure 3's properties, with the configuration in force, are checked after every step, and the cluster must
+   * recover after the heal. CI runs {@code tern.sim.membership-seeds} seeds (40 by default) x 3 and 5 replicas; one
+   * seed: {@code -Dtern.sim.membership-seed=S -Dtern.sim.nodes=N}.
+   */
+  @Test
+  void membershipChangesUnderFaultsKeepFigure3PropertiesAndRecover() {
+    String single = System.getProperty("tern.sim.membership-seed", "");
+    List<long[]> runs = new ArrayList<>();
+    if (!single.isBlank()) {
+      runs.add(new long[] {Long.parseLong(single.trim()), Integer.getInteger("tern.sim.nodes", 3)});
+    } else {
+      int seeds = Integer.getInteger("tern.sim.membership-seeds", 40);
+      long first = Long.getLong("tern.sim.first-seed", 1);
+      for (long s = first; s < first + seeds; s++) {
+        runs.add(new long[] {s, 3});
+        runs.add(new long[] {s, 5});
+      }
+    }
+    boolean trace = Boolean.getBoolean("tern.sim.trace");
+    long started = System.nanoTime();
+    long changes = 0;
+    long promotions = 0;
+    long leaderRemovals = 0;
+    long committed = 0;
+    long writesAfterHeal = 0;
+    List<String> failures = new ArrayList<>();
+    for (long[] run : runs) {
+      Simulation sim = new Simulation(run[0], Simulation.Options.defaults((int) run[1]).withSpares(2).withTrace(trace));
+      try {
+        Simulation.Result r = sim.randomized(FAULT_TIME, ProgressCheck.Bounds.CI);
+        changes += sim.membershipChangesDone();
+        promotions += sim.promotionsAndLeaderRemovals()[0];
+        leaderRemovals += sim.promotionsAndLeaderRemovals()[1];
+        committed += r.committed();
+        writesAfterHeal += r.progress().writesCommitted();
+      } catch (RuntimeException | AssertionError e) {
+        String msg = "membership seed " + run[0] + " with " + run[1] + " replicas: " + e + "\n" + sim.describe()
+            + "\n  rerun: mvn test -Dtest=SimulationTest#membershipChangesUnderFaultsKeepFigure3PropertiesAndRecover"
+            + " -Dtern.sim.membership-seed=" + run[0] + " -Dtern.sim.nodes=" + run[1];
+        System.out.println("SIMULATION FAILURE " + msg);
+        if (!(e instanceof InvariantChecker.Violation)) e.printStackTrace(System.out);
+        failures.add(msg);
+      }
+    }
+    System.out.printf("Membership simulation: %d runs, %d membership changes committed and answered (%d promotions"
+            + " committed, %d removals of the leader asked), %d committed entries, %d writes after heal; %d failures,"
+            + " %.1f s%n",
+        runs.size(), changes, promotions, leaderRemovals, committed, writesAfterHeal, failures.size(), (System.nanoTime() - started) / 1e9);
+    if (!failures.isEmpty()) fail(failures.size() + " membership runs failed; first:\n" + failures.get(0));
+    if (single.isBlank() && (changes == 0 || promotions == 0 || leaderRemovals == 0)) {
+      fail(changes + " changes, " + promotions + " promotions, " + leaderRemovals + " leader removals: some part of"
+          + " chapter 4 went untested");
+    }
+  }
 }

@@ -14,6 +14,7 @@ import dev.tern.raft.RaftStorage.Chunk;
 import dev.tern.raft.RaftStorage.ChunkWritten;
 import dev.tern.raft.RaftStorage.Persisted;
 import dev.tern.raft.RaftStorage.Write;
+import dev.tern.raft.Configuration;
 import dev.tern.raft.SnapshotMeta;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -120,6 +121,32 @@ class FileStorageSnapshotTest {
     assertArrayEquals(state("state up to 6"), p.snapshot().data());
     assertEquals(entries(7, 10, 1), p.log());
     assertEquals(new HardState(1, "n1"), p.hardState());
+  }
+
+  // Dissertation 5.1 / docs/storage.md: a snapshot records the configuration in force at its index, addresses and
+  // learners included (format version 2), and a file of version 1 (ids only) is still read, as voters.
+  @Test
+  void aSnapshotKeepsItsConfigurationAndAVersion1FileStillReads() throws Exception {
+    Path dir = tmp.resolve("n1");
+    FileStorage s = withLog(dir, 4);
+    Configuration config = new Configuration(List.of(new Configuration.Server("n1", "10.0.0.1", 7101, 8101, true),
+        new Configuration.Server("n4", "h4", 7104, 8104, false)));
+    save(s, new SnapshotMeta(3, 1, config), state("three"));
+    s.close();
+    assertEquals(config, open(dir).load().snapshot().meta().configuration());
+
+    // A version 1 file as written before membership changes.
+    byte[] data = state("old");
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 4 + 8 + 8 + 4 + 2 * (4 + 2) + data.length + 12);
+    b.putInt(SnapshotFile.MAGIC).putInt(1).putLong(2).putLong(1).putInt(2);
+    for (String id : List.of("n1", "n2")) b.putInt(2).put(id.getBytes(StandardCharsets.UTF_8));
+    b.put(data);
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(b.array(), 0, b.position());
+    b.put(SnapshotFile.trailer(data.length, crc));
+    SnapshotFile.Located old = SnapshotFile.parse(Path.of("old"), b.array());
+    assertEquals(new SnapshotMeta(2, 1, List.of("n1", "n2")), old.meta());
+    assertEquals(Configuration.ofVoters(List.of("n1", "n2")), old.meta().configuration());
   }
 
   @Test

@@ -151,7 +151,8 @@ class FileStorageTest {
             entry(2, 1),
             LogEntry.command(3, 1, new byte[0]),
             LogEntry.command(4, 2, big),
-            entry(5, 2));
+            // a configuration entry (membership changes) keeps its kind on disk
+            LogEntry.config(5, 2, dev.tern.raft.Configuration.ofVoters(List.of("n1", "n2", "n4"))));
     long t1 = s.submit(new Write(new HardState(1, "n2"), 0, List.of()));
     long t2 = s.submit(new Write(null, 0, log.subList(0, 3)));
     long t3 = s.submit(new Write(new HardState(2, null), 0, log.subList(3, 5)));

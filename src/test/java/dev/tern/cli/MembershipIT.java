@@ -1,0 +1,199 @@
+package dev.tern.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tern.cli.LocalProcesses.Local;
+import dev.tern.cli.LocalProcesses.Run;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Membership changes on real processes, after `mvn package` (dissertation chapter 4, docs/operations.md): `./tern
+ * local` runs three nodes under a small write load; two more nodes start with {@code tern.cluster.join} and are added
+ * with `./tern member add` (learners, promoted by the leader once caught up): 3 -> 5. Then `./tern member remove`
+ * takes the cluster back to 3, removing the leader first. Every write answered 200 must then be on each of the
+ * three remaining members, read from its own state. Every process started is stopped by its PID.
+ */
+class MembershipIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** A bound per step: generous, since a node's JVM takes tens of seconds to start on a busy 2-core machine. */
+  private static final Duration STEP = Duration.ofSeconds(90);
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+  @Test
+  void growThreeToFiveAndShrinkBackRemovingTheLeaderUnderLoad(@TempDir Path dir) throws Exception {
+    long started = System.nanoTime();
+    Local local = LocalProcesses.startLocal(dir.resolve("local"));
+    List<Process> extra = new ArrayList<>();
+    CrashIT.Load load = null;
+    try {
+      // Where the running members are: their ids with artery and http ports.
+      JsonNode status = get(local.http().get("n1") + "/v1/status");
+      StringBuilder spec = new StringBuilder();
+      for (JsonNode m : status.path("members")) {
+        if (spec.length() > 0) spec.append(',');
+        spec.append(m.path("id").asText()).append('=').append(m.path("host").asText()).append(':')
+            .append(m.path("arteryPort").asInt()).append(':').append(m.path("httpPort").asInt());
+      }
+      Map<String, String> httpOf = new LinkedHashMap<>(local.http());
+      Map<String, int[]> ports = new LinkedHashMap<>();
+      for (String id : List.of("n4", "n5")) {
+        ports.put(id, new int[] {freePort(), freePort()});
+        spec.append(',').append(id).append("=127.0.0.1:").append(ports.get(id)[0]).append(':').append(ports.get(id)[1]);
+        httpOf.put(id, "http://127.0.0.1:" + ports.get(id)[1]);
+      }
+      phase(started, "three nodes up");
+      load = new CrashIT.Load(List.copyOf(httpOf.values()));
+      load.start();
+
+      String n1 = local.http().get("n1");
+      // Both new nodes start at once (a JVM and a Pekko join each take seconds); they wait to be added.
+      for (String id : List.of("n4", "n5")) extra.add(startJoining(dir, id, spec.toString()));
+      for (String id : List.of("n4", "n5")) {
+        Run added = LocalProcesses.retry(STEP, "member", "add", id, "--host", "127.0.0.1",
+            "--artery-port", String.valueOf(ports.get(id)[0]), "--http-port", String.valueOf(ports.get(id)[1]),
+            "--node", n1);
+        assertEquals(0, added.exit(), added.err());
+        assertTrue(added.out().contains(id + "(learner)") || added.out().contains(id), added.out());
+        awaitRole(httpOf, id, "voter", dir.resolve(id + ".log"));
+        phase(started, id + " added and promoted");
+      }
+      Run list = LocalProcesses.tern("member", "list", "--node", n1);
+      assertEquals(0, list.exit(), list.err());
+
+      // Back to 3: first the leader (4.2.2), then another of the first three.
+      String leader = leader(httpOf);
+      Run removed = LocalProcesses.retry(STEP, "member", "remove", leader, "--node", httpOf.get("n4"));
+      assertEquals(0, removed.exit(), removed.err());
+      List<String> rest = new ArrayList<>(List.of("n1", "n2", "n3", "n4", "n5"));
+      rest.remove(leader);
+      String second = rest.stream().filter(id -> !id.equals("n4") && !id.equals("n5")).findFirst().orElseThrow();
+      Run removedAgain = LocalProcesses.retry(STEP, "member", "remove", second, "--node", httpOf.get("n5"));
+      assertEquals(0, removedAgain.exit(), removedAgain.err());
+      rest.remove(second);
+      phase(started, "back to three");
+      Thread.sleep(1000); // a last second of load on the final configuration
+      load.stop();
+      assertTrue(load.oddAnswers.isEmpty(), String.valueOf(load.oddAnswers));
+      assertTrue(load.acked.size() > 20, "too few writes acknowledged: " + load.acked.size());
+
+      // Every acknowledged write, on every remaining member's own state.
+      JsonNode members = get(httpOf.get(rest.get(0)) + "/v1/members");
+      assertEquals(3, members.path("members").size(), members.toString());
+      // Each node serves a list from its own state machine (after a read index from the leader): one list per
+      // writer's prefix (CrashIT.Load writes crash/<writer>/<seq>) and node is enough.
+      for (String id : rest) {
+        long deadline = System.nanoTime() + STEP.toNanos();
+        List<String> missing;
+        do {
+          Map<String, String> held = new java.util.HashMap<>();
+          for (int w = 0; w < 4; w++) {
+            JsonNode page = getOrNull(httpOf.get(id) + "/v1/kv?prefix=crash/" + w + "/&limit=10000");
+            if (page == null) continue;
+            assertTrue(page.path("items").size() < 10000, "a full page: use narrower prefixes");
+            for (JsonNode item : page.path("items")) held.put(item.path("key").asText(), item.path("value").asText());
+          }
+          missing = new ArrayList<>();
+          for (var e : load.acked.entrySet()) {
+            if (!e.getValue().value().equals(held.get(e.getKey()))) missing.add(e.getKey());
+          }
+          if (!missing.isEmpty()) Thread.sleep(200); // bounded by the deadline
+        } while (!missing.isEmpty() && System.nanoTime() < deadline);
+        List<String> lacking = missing;
+        assertTrue(lacking.isEmpty(), () -> id + " lacks " + lacking.size() + " acknowledged writes, e.g. " + lacking.get(0));
+      }
+      System.out.printf("MembershipIT: 3 -> 5 -> 3 (removed %s, the leader, and %s) with %d writes acknowledged and"
+          + " %d unknown, all on %s, in %.1f s%n", leader, second, load.acked.size(), load.unknown.get(), rest,
+          (System.nanoTime() - started) / 1e9);
+    } finally {
+      if (load != null) load.stop();
+      for (Process p : extra) {
+        p.destroy();
+        if (!p.waitFor(20, TimeUnit.SECONDS)) p.destroyForcibly();
+      }
+      local.stop();
+    }
+  }
+
+  private static void phase(long started, String what) {
+    System.out.printf("MembershipIT: %s after %.1f s%n", what, (System.nanoTime() - started) / 1e9);
+  }
+
+  private Process startJoining(Path dir, String id, String spec) throws IOException {
+    Path data = dir.resolve(id);
+    Files.createDirectories(data);
+    ProcessBuilder b = new ProcessBuilder(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", id,
+        "-Dtern.data-dir=" + data, "-Dtern.cluster.join=true", "-Dtern.cluster.members-spec=" + spec)
+        .directory(LocalProcesses.REPO.toFile()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve(id + ".log").toFile());
+    return b.start();
+  }
+
+  private void awaitRole(Map<String, String> httpOf, String id, String role, Path log) throws Exception {
+    long deadline = System.nanoTime() + STEP.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (String url : httpOf.values()) {
+        JsonNode m = getOrNull(url + "/v1/members");
+        if (m == null) continue;
+        for (JsonNode s : m.path("members")) {
+          if (s.path("id").asText().equals(id) && s.path("role").asText().equals(role)) return;
+        }
+      }
+      Thread.sleep(200); // bounded by the deadline
+    }
+    List<String> lines = Files.readAllLines(log);
+    throw new AssertionError(id + " did not become a " + role + " within " + STEP + "; the end of its log:\n"
+        + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
+  }
+
+  private String leader(Map<String, String> httpOf) throws Exception {
+    long deadline = System.nanoTime() + STEP.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (String url : httpOf.values()) {
+        JsonNode s = getOrNull(url + "/v1/status");
+        if (s != null && "LEADER".equals(s.path("role").asText())) return s.path("id").asText();
+      }
+      Thread.sleep(200); // bounded by the deadline
+    }
+    throw new AssertionError("no leader within " + STEP);
+  }
+
+  private JsonNode get(String url) throws Exception {
+    JsonNode n = getOrNull(url);
+    if (n == null) throw new AssertionError("GET " + url + " failed");
+    return n;
+  }
+
+  private JsonNode getOrNull(String url) throws InterruptedException {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(3)).GET()
+          .build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+      return s.getLocalPort();
+    }
+  }
+}
