@@ -121,6 +121,8 @@ public final class HttpApi {
   private final KvLimits limits;
   /** Null unless fault injection is on: then the test-only partition route exists. */
   private final FaultInjection faultInjection;
+  /** Storage health and backups; null in tests that need neither. */
+  private final OpsRoutes ops;
   /** The front answers within the request timeout; the ask gives it one second more. */
   private final Duration askTimeout;
   private final AtomicInteger inflight = new AtomicInteger();
@@ -135,6 +137,13 @@ public final class HttpApi {
    * @param faultInjection null for a production node; otherwise the test-only partition route is served
    */
   public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection) {
+    this(system, front, limits, faultInjection, null);
+  }
+
+  /** @param ops storage health (read-only below the reserve) and {@code GET /v1/snapshot}; null for neither */
+  public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection,
+      OpsRoutes ops) {
+    this.ops = ops;
     this.system = Objects.requireNonNull(system, "system");
     this.front = Objects.requireNonNull(front, "front");
     this.limits = Objects.requireNonNull(limits, "limits");
@@ -193,6 +202,10 @@ public final class HttpApi {
         pathPrefix(segment("v1").slash("kv").slash(remaining()), this::keyRoute),
         path(segment("v1").slash("status"), () -> onlyMethods(GET_ONLY, method -> statusRoute())),
         path("health", () -> onlyMethods(GET_ONLY, method -> healthRoute())));
+    if (ops != null) {
+      api = concat(api, path(segment("v1").slash("snapshot"),
+          () -> onlyMethods(GET_ONLY, method -> completeWithFuture(admit(ops::backup)))));
+    }
     Route all = faultInjection == null ? api : concat(api,
         path(segment("v1").slash("testing").slash("partition"),
             () -> onlyMethods(PARTITION_METHODS, this::partitionRoute)));
@@ -304,6 +317,8 @@ public final class HttpApi {
         case "PUT":
           return parameterOptional("cas", cas -> putRoute(key, cas));
         default:
+          HttpResponse refused = ops == null ? null : ops.refuseWrite();
+          if (refused != null) return complete(refused);
           return parameterOptional("cas", cas -> cas.isPresent()
               ? complete(badRequest("cas is only supported on PUT"))
               : completeWithFuture(admit(() -> ask(
@@ -327,6 +342,8 @@ public final class HttpApi {
     }
     long expected = expectedRevision;
     return extractRequest(request -> {
+      HttpResponse refused = ops == null ? null : ops.refuseWrite(); // read-only: a volatile read, no disk access
+      if (refused != null) return completeWithFuture(refuseBody(request, refused));
       RequestEntity entity = request.entity();
       OptionalLong declared = entity.getContentLengthOption();
       if (declared.isPresent() && declared.getAsLong() > limits.maxValueBytes()) {
@@ -416,19 +433,27 @@ public final class HttpApi {
   }
 
   private Route statusRoute() {
-    return completeWithFuture(admit(() -> this.<NodeStatus>ask(
-        KvFront.GetNodeStatus::new, status -> HttpJson.ok(statusJson(status)))));
+    return completeWithFuture(admit(() -> this.<NodeStatus>ask(KvFront.GetNodeStatus::new, status -> {
+      ObjectNode body = statusJson(status);
+      if (ops != null) ops.describeStorage(body);
+      return HttpJson.ok(body);
+    })));
   }
 
   private Route healthRoute() {
     return completeWithFuture(admit(() -> this.<NodeStatus>ask(KvFront.GetNodeStatus::new, status -> {
-      ObjectNode body = status.serving() ? HttpJson.object().put("status", "serving") : HttpJson.error("not serving");
+      String storageProblem = ops == null ? null : ops.storageProblem();
+      boolean healthy = status.serving() && storageProblem == null;
+      ObjectNode body = healthy ? HttpJson.object().put("status", "serving") : HttpJson.error("not serving");
       body.put("id", status.id()).put("role", status.role()).put("term", status.term()).put("leader", status.leader());
       if (!status.serving()) {
         body.put("reason", status.commitStall() != null ? "leader " + status.commitStall()
             : status.leader() == null ? "no leader known in term " + status.term() : "not serving");
+      } else if (storageProblem != null) {
+        body.put("reason", storageProblem);
       }
-      return HttpJson.response(status.serving() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
+      if (ops != null) ops.describeStorage(body);
+      return HttpJson.response(healthy ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
     })));
   }
 
