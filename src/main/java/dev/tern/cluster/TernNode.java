@@ -103,7 +103,7 @@ public final class TernNode {
    * node is stopped. The process stays up rather than exit, so that no supervisor restarts it onto a log whose
    * last fsync failed (see docs/operations.md, "Storage failures").
    */
-  void reportFailureUntilStopped() {
+  public void reportFailureUntilStopped() {
     String host = httpHost();
     try (FailedNodeServer server = FailedNodeServer.start(host, self.httpPort(), id, health.failure())) {
       log.error("{}: storage failed; answering every HTTP request on {}:{} with 503 and the reason until stopped",
