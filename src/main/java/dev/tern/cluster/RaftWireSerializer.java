@@ -44,8 +44,12 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
   /** Pekko's id for this serializer; must not change while nodes of two builds may talk. */
   public static final int IDENTIFIER = 7341;
 
-  /** The version of the format written here; change it with any change to the layout below. */
-  static final byte VERSION = 1;
+  /**
+   * The version of the format written here; change it with any change to the layout below, or to what the
+   * entries inside mean. 2: commands in KvCodec's binary form, which a version-1 node would apply as undecodable
+   * no-ops (its state would silently diverge from the others'), so the two must not talk.
+   */
+  static final byte VERSION = 2;
 
   private static final String ENVELOPE = "E";
   private static final String ACCEPTED = "A";
