@@ -56,7 +56,7 @@ class EndpointsFailoverTest {
   @Test
   void aTimeoutMovesOnToTheNextNode() throws Exception {
     try (FakeNode stuck = new FakeNode().hang(); FakeNode live = new FakeNode().respond(200, WRITTEN)) {
-      Cli.Result r = Cli.run("put", "k", "v", "--timeout", "300ms", "--endpoints", stuck.url() + "," + live.url());
+      Cli.Result r = Cli.run("put", "k", "v", "--timeout", "2s", "--endpoints", stuck.url() + "," + live.url());
       assertEquals(0, r.code(), r.toString());
       assertEquals(1, live.requests().size());
     }
