@@ -33,6 +33,33 @@ class SnapshotIT {
     }
   }
 
+  /** Waits (bounded, 120 s as startLocal) until every restored node answers /health 200; else fails with the logs. */
+  private static void awaitServing(Map<String, String> http, Path root) throws Exception {
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(1)).build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline) {
+      int serving = 0;
+      for (String base : http.values()) {
+        try {
+          var r = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/health"))
+              .timeout(java.time.Duration.ofSeconds(2)).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+          if (r.statusCode() == 200) serving++;
+        } catch (IOException e) {
+          // not listening yet
+        }
+      }
+      if (serving == http.size()) return;
+      Thread.sleep(200); // bounded by the deadline
+    }
+    StringBuilder logs = new StringBuilder();
+    for (String id : http.keySet()) {
+      List<String> lines = Files.readAllLines(root.resolve(id + ".log"));
+      logs.append("--- ").append(id).append(" ---\n")
+          .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()))).append('\n');
+    }
+    throw new AssertionError("the restored cluster did not serve within 120 s:\n" + logs);
+  }
+
   /** Waits (bounded) until the load has at least {@code n} acknowledged writes. */
   private static void awaitAcked(CrashIT.Load load, int n) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -103,6 +130,7 @@ class SnapshotIT {
         nodes.add(p);
         pids.put(id, p.pid());
       }
+      awaitServing(http, root); // three JVMs starting on a busy machine: give them the time `tern local` gives
       Local restored = new Local(nodes.get(0), http, pids, new ArrayList<>());
       CrashIT.Check check = CrashIT.verify(restored, ackedBeforeSave);
       System.out.println("backup test: acknowledged before the save=" + ackedBeforeSave.size() + ", found in the"
