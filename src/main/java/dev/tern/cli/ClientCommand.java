@@ -26,10 +26,45 @@ abstract class ClientCommand implements Callable<Integer> {
   @Option(
       names = "--node",
       paramLabel = "URL",
-      defaultValue = "${env:TERN_NODE:-" + DEFAULT_NODE + "}",
-      description = "The node to ask: http://host:port of any member (default: ${DEFAULT-VALUE}, "
-          + "from $TERN_NODE when set).")
+      description = "The node to ask: http://host:port of any member (default: $TERN_NODE when set, else "
+          + DEFAULT_NODE + ").")
   String node;
+
+  @Option(
+      names = "--endpoints",
+      paramLabel = "URL,URL,...",
+      description = "Several nodes, comma-separated: a request that meets a refused connection, a timeout or a 503 "
+          + "(no leader, read-only, failed) goes to the next one (default: $TERN_ENDPOINTS when set). "
+          + "`tern local` prints the list.")
+  String endpointList;
+
+  /** The endpoints to use: --endpoints, --node, $TERN_ENDPOINTS, $TERN_NODE, the default, first found. */
+  final java.util.List<URI> endpoints() {
+    if (endpointList != null && node != null) {
+      throw new ParameterException(spec.commandLine(), "use either --node or --endpoints, not both");
+    }
+    try {
+      if (endpointList != null) return TernClient.parseEndpoints(endpointList);
+      if (node != null) return java.util.List.of(TernClient.parseNode(node));
+      String env = environment("TERN_ENDPOINTS");
+      if (env != null) return TernClient.parseEndpoints(env);
+      env = environment("TERN_NODE");
+      return java.util.List.of(TernClient.parseNode(env != null ? env : DEFAULT_NODE));
+    } catch (IllegalArgumentException e) {
+      String option = endpointList != null ? "--endpoints" : node != null ? "--node"
+          : environment("TERN_ENDPOINTS") != null ? "TERN_ENDPOINTS" : "TERN_NODE";
+      throw new ParameterException(spec.commandLine(), option + ": " + e.getMessage());
+    }
+  }
+
+  /** Where environment variables come from (tests replace it). */
+  static java.util.function.UnaryOperator<String> env = System::getenv;
+
+  /** An environment variable, or null when unset or blank. */
+  static String environment(String name) {
+    String v = env.apply(name);
+    return v == null || v.isBlank() ? null : v;
+  }
 
   @Option(
       names = "--timeout",
@@ -52,14 +87,9 @@ abstract class ClientCommand implements Callable<Integer> {
 
   @Override
   public final Integer call() {
-    URI base;
+    java.util.List<URI> endpoints = endpoints();
     try {
-      base = TernClient.parseNode(node);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--node: " + e.getMessage());
-    }
-    try {
-      return run(new TernClient(base, timeout));
+      return run(new TernClient(endpoints, timeout));
     } catch (TernClient.UnreachableException e) {
       err().println("unavailable: " + e.getMessage());
       return ExitCodes.UNAVAILABLE;
@@ -111,7 +141,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
   /** A 2xx answer that is not the JSON object expected. */
   int unexpected(TernClient.Response r, String what) {
-    err().println("error: unexpected answer from " + node + " (HTTP " + r.status() + ", expected " + what + "): "
+    err().println("error: unexpected answer (HTTP " + r.status() + ", expected " + what + "): "
         + r.errorMessage());
     return ExitCodes.ERROR;
   }

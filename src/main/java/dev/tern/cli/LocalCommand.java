@@ -138,7 +138,11 @@ final class LocalCommand implements Callable<Integer> {
 
     printTable(out, cluster, started);
     Member first = started.get(0).member();
-    out.println("Try: TERN_NODE=" + first.httpAddress() + " ./tern status   (or --node " + first.httpAddress() + ")");
+    String endpoints = started.stream().map(p -> p.member().httpAddress())
+        .collect(java.util.stream.Collectors.joining(","));
+    out.println("Endpoints: " + endpoints);
+    out.println("Try: TERN_ENDPOINTS=" + endpoints + " ./tern status   (or --endpoints " + endpoints
+        + "; --node " + first.httpAddress() + " asks one node)");
     out.println("Press Ctrl-C to stop the cluster.");
     out.flush();
 

@@ -24,7 +24,11 @@ import picocli.CommandLine.Spec;
       "Run one node (Raft replica, HTTP API) in the foreground until it is stopped (Ctrl-C or SIGTERM).",
       "",
       "Settings, highest priority first: --id; -D options (here or in TERN_JAVA_OPTS); the --config file; "
-          + "application.conf with its TERN_* environment variables; Pekko's defaults. See docs/operations.md."
+          + "application.conf with its TERN_* environment variables; Pekko's defaults. See docs/operations.md.",
+      "",
+      "Data: the node keeps its Raft state in tern.data-dir (TERN_DATA_DIR), by default data/<id> RELATIVE TO THE "
+          + "CURRENT DIRECTORY; set an absolute path, e.g. -Dtern.data-dir=/var/lib/tern/n1. The directory records "
+          + "its cluster and node on first start; a directory of another node or cluster is refused (exit 5)."
     },
     mixinStandardHelpOptions = true,
     footer = {"", "Exit codes: 0 stopped normally; 2 bad arguments or configuration; 5 the node failed."})

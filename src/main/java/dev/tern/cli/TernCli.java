@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
       StatusCommand.class,
       LeaderCommand.class,
       MemberCommands.class,
+      SnapshotCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     },
@@ -34,8 +35,9 @@ import picocli.CommandLine.Spec;
       "",
       "Environment:",
       "  TERN_NODE       the node client commands ask (default http://127.0.0.1:8101)",
+      "  TERN_ENDPOINTS  several nodes, comma-separated: client commands fail over between them",
       "  TERN_JAVA_OPTS  JVM options for ./tern and for the nodes `tern local` starts",
-      "  TERN_NODE_ID, TERN_MEMBERS, TERN_HTTP_BIND_HOST, TERN_REQUEST_TIMEOUT:",
+      "  TERN_NODE_ID, TERN_MEMBERS, TERN_DATA_DIR, TERN_CLUSTER_TOKEN, TERN_HTTP_BIND_HOST, TERN_REQUEST_TIMEOUT:",
       "                  a node's settings (see application.conf)",
       "",
       "Examples:",
@@ -43,6 +45,7 @@ import picocli.CommandLine.Spec;
       "  ./tern put greeting hello --node http://127.0.0.1:40123",
       "  TERN_NODE=127.0.0.1:40123 ./tern get greeting -v",
       "  ./tern node --id n1 --config my.conf",
+      "  ./tern snapshot save backup.tbak --endpoints 127.0.0.1:8101,127.0.0.1:8102",
       "  ./tern bench --clients 16 --duration 30s   # throughput and latency percentiles",
       "See docs/operations.md."
     })
@@ -69,7 +72,7 @@ public final class TernCli implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new ParameterException(spec.commandLine(), "Missing a command: one of node, local, put, get, del, cas, "
-        + "list, status (see tern --help)");
+        + "list, status, snapshot, bench (see tern --help)");
   }
 
   /** The project version, from the Maven descriptor in the jar. */

@@ -18,7 +18,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
 
-/** A small blocking client for one node's HTTP API ({@code /v1/kv}, {@code /v1/status}). */
+/**
+ * A small blocking client for a cluster's HTTP API ({@code /v1/kv}, {@code /v1/status}). Given several
+ * endpoints it fails over: a request that meets a refused connection, a timeout or a 503 (no leader, no quorum,
+ * a node that is read-only or whose storage failed) is sent to the next endpoint, each endpoint once, starting
+ * from the one that answered last. The answer (or the failure) of the last one tried is returned.
+ */
 public final class TernClient {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -50,12 +55,20 @@ public final class TernClient {
     }
   }
 
-  private final URI base;
+  private final java.util.List<URI> endpoints;
   private final Duration timeout;
   private final HttpClient http;
+  /** The endpoint that answered last: the next request starts there. */
+  private volatile int current;
 
   public TernClient(URI base, Duration timeout) {
-    this.base = base;
+    this(java.util.List.of(base), timeout);
+  }
+
+  /** A client that tries {@code endpoints} in order, moving on as described above. */
+  public TernClient(java.util.List<URI> endpoints, Duration timeout) {
+    if (endpoints.isEmpty()) throw new IllegalArgumentException("no endpoint");
+    this.endpoints = java.util.List.copyOf(endpoints);
     this.timeout = timeout;
     this.http = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
@@ -64,8 +77,23 @@ public final class TernClient {
         .build();
   }
 
+  /** The endpoint that answered last (the first one before any request). */
   public URI base() {
-    return base;
+    return endpoints.get(current);
+  }
+
+  public java.util.List<URI> endpoints() {
+    return endpoints;
+  }
+
+  /** Parses a comma-separated list of node addresses (see {@link #parseNode}). */
+  public static java.util.List<URI> parseEndpoints(String list) {
+    java.util.List<URI> out = new java.util.ArrayList<>();
+    for (String part : (list == null ? "" : list).split(",")) {
+      if (!part.isBlank()) out.add(parseNode(part));
+    }
+    if (out.isEmpty()) throw new IllegalArgumentException("no endpoint given");
+    return out;
   }
 
   /**
@@ -140,19 +168,57 @@ public final class TernClient {
     return send("DELETE", pathAndQuery, null);
   }
 
-  /** Sends one request; {@code pathAndQuery} is already encoded and starts with '/'. */
+  /**
+   * Sends one request, failing over between the endpoints; {@code pathAndQuery} is already encoded and starts
+   * with '/'. A write that timed out may have been applied by the node that did not answer before it is sent to
+   * the next one (as with any retry: docs/api.md, "Retrying safely").
+   */
   public Response send(String method, String pathAndQuery, String body) throws UnreachableException {
-    URI uri = URI.create(base + pathAndQuery);
-    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout);
+    int start = current;
+    UnreachableException unreachable = null;
+    Response unavailable = null;
+    for (int i = 0; i < endpoints.size(); i++) {
+      int at = (start + i) % endpoints.size();
+      try {
+        Response r = sendTo(endpoints.get(at), method, pathAndQuery, body);
+        if (r.status() != 503 || i == endpoints.size() - 1) {
+          current = at;
+          return r;
+        }
+        unavailable = r;
+      } catch (UnreachableException e) {
+        unreachable = e;
+      }
+    }
+    if (unavailable != null) return unavailable;
+    throw endpoints.size() == 1 ? unreachable
+        : new UnreachableException("no endpoint answered; last: " + unreachable.getMessage(), unreachable);
+  }
+
+  /** Sends {@code method} to {@code base + pathAndQuery}, the body streamed into {@code handler}. */
+  public <T> HttpResponse<T> sendRaw(URI base, String method, String pathAndQuery,
+      HttpResponse.BodyHandler<T> handler) throws UnreachableException {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout)
+        .method(method, HttpRequest.BodyPublishers.noBody()).build();
+    return exchange(base, request, handler);
+  }
+
+  private Response sendTo(URI base, String method, String pathAndQuery, String body) throws UnreachableException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout);
     if (body == null) {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
       request.header("Content-Type", "text/plain; charset=UTF-8");
       request.method(method, HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
     }
-    HttpResponse<String> response;
+    HttpResponse<String> response = exchange(base, request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    return new Response(response.statusCode(), response.body(), parseJson(response.body()));
+  }
+
+  private <T> HttpResponse<T> exchange(URI base, HttpRequest request, HttpResponse.BodyHandler<T> handler)
+      throws UnreachableException {
     try {
-      response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      return http.send(request, handler);
     } catch (HttpConnectTimeoutException e) {
       throw new UnreachableException("could not connect to " + base + " within " + seconds(timeout), e);
     } catch (HttpTimeoutException e) {
@@ -166,7 +232,6 @@ public final class TernClient {
       Thread.currentThread().interrupt();
       throw new UnreachableException("interrupted while waiting for " + base, e);
     }
-    return new Response(response.statusCode(), response.body(), parseJson(response.body()));
   }
 
   private static JsonNode parseJson(String body) {

@@ -13,7 +13,9 @@ import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftReplica;
 import dev.tern.raft.RaftSettings;
 import dev.tern.raft.RaftStorage;
+import dev.tern.http.OpsRoutes;
 import dev.tern.storage.FileStorage;
+import dev.tern.storage.StorageHealth;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
@@ -48,6 +50,10 @@ public final class TernNode {
   private final Members members;
   private final Member self;
   private final FileStorage storage;
+  private final String clusterId;
+  private final StorageHealth health;
+  private final java.util.concurrent.ScheduledExecutorService healthChecks;
+  private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
   private volatile boolean stopping;
   private volatile String fatal;
 
@@ -55,18 +61,35 @@ public final class TernNode {
   private volatile ActorRef<PeerGateway.Command> gateway;
 
   public TernNode(Config config) {
+    this(config, StorageHealth.FreeSpaceProbe.fileStore());
+  }
+
+  /** A node whose free-space checks use {@code probe} (tests fill and free a "disk" with it). */
+  public TernNode(Config config, StorageHealth.FreeSpaceProbe probe) {
     this.config = config;
     TransportLimits.check(config); // before touching the disk: settings that cannot work stop the node here
     Config tern = config.getConfig("tern");
     this.id = tern.getString("node-id");
     this.members = Members.fromConfig(tern);
     this.self = members.require(id);
-    Path dataDir = Path.of(tern.getString("data-dir"));
-    this.storage = FileStorage.open(dataDir, tern.getBoolean("storage.fsync"), tern.getBytes("storage.segment-size"));
-    log.info("{}: Raft state in {}{}", id, dataDir.toAbsolutePath(), tern.getBoolean("storage.fsync") ? "" : " (fsync off)");
-    // Without its disk a node can acknowledge nothing: stop, and let whatever supervises it restart it.
+    NodeDataDir data = NodeDataDir.open(tern); // refuses another node's or another cluster's directory
+    this.storage = data.storage();
+    this.clusterId = data.clusterId();
+    Path dataDir = data.dir();
+    this.health = new StorageHealth(dataDir, tern.getBytes("storage.min-free-space"), probe, storage.fsyncStats());
+    health.check();
+    long every = tern.getDuration("storage.health-check-interval").toMillis();
+    this.healthChecks = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tern-storage-health");
+      t.setDaemon(true);
+      return t;
+    });
+    healthChecks.scheduleWithFixedDelay(health::check, every, every, TimeUnit.MILLISECONDS);
+    // Without its disk a node can acknowledge nothing: its Raft part stops at once (never retrying the fsync), and
+    // run() then answers /health with the reason until the node is stopped.
     storage.onFailure(t -> {
-      fatal = "storage in " + dataDir + " failed: " + t;
+      health.markFailed(t);
+      fatal = health.failure();
       stopping = true;
       ActorSystem<Void> s = system;
       if (s != null) s.terminate();
@@ -78,7 +101,40 @@ public final class TernNode {
     TernNode node = new TernNode(config);
     Runtime.getRuntime().addShutdownHook(new Thread(node::stop, "tern-shutdown"));
     node.runUntilStopped();
+    if (node.health.failure() != null) node.reportFailureUntilStopped();
     if (node.fatal != null) throw new IllegalStateException(node.fatal);
+  }
+
+  /**
+   * After a storage failure: answers every HTTP request 503 with the reason (so that /health says why) until the
+   * node is stopped. The process stays up rather than exit, so that no supervisor restarts it onto a log whose
+   * last fsync failed (see docs/operations.md, "Storage failures").
+   */
+  public void reportFailureUntilStopped() {
+    String host = httpHost();
+    try (FailedNodeServer server = FailedNodeServer.start(host, self.httpPort(), id, health.failure())) {
+      log.error("{}: storage failed; answering every HTTP request on {}:{} with 503 and the reason until stopped",
+          id, host, self.httpPort());
+      stopped.await();
+    } catch (java.io.IOException e) {
+      log.error("{}: cannot serve the failure report on {}:{}: {}", id, host, self.httpPort(), e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private String httpHost() {
+    return config.getString("tern.http.bind-host").isBlank() ? self.host() : config.getString("tern.http.bind-host");
+  }
+
+  /** The data volume's health (free space, fsync latency, failure). */
+  public StorageHealth health() {
+    return health;
+  }
+
+  /** This node's cluster id (recorded in its data directory). */
+  public String clusterId() {
+    return clusterId;
   }
 
   /** Runs ActorSystem after ActorSystem until {@link #stop} is called. */
@@ -170,7 +226,9 @@ public final class TernNode {
   public void stop() {
     stopping = true;
     terminate();
+    healthChecks.shutdownNow();
     storage.close(); // after the replica is gone: flushes whatever is still queued
+    stopped.countDown();
   }
 
   private Config pekkoConfig() {
@@ -245,7 +303,7 @@ public final class TernNode {
       }
       front.tell(KvFront.init(replica, routes, stateMachine.kv()));
 
-      String host = config.getString("tern.http.bind-host").isBlank() ? self.host() : config.getString("tern.http.bind-host");
+      String host = httpHost();
       // Test-only: the partition route exists only when fault injection is on (docs/api.md).
       HttpApi.FaultInjection faults = faultInjection
           ? new HttpApi.FaultInjection(id, java.util.Set.copyOf(members.ids()), gateway) : null;
@@ -254,7 +312,8 @@ public final class TernNode {
       MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
       List<org.apache.pekko.http.javadsl.server.Route> extra = List.of(
           new LeaderTransferApi(ctx.getSystem(), replica, members, transferAnswer).route(), membersApi.route());
-      new HttpApi(ctx.getSystem(), front, limits, faults, extra).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
+      OpsRoutes ops = new OpsRoutes(front, stateMachine.kv(), health, clusterId);
+      new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
         if (failure != null) {
           fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();
           log.error("{}: {}", id, fatal);

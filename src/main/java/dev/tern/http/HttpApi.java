@@ -124,6 +124,8 @@ public final class HttpApi {
   private final FaultInjection faultInjection;
   /** Routes served next to the key-value API, under the same guards (the leader transfer, LeaderTransferApi). */
   private final List<Route> extraRoutes;
+  /** Storage health and backups; null in tests that need neither. */
+  private final OpsRoutes ops;
   /** The front answers within the request timeout; the ask gives it one second more. */
   private final Duration askTimeout;
   private final AtomicInteger inflight = new AtomicInteger();
@@ -139,13 +141,25 @@ public final class HttpApi {
    * @param faultInjection null for a production node; otherwise the test-only partition route is served
    */
   public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection) {
-    this(system, front, limits, faultInjection, List.of());
+    this(system, front, limits, faultInjection, List.of(), null);
   }
 
   /** @param extraRoutes served too, with the same JSON errors and request limits (e.g. {@link LeaderTransferApi}) */
   public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection,
       List<Route> extraRoutes) {
+    this(system, front, limits, faultInjection, extraRoutes, null);
+  }
+
+  /** @param ops storage health (read-only below the reserve) and {@code GET /v1/snapshot}; null for neither */
+  public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection,
+      OpsRoutes ops) {
+    this(system, front, limits, faultInjection, List.of(), ops);
+  }
+
+  public HttpApi(ActorSystem<?> system, ActorRef<KvFront.Command> front, KvLimits limits, FaultInjection faultInjection,
+      List<Route> extraRoutes, OpsRoutes ops) {
     this.extraRoutes = List.copyOf(extraRoutes);
+    this.ops = ops;
     this.system = Objects.requireNonNull(system, "system");
     this.front = Objects.requireNonNull(front, "front");
     this.limits = Objects.requireNonNull(limits, "limits");
@@ -209,6 +223,10 @@ public final class HttpApi {
         path(segment("v1").slash("status"), () -> status),
         path("health", () -> health));
     if (!extraRoutes.isEmpty()) api = concat(api, extraRoutes.toArray(Route[]::new));
+    if (ops != null) {
+      Route snapshot = onlyMethods(GET_ONLY, method -> completeWithFuture(admit(ops::backup)));
+      api = concat(api, path(segment("v1").slash("snapshot"), () -> snapshot));
+    }
     Route all = faultInjection == null ? api : concat(api,
         path(segment("v1").slash("testing").slash("partition"),
             () -> onlyMethods(PARTITION_METHODS, this::partitionRoute)));
@@ -325,6 +343,8 @@ public final class HttpApi {
         case "PUT":
           return parameterOptional("cas", cas -> putRoute(key, cas));
         default:
+          HttpResponse refused = ops == null ? null : ops.refuseWrite();
+          if (refused != null) return complete(refused);
           return parameterOptional("cas", cas -> cas.isPresent()
               ? complete(badRequest("cas is only supported on PUT"))
               : completeWithFuture(admit(() -> ask(
@@ -356,6 +376,8 @@ public final class HttpApi {
     }
     long expected = expectedRevision;
     return extractRequest(request -> {
+      HttpResponse refused = ops == null ? null : ops.refuseWrite(); // read-only: a volatile read, no disk access
+      if (refused != null) return completeWithFuture(refuseBody(request, refused));
       RequestEntity entity = request.entity();
       OptionalLong declared = entity.getContentLengthOption();
       if (declared.isPresent() && declared.getAsLong() > limits.maxValueBytes()) {
@@ -443,20 +465,28 @@ public final class HttpApi {
   }
 
   private Route statusRoute() {
-    return completeWithFuture(admit(() -> this.<NodeStatus>ask(
-        KvFront.GetNodeStatus::new, status -> HttpJson.ok(statusJson(status)))));
+    return completeWithFuture(admit(() -> this.<NodeStatus>ask(KvFront.GetNodeStatus::new, status -> {
+      ObjectNode body = statusJson(status);
+      if (ops != null) ops.describeStorage(body);
+      return HttpJson.ok(body);
+    })));
   }
 
   private Route healthRoute() {
     return completeWithFuture(admit(() -> this.<NodeStatus>ask(KvFront.GetNodeStatus::new, status -> {
-      ObjectNode body = status.serving() ? HttpJson.object().put("status", "serving") : HttpJson.error("not serving");
+      String storageProblem = ops == null ? null : ops.storageProblem();
+      boolean healthy = status.serving() && storageProblem == null;
+      ObjectNode body = healthy ? HttpJson.object().put("status", "serving") : HttpJson.error("not serving");
       body.put("id", status.id()).put("role", status.role()).put("term", status.term()).put("leader", status.leader());
       if (!status.serving()) {
         body.put("reason", status.commitStall() != null ? "leader " + status.commitStall()
             : status.quorumLost() != null ? status.quorumLost()
             : status.leader() == null ? "no leader known in term " + status.term() : "not serving");
+      } else if (storageProblem != null) {
+        body.put("reason", storageProblem);
       }
-      return HttpJson.response(status.serving() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
+      if (ops != null) ops.describeStorage(body);
+      return HttpJson.response(healthy ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
     })));
   }
 

@@ -179,6 +179,14 @@ public final class KvStateMachine implements StateMachine {
    */
   @Override
   public SnapshotData snapshot() {
+    return capture().data();
+  }
+
+  /** A capture of the state and the index it holds the state at (for a backup's header). */
+  public record Capture(long index, SnapshotData data) {}
+
+  /** As {@link #snapshot()}, with the index the capture is at. Safe on any thread. */
+  public Capture capture() {
     long index;
     SortedMap<String, VersionedValue> data;
     Map<String, KvResult> recent;
@@ -187,7 +195,7 @@ public final class KvStateMachine implements StateMachine {
       data = store.snapshot();
       recent = new LinkedHashMap<>(recentResults);
     }
-    return out -> KvSnapshotCodec.write(out, index, data, recent);
+    return new Capture(index, out -> KvSnapshotCodec.write(out, index, data, recent));
   }
 
   @Override

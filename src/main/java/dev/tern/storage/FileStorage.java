@@ -106,6 +106,8 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
   private final Path ownedDir;
 
   private final AtomicLong fsyncs = new AtomicLong();
+  private final FsyncStats fsyncStats = new FsyncStats();
+  private volatile Forcer forcer = FileChannel::force;
   private final AtomicLong snapshotsWritten = new AtomicLong();
   private final AtomicLong snapshotsReceived = new AtomicLong();
   private final Thread writer;
@@ -916,10 +918,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     try (FileChannel ch =
         FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
       while (bytes.hasRemaining()) ch.write(bytes);
-      if (fsync) {
-        ch.force(true);
-        fsyncs.incrementAndGet();
-      }
+      if (fsync) timedForce(ch, true);
     }
     Files.move(tmp, dir.resolve(HARD_STATE), StandardCopyOption.ATOMIC_MOVE);
     forceDir(dirChannel);
@@ -927,14 +926,39 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
 
   private void force(FileChannel channel) throws IOException {
     if (!fsync) return;
-    channel.force(false);
-    fsyncs.incrementAndGet();
+    timedForce(channel, false);
   }
 
   private void forceDir(FileChannel directory) throws IOException {
     if (!fsync) return;
-    directory.force(true);
+    timedForce(directory, true);
+  }
+
+  /**
+   * One fsync, timed for /health. A failure propagates and stops the writer for good: after a failed fsync the
+   * kernel may have dropped the dirty pages and marked them clean, so a retry could "succeed" without the data.
+   */
+  private void timedForce(FileChannel channel, boolean metaData) throws IOException {
+    long start = System.nanoTime();
+    forcer.force(channel, metaData);
+    fsyncStats.record(System.nanoTime() - start);
     fsyncs.incrementAndGet();
+  }
+
+  /** How an fsync is done; tests swap in one that fails. */
+  @FunctionalInterface
+  interface Forcer {
+    void force(FileChannel channel, boolean metaData) throws IOException;
+  }
+
+  /** fsync latencies, for the node's storage health. */
+  public FsyncStats fsyncStats() {
+    return fsyncStats;
+  }
+
+  /** Makes every later fsync of the log, its directory and the hard state go through {@code f} (tests). */
+  void forcerForTests(Forcer f) {
+    this.forcer = f;
   }
 
   // ---- recovery ----------------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ class CrashIT {
    * Reads every acknowledged key with a linearizable GET, spread over the nodes; 503s, refused connections and
    * timeouts are retried on the next node until {@link #VERIFY_WITHIN} passes. A 404 is a missing write.
    */
-  private static Check verify(Local cluster, Map<String, Ack> acked) throws Exception {
+  static Check verify(Local cluster, Map<String, Ack> acked) throws Exception {
     List<String> nodes = List.copyOf(cluster.http().values());
     List<String> keys = new ArrayList<>(acked.keySet());
     Collections.sort(keys);

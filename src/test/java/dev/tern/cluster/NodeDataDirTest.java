@@ -1,0 +1,92 @@
+package dev.tern.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.tern.storage.DataDirIdentity;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/** What a node says about its data directory when it opens it. */
+class NodeDataDirTest {
+  @TempDir Path tmp;
+  private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+  private final Logger logger = (Logger) LoggerFactory.getLogger(NodeDataDir.class);
+
+  @BeforeEach
+  void capture() {
+    logged.start();
+    logger.addAppender(logged);
+  }
+
+  @AfterEach
+  void release() {
+    logger.detachAppender(logged);
+  }
+
+  private static Config tern(String dataDir, String initialState) {
+    return ConfigFactory.parseString(String.join("\n",
+            "tern.node-id = n3",
+            "tern.data-dir = \"" + dataDir.replace("\\", "/") + "\"",
+            "tern.cluster.members-spec = \"n1=h:1:2,n2=h:3:4,n3=h:5:6\"",
+            "tern.cluster.initial-state = " + initialState,
+            "tern.storage.fsync = off"))
+        .withFallback(ConfigFactory.parseResources("application.conf"))
+        .resolve()
+        .getConfig("tern");
+  }
+
+  private List<ILoggingEvent> at(Level level) {
+    return logged.list.stream().filter(e -> e.getLevel() == level).toList();
+  }
+
+  @Test
+  void anEmptyDirectoryOfAnExistingClusterIsReportedLoudlyWithTheWayOut() {
+    NodeDataDir data = NodeDataDir.open(tern(tmp.resolve("n3").toString(), "existing"));
+    try {
+      assertEquals(1, at(Level.ERROR).size(), logged.list.toString());
+      String error = at(Level.ERROR).get(0).getFormattedMessage();
+      assertTrue(error.contains("THE DATA DIRECTORY " + tmp.resolve("n3") + " IS EMPTY"), error);
+      assertTrue(error.contains("forgotten") || error.contains("lost its term, its vote and its log"), error);
+      assertTrue(error.contains("Replacing a node"), error);
+      assertEquals(new DataDirIdentity(data.clusterId(), "n3"), DataDirIdentity.read(data.dir()));
+    } finally {
+      data.storage().close();
+    }
+  }
+
+  @Test
+  void aNewClusterStartsQuietlyAndARelativeDirectoryIsWarnedAbout() {
+    NodeDataDir data = NodeDataDir.open(tern(tmp.resolve("n3").toString(), "new"));
+    data.storage().close();
+    assertEquals(List.of(), at(Level.ERROR));
+    assertEquals(List.of(), at(Level.WARN));
+    NodeDataDir again = NodeDataDir.open(tern(tmp.resolve("n3").toString(), "existing"));
+    again.storage().close();
+    assertEquals(List.of(), at(Level.ERROR), "a directory with its identity is not empty");
+
+    Path relative = Path.of("").toAbsolutePath().relativize(tmp.resolve("rel"));
+    NodeDataDir rel = NodeDataDir.open(tern(relative.toString(), "new"));
+    rel.storage().close();
+    assertEquals(1, at(Level.WARN).size());
+    String warning = at(Level.WARN).get(0).getFormattedMessage();
+    assertTrue(warning.contains("is relative to the current directory: using " + tmp.resolve("rel")), warning);
+  }
+
+  @Test
+  void theClusterIdComesFromTheTokenAndTheMemberIds() {
+    assertEquals(DataDirIdentity.clusterId("tern-cluster", List.of("n1", "n2", "n3")),
+        NodeDataDir.clusterId(tern(tmp.toString(), "new")));
+  }
+}
