@@ -22,7 +22,7 @@ class KvCaptureTest {
     KvStateMachine restored = new KvStateMachine();
     restored.restore(2, out.toByteArray());
     assertEquals(2, restored.lastApplied());
-    assertEquals("v1", restored.get("k").orElseThrow().value());
+    assertEquals("v1", restored.get("k").orElseThrow().value().utf8());
     assertEquals(2, restored.get("k").orElseThrow().revision());
   }
 }
