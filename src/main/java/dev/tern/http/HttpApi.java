@@ -1,18 +1,28 @@
 package dev.tern.http;
 
+import static dev.tern.http.ApiErrors.badConsistency;
+import static dev.tern.http.ApiErrors.bodyFailure;
+import static dev.tern.http.ApiErrors.unwrap;
+import static dev.tern.http.ApiErrors.badRequest;
+import static dev.tern.http.ApiErrors.guarded;
+import static dev.tern.http.ApiErrors.internalError;
+import static dev.tern.http.ApiErrors.methodNotAllowed;
+import static dev.tern.http.ApiErrors.tooLarge;
+import static dev.tern.http.ApiErrors.unavailable;
+import static dev.tern.http.ApiErrors.valueTooLarge;
+import static dev.tern.http.HttpParsing.decodePath;
+import static dev.tern.http.HttpParsing.parseConsistency;
+import static dev.tern.http.HttpParsing.parseNonNegativeLong;
+import static dev.tern.http.HttpParsing.utf8Length;
+import static dev.tern.http.HttpParsing.wantsRaw;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
-import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
-import static org.apache.pekko.http.javadsl.server.Directives.extractUri;
-import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
-import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
-import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeoutResponse;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.remaining;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
@@ -20,58 +30,33 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.tern.cluster.Member;
 import dev.tern.cluster.PeerGateway;
 import dev.tern.kv.Bytes;
-import dev.tern.kv.KeyValue;
 import dev.tern.kv.KvResult;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
-import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.javadsl.server.ExceptionHandler;
-import org.apache.pekko.http.javadsl.server.MalformedQueryParamRejection;
-import org.apache.pekko.http.javadsl.server.MethodRejection;
-import org.apache.pekko.http.javadsl.server.MissingQueryParamRejection;
-import org.apache.pekko.http.javadsl.server.Rejection;
-import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejection;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
-import org.apache.pekko.http.scaladsl.model.IllegalHeaderException;
-import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
-import org.apache.pekko.http.scaladsl.model.IllegalUriException;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -103,7 +88,6 @@ public final class HttpApi {
   private static final List<String> GET_ONLY = List.of("GET");
   private static final List<String> PARTITION_METHODS = List.of("POST", "DELETE");
   /** The largest body {@code POST /v1/testing/partition} reads: a list of member ids. */
-  private static final long MAX_PARTITION_BODY_BYTES = 64 * 1024;
 
   /**
    * Test-only fault injection: this node's id, every member's id, and the node's gateway, which honours
@@ -229,88 +213,8 @@ public final class HttpApi {
     }
     Route all = faultInjection == null ? api : concat(api,
         path(segment("v1").slash("testing").slash("partition"),
-            () -> onlyMethods(PARTITION_METHODS, this::partitionRoute)));
+            () -> onlyMethods(PARTITION_METHODS, new PartitionRoute(system, faultInjection, limits, askTimeout)::route)));
     return guarded(limits, () -> all);
-  }
-
-  // ------------------------------------------------------------------------ test-only fault injection
-
-  /**
-   * {@code POST /v1/testing/partition} with {@code {"cut":["n2","n3"]}} replaces the set of members this node
-   * exchanges no Raft traffic with; {@code DELETE} heals (an empty set). Answers the cut now in effect, once the
-   * gateway has taken it. Not counted against maxInflightRequests: a test must be able to heal an overloaded
-   * node.
-   */
-  private Route partitionRoute(String method) {
-    if (method.equals("DELETE")) return completeWithFuture(cut(Set.of()));
-    return extractRequestEntity(entity -> completeWithFuture(
-        entity.withSizeLimit(MAX_PARTITION_BODY_BYTES).toStrict(limits.requestTimeout().toMillis(), system)
-            .thenCompose(strict -> {
-              PartitionRequest parsed = parsePartition(strict.getData().toArray());
-              return parsed.error() != null ? CompletableFuture.completedFuture(parsed.error()) : cut(parsed.nodes());
-            })
-            .exceptionally(failure -> unwrap(failure) instanceof EntityStreamSizeException
-                ? tooLarge("the body is larger than " + MAX_PARTITION_BODY_BYTES + " bytes")
-                : bodyFailure(unwrap(failure)))));
-  }
-
-  /** The member ids of a partition request, or the response to answer instead. */
-  private record PartitionRequest(Set<String> nodes, HttpResponse error) {
-    static PartitionRequest error(HttpResponse error) {
-      return new PartitionRequest(null, error);
-    }
-  }
-
-  private PartitionRequest parsePartition(byte[] body) {
-    JsonNode json;
-    try {
-      json = HttpJson.MAPPER.readTree(body);
-    } catch (IOException e) {
-      return PartitionRequest.error(badRequest("the body must be a JSON object {\"cut\": [member ids]}"));
-    }
-    if (json == null || !json.isObject() || !json.path("cut").isArray()) {
-      return PartitionRequest.error(badRequest("the body must be a JSON object {\"cut\": [member ids]}"));
-    }
-    Set<String> nodes = new TreeSet<>();
-    for (JsonNode id : json.get("cut")) {
-      if (!id.isTextual() || !faultInjection.memberIds().contains(id.asText())) {
-        return PartitionRequest.error(badRequest("not a member id: " + id));
-      }
-      if (id.asText().equals(faultInjection.selfId())) {
-        return PartitionRequest.error(badRequest("a node cannot be cut off from itself"));
-      }
-      nodes.add(id.asText());
-    }
-    return new PartitionRequest(Set.copyOf(nodes), null);
-  }
-
-  private CompletionStage<HttpResponse> cut(Set<String> nodes) {
-    CompletionStage<PeerGateway.CutState> reply = AskPattern.ask(faultInjection.gateway(),
-        replyTo -> new PeerGateway.Cut(Set.copyOf(nodes), replyTo), askTimeout, system.scheduler());
-    return reply.handle((state, failure) -> {
-      if (failure != null) return unavailable("the gateway did not answer: " + unwrap(failure));
-      if (!state.enabled()) {
-        return HttpJson.error(StatusCodes.INTERNAL_SERVER_ERROR, "fault injection is off in this node's gateway");
-      }
-      ObjectNode body = HttpJson.object().put("id", faultInjection.selfId());
-      ArrayNode cut = body.putArray("cut");
-      new TreeSet<>(state.nodes()).forEach(cut::add);
-      return HttpJson.ok(body);
-    });
-  }
-
-  /**
-   * Wraps {@code inner} so that every rejection, exception and Pekko request timeout becomes a JSON error: the
-   * safety net around the whole API (package-private so tests can put a misbehaving route inside it).
-   */
-  static Route guarded(KvLimits limits, Supplier<Route> inner) {
-    // Built once: the Java DSL calls a directive's inner supplier for every request, and building the two
-    // handlers there was 5% of what a node allocated per write (async-profiler, alloc).
-    ExceptionHandler exceptions = exceptionHandler(limits);
-    RejectionHandler rejections = rejectionHandler();
-    Route handled = handleExceptions(exceptions, () -> handleRejections(rejections, inner));
-    return withRequestTimeoutResponse(
-        request -> HttpJson.error(StatusCodes.SERVICE_UNAVAILABLE, "request timed out"), () -> handled);
   }
 
   /** Dispatches the allowed methods to {@code inner}, and answers 405 with an Allow header for the others. */
@@ -318,12 +222,6 @@ public final class HttpApi {
     return extractMethod(method -> allowed.contains(method.name())
         ? inner.apply(method.name())
         : complete(methodNotAllowed(allowed)));
-  }
-
-  private static HttpResponse methodNotAllowed(List<String> allowed) {
-    return HttpJson.response(StatusCodes.METHOD_NOT_ALLOWED,
-        HttpJson.error("method not allowed").put("allow", String.join(", ", allowed)),
-        RawHeader.create("Allow", String.join(", ", allowed)));
   }
 
   /** {@code /v1/kv/{key}}; {@code rawKey} is the rest of the path, still percent-encoded. */
@@ -360,14 +258,6 @@ public final class HttpApi {
         replyTo -> new KvFront.Get(key, linearizable, replyTo), reply -> kvReplyIn(reply, raw))));
   }
 
-  /** A client that accepts only {@code application/octet-stream}, not JSON, asks for the raw form. */
-  static boolean wantsRaw(HttpRequest request) {
-    return request.getHeader("Accept").map(h -> {
-      String accept = h.value().toLowerCase(java.util.Locale.ROOT);
-      return accept.contains("application/octet-stream") && !accept.contains("json") && !accept.contains("*/*");
-    }).orElse(false);
-  }
-
   private Route putRoute(String key, Optional<String> casParam) {
     long expectedRevision = KvFront.Put.UNCONDITIONAL;
     if (casParam.isPresent()) {
@@ -381,7 +271,7 @@ public final class HttpApi {
       RequestEntity entity = request.entity();
       OptionalLong declared = entity.getContentLengthOption();
       if (declared.isPresent() && declared.getAsLong() > limits.maxValueBytes()) {
-        return completeWithFuture(refuseBody(request, valueTooLarge()));
+        return completeWithFuture(refuseBody(request, valueTooLarge(limits)));
       }
       return completeWithFuture(admit(() -> readValue(entity).thenCompose(read -> {
         if (read.error() != null) return CompletableFuture.completedFuture(read.error());
@@ -417,29 +307,20 @@ public final class HttpApi {
     int maxBytes = limits.maxValueBytes();
     if (entity instanceof HttpEntity.Strict strict) { // the whole body came with the headers: no stream to run
       return CompletableFuture.completedFuture(strict.getData().size() > maxBytes
-          ? new ValueRead(null, valueTooLarge()) : decodedValue(strict.getData().toArray()));
+          ? new ValueRead(null, valueTooLarge(limits)) : decodedValue(strict.getData().toArray()));
     }
     return entity.withoutSizeLimit().getDataBytes()
         .completionTimeout(limits.requestTimeout())
         .runFold(new BoundedBody(maxBytes), BoundedBody::add, system)
         .handle((body, failure) -> {
-          if (failure != null) return new ValueRead(null, bodyFailure(unwrap(failure)));
-          if (body.overflowed()) return new ValueRead(null, valueTooLarge());
+          if (failure != null) return new ValueRead(null, bodyFailure(unwrap(failure), limits));
+          if (body.overflowed()) return new ValueRead(null, valueTooLarge(limits));
           return decodedValue(body.bytes());
         });
   }
 
   private static ValueRead decodedValue(byte[] bytes) {
     return new ValueRead(Bytes.wrap(bytes), null); // a fresh array, handed over
-  }
-
-  private HttpResponse bodyFailure(Throwable failure) {
-    if (failure instanceof EntityStreamSizeException) return valueTooLarge();
-    if (failure instanceof TimeoutException) {
-      return HttpJson.error(StatusCodes.REQUEST_TIMEOUT, "the request body did not arrive in time");
-    }
-    log.warn("Could not read a request body", failure);
-    return HttpJson.error(StatusCodes.BAD_REQUEST, "could not read the request body");
   }
 
   private Route listRoute() {
@@ -578,12 +459,7 @@ public final class HttpApi {
   private HttpResponse listReply(KvFront.Reply reply) {
     if (reply instanceof KvFront.Reply.Unavailable u) return unavailable(u.reason());
     if (!(reply instanceof KvFront.Reply.Items items)) return internalError(new IllegalStateException("unexpected reply " + reply));
-    ObjectNode body = HttpJson.object();
-    ArrayNode array = body.putArray("items");
-    for (KeyValue kv : items.items()) {
-      array.add(KvJson.value(kv.key(), kv.value(), kv.revision()));
-    }
-    return HttpJson.ok(body);
+    return KvJson.items(items.items());
   }
 
   static ObjectNode statusJson(NodeStatus s) {
@@ -614,142 +490,5 @@ public final class HttpApi {
     if (s.quorumLost() != null) body.put("quorumLost", s.quorumLost());
     body.put("serving", s.serving());
     return body;
-  }
-
-  // ------------------------------------------------------------------------------ errors and handlers
-
-  private static HttpResponse badRequest(String message) {
-    return HttpJson.error(StatusCodes.BAD_REQUEST, message);
-  }
-
-  private static HttpResponse badConsistency() {
-    return badRequest("consistency must be linearizable or stale");
-  }
-
-  private static HttpResponse tooLarge(String message) {
-    return HttpJson.error(StatusCodes.CONTENT_TOO_LARGE, message);
-  }
-
-  private HttpResponse valueTooLarge() {
-    return valueTooLarge(limits);
-  }
-
-  private static HttpResponse valueTooLarge(KvLimits limits) {
-    return tooLarge("value is larger than the limit of " + limits.maxValueBytes() + " bytes");
-  }
-
-  private static HttpResponse unavailable(String reason) {
-    return HttpJson.response(StatusCodes.SERVICE_UNAVAILABLE,
-        HttpJson.error("unavailable").put("reason", reason));
-  }
-
-  private static HttpResponse internalError(Throwable t) {
-    log.error("Internal error while handling a request", t);
-    return HttpJson.error(StatusCodes.INTERNAL_SERVER_ERROR, "internal error");
-  }
-
-  private static ExceptionHandler exceptionHandler(KvLimits limits) {
-    return ExceptionHandler.newBuilder()
-        .match(EntityStreamSizeException.class, e -> complete(valueTooLarge(limits)))
-        .match(IllegalRequestException.class, e -> complete(clientError(e.status(), e.info().summary())))
-        .match(IllegalUriException.class, e -> complete(badRequest(e.info().summary())))
-        .match(IllegalHeaderException.class, e -> complete(badRequest(e.info().summary())))
-        .matchAny(e -> complete(internalError(e)))
-        .build();
-  }
-
-  private static HttpResponse clientError(StatusCode status, String message) {
-    return HttpJson.error(status.isFailure() ? status : StatusCodes.BAD_REQUEST, message);
-  }
-
-  private static RejectionHandler rejectionHandler() {
-    return RejectionHandler.newBuilder()
-        .handleAll(MethodRejection.class, rejections -> complete(methodNotAllowed(
-            rejections.stream().map(r -> r.supported().name()).distinct().toList())))
-        .handle(MissingQueryParamRejection.class, r -> complete(badRequest("missing query parameter " + r.parameterName())))
-        .handle(MalformedQueryParamRejection.class, r -> complete(badRequest(
-            "malformed query parameter " + r.parameterName() + ": " + r.errorMsg())))
-        .handle(UnsupportedRequestContentTypeRejection.class, r -> complete(HttpJson.error(
-            StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported content type")))
-        .handle(Rejection.class, r -> complete(badRequest("bad request: " + r)))
-        .handleNotFound(extractUri(uri -> complete(HttpJson.response(StatusCodes.NOT_FOUND,
-            HttpJson.error("not found").put("path", uri.path())))))
-        .build();
-  }
-
-  // ----------------------------------------------------------------------------------------- parsing
-
-  /** "linearizable" or absent: true; "stale": false; anything else: null. */
-  private static Boolean parseConsistency(Optional<String> consistency) {
-    if (consistency.isEmpty() || consistency.get().equals("linearizable")) return true;
-    if (consistency.get().equals("stale")) return false;
-    return null;
-  }
-
-  /** A decimal integer of digits only, or -1 when it is not one (or overflows). */
-  static long parseNonNegativeLong(String s) {
-    if (s.isEmpty()) return -1;
-    for (int i = 0; i < s.length(); i++) {
-      if (s.charAt(i) < '0' || s.charAt(i) > '9') return -1;
-    }
-    try {
-      return Long.parseLong(s);
-    } catch (NumberFormatException e) {
-      return -1;
-    }
-  }
-
-  /**
-   * Percent-decodes a URI path (where '+' is a plain '+') and decodes the bytes as strict UTF-8; null when an
-   * escape is malformed or the bytes are not UTF-8. A U+FFFD in the input also gives null: Pekko substitutes it
-   * for undecodable bytes before the route sees the path, so it almost always stands for invalid UTF-8.
-   */
-  static String decodePath(String encoded) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(encoded.length());
-    for (int i = 0; i < encoded.length(); ) {
-      char c = encoded.charAt(i);
-      if (c == '%') {
-        if (i + 2 >= encoded.length()) return null;
-        int hi = Character.digit(encoded.charAt(i + 1), 16);
-        int lo = Character.digit(encoded.charAt(i + 2), 16);
-        if (hi < 0 || lo < 0) return null;
-        out.write(hi * 16 + lo);
-        i += 3;
-      } else if (c < 0x80) {
-        out.write(c);
-        i++;
-      } else {
-        int cp = encoded.codePointAt(i);
-        byte[] b = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
-        out.write(b, 0, b.length);
-        i += Character.charCount(cp);
-      }
-    }
-    String decoded = decodeUtf8(out.toByteArray());
-    return decoded == null || decoded.indexOf('\uFFFD') >= 0 ? null : decoded;
-  }
-
-  /** Strict UTF-8: null for malformed or unmappable input (no silent replacement). */
-  static String decodeUtf8(byte[] bytes) {
-    try {
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      return null;
-    }
-  }
-
-  static int utf8Length(String s) {
-    return s.getBytes(StandardCharsets.UTF_8).length;
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 }

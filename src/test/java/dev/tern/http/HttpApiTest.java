@@ -104,7 +104,7 @@ class HttpApiTest {
     wideBase = bind(new HttpApi(testKit.system(), front, WIDE));
     guardedBase = bindRoute(Directives.concat(
         Directives.path("unguarded", HttpApiTest::throwingRoute),
-        HttpApi.guarded(LIMITS, () -> Directives.concat(
+        ApiErrors.guarded(LIMITS, () -> Directives.concat(
             Directives.path("boom", HttpApiTest::throwingRoute),
             Directives.path("boom-later", () -> Directives.completeWithFuture(
                 CompletableFuture.failedFuture(new IllegalStateException("async boom")))),
