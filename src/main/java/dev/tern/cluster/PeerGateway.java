@@ -10,14 +10,15 @@ import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * Carries Raft messages between nodes. Each node runs one gateway, registered with the Receptionist; the
- * gateways find each other there and map every peer gateway to a member id by its Artery address. Inbound
- * envelopes are delivered to the local Raft replica only if they come from the configured address of the
- * member they claim to be from: anything else (a stray node, a misconfigured one) is dropped.
+ * Carries Raft messages between nodes. Each node runs one gateway, which addresses every peer's replica by the
+ * Artery address the configuration in force gives that member ({@code pekko://tern@host:port/user/raft}): no
+ * Receptionist, no wait for Pekko's cluster membership (joining, convergence, downing). Raft decides who is in the
+ * cluster; any majority of the voters elects a leader as soon as their processes can reach each other, in any
+ * start order (issue 10, section 3). Inbound envelopes are delivered to the local Raft replica only if they come
+ * from the configured address of the member they claim to be from: anything else (a stray node, a misconfigured
+ * one) is dropped.
  *
  * <p>Messages too big for Artery's ordinary frame (one large entry, or a large proposal forwarded to the leader)
  * go to the peer's {@link #bulkInbox} instead, which Artery reaches over its large-message lane (see
@@ -27,7 +28,8 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 public final class PeerGateway {
   private PeerGateway() {}
 
-  public static final ServiceKey<Envelope> KEY = ServiceKey.create(Envelope.class, "tern-raft-gateway");
+  /** The name of a node's replica actor (under /user): peers address it by this path at the node's Artery address. */
+  public static final String REPLICA = "raft";
 
   public interface Command {}
 
@@ -38,9 +40,7 @@ public final class PeerGateway {
   public record Envelope(String from, ActorRef<Envelope> fromGateway, RaftMessage message)
       implements Command {}
 
-  private record PeersChanged(Receptionist.Listing listing) implements Command {}
-
-  /** The configuration in force changed: map the gateways found to the members again. */
+  /** The configuration in force changed: address its members. */
   private enum MembersChanged implements Command {
     INSTANCE
   }
@@ -99,15 +99,12 @@ public final class PeerGateway {
       String selfId, MemberDirectory members, boolean faultInjection, PeerRoutes routes, ActorRef<Object> inbound) {
     return Behaviors.setup(ctx -> {
       ActorRef<Envelope> self = ctx.getSelf().narrow();
-      ActorRef<Envelope> registered = inbound == null ? self : inbound.narrow();
-      ctx.getSystem().receptionist().tell(Receptionist.register(KEY, registered));
-      ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
-      ctx.getSystem().receptionist().tell(Receptionist.subscribe(KEY, adapter));
-      routes.publish(new PeerRoutes.Table(Map.of(), Set.of(), self));
       ActorRef<Command> me = ctx.getSelf();
       members.onChange(() -> me.tell(MembersChanged.INSTANCE));
-      return new Gateway(ctx, selfId, members, faultInjection, self, routes, inbound, new Receptionist.Listing[1])
-          .running(null);
+      Gateway gateway = new Gateway(ctx, selfId, members, faultInjection, self, routes, inbound);
+      routes.publish(new PeerRoutes.Table(Map.of(), Set.of(), self));
+      gateway.addressPeers();
+      return gateway.running(null);
     });
   }
 
@@ -142,7 +139,7 @@ public final class PeerGateway {
 
   private record Gateway(
       ActorContext<Command> ctx, String selfId, MemberDirectory members, boolean faultInjection,
-      ActorRef<Envelope> self, PeerRoutes routes, ActorRef<Object> inbound, Receptionist.Listing[] lastListing) {
+      ActorRef<Envelope> self, PeerRoutes routes, ActorRef<Object> inbound) {
 
   /** The cut in effect lives in the routes' table only: the routes and the replica's inbound check both read it. */
   private Behavior<Command> running(ActorRef<RaftMessage> replica) {
@@ -185,35 +182,31 @@ public final class PeerGateway {
           return Behaviors.same();
         })
         .onMessage(MembersChanged.class, changed -> {
-          if (lastListing[0] != null) mapPeers(lastListing[0]);
-          return Behaviors.same();
-        })
-        .onMessage(PeersChanged.class, changed -> {
-          lastListing[0] = changed.listing();
-          mapPeers(changed.listing());
+          addressPeers();
           return Behaviors.same();
         })
         .build();
   }
 
-  /** Routes to the gateways listed that belong to members of the configuration in force, by Artery address. */
-  private void mapPeers(Receptionist.Listing listing) {
-          Members members = this.members.current();
-          Map<String, PeerRoutes.Route> found = new HashMap<>();
-          Set<ActorRef<Envelope>> listed = listing.getServiceInstances(KEY);
-          ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
-          for (ActorRef<Envelope> ref : listed) {
-            Address a = ref.path().address();
-            if (!a.hasGlobalScope()) continue; // ourselves
-            members.byArteryAddress(a.getHost().orElse(""), (Integer) a.getPort().orElse(-1))
-                .ifPresentOrElse(
-                    m -> found.put(m.id(), new PeerRoutes.Route(ref, resolver.resolveActorRef(
-                        ref.path().parent().child(TransportLimits.BULK_INBOX).toSerializationFormat()))),
-                    () -> ctx.getLog().warn("ignoring a Tern gateway at {}: not a configured member", a));
-          }
-          PeerRoutes.Table t = routes.table();
-          if (!found.keySet().equals(t.peers().keySet())) ctx.getLog().info("{}: reachable peers now {}", selfId, found.keySet());
-          routes.publish(new PeerRoutes.Table(Map.copyOf(found), t.cut(), self));
+  /**
+   * Routes to the replica (and large-message inbox) of every other member the configuration in force names, at its
+   * configured Artery address. A ref resolved from a path without an incarnation reaches whichever incarnation
+   * listens there, so a restarted peer needs nothing new; Artery connects on the first send and buffers a bounded
+   * number of messages for a peer that is down (then drops them, like any lost message: Raft retries).
+   */
+  private void addressPeers() {
+    Map<String, PeerRoutes.Route> found = new HashMap<>();
+    ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
+    String system = ctx.getSystem().name();
+    for (Member m : members.current().all()) {
+      if (m.id().equals(selfId)) continue;
+      String at = "pekko://" + system + "@" + m.host() + ":" + m.arteryPort() + "/user/";
+      found.put(m.id(), new PeerRoutes.Route(resolver.resolveActorRef(at + REPLICA),
+          resolver.resolveActorRef(at + TransportLimits.BULK_INBOX)));
+    }
+    PeerRoutes.Table t = routes.table();
+    if (!found.keySet().equals(t.peers().keySet())) ctx.getLog().info("{}: Raft peers now {}", selfId, new java.util.TreeSet<>(found.keySet()));
+    routes.publish(new PeerRoutes.Table(Map.copyOf(found), t.cut(), self));
   }
   }
 

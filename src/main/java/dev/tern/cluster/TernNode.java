@@ -284,7 +284,7 @@ public final class TernNode {
       ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, directory, routes,
               RaftReplica.createReporting(id, bootstrap, settings, storage, stateMachine, routes::send,
                   random, directory::update)),
-          "raft");
+          PeerGateway.REPLICA);
       ActorRef<RaftMessage> replica = raft.narrow();
       // A clean stop (SIGTERM, or stop()) of the leader hands leadership over first, so that a rolling restart waits
       // for no election timeout; a crash-like terminate() does not.
@@ -295,12 +295,6 @@ public final class TernNode {
       ctx.spawn(PeerGateway.bulkInbox(raft), TransportLimits.BULK_INBOX);
       this.gateway = gateway;
       gateway.tell(new PeerGateway.Attach(replica));
-      java.time.Duration rejoinAfter = config.getDuration("tern.cluster.rejoin-after");
-      if (!rejoinAfter.isZero()) {
-        // Spread the nodes' decisions so that two stranded nodes do not keep rejoining each other in step.
-        long jitter = (long) (new SecureRandom().nextDouble() * rejoinAfter.toMillis() / 4);
-        ctx.spawn(IslandWatch.create(members, rejoinAfter.plusMillis(jitter)), "island-watch");
-      }
       front.tell(KvFront.init(replica, routes, stateMachine.kv()));
 
       String host = httpHost();

@@ -47,7 +47,6 @@ class DataDirStartTest {
             "tern.data-dir = \"" + dataDir.toString().replace("\\", "/") + "\"",
             "tern.cluster.members-spec = \"" + spec + "\"",
             "tern.cluster.token = \"" + token + "\"",
-            "tern.cluster.rejoin-after = 0s",
             "tern.storage.health-check-interval = 1h", // the test runs every check itself
             "tern.raft.election-timeout-min = 200ms",
             "tern.raft.election-timeout-max = 400ms",

@@ -33,6 +33,11 @@ final class LocalCluster implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   LocalCluster(int size, String extraConfig) {
+    this(size, extraConfig, null);
+  }
+
+  /** A cluster of {@code size} members of which only those in {@code startNow} start (null: all); {@link #start}. */
+  LocalCluster(int size, String extraConfig, java.util.Set<String> startNow) {
     try {
       dataRoot = java.nio.file.Files.createTempDirectory("tern-cluster-test");
     } catch (IOException e) {
@@ -48,7 +53,14 @@ final class LocalCluster implements AutoCloseable {
       configs.add(c);
       nodes.add(new TernNode(c));
     }
-    for (TernNode n : nodes) n.start();
+    for (TernNode n : nodes) if (startNow == null || startNow.contains(n.id())) n.start();
+  }
+
+  /** Starts a member created but not started by the constructor. */
+  TernNode start(String id) {
+    TernNode n = node(id);
+    n.start();
+    return n;
   }
 
   private final String extraConfig;
@@ -76,8 +88,6 @@ final class LocalCluster implements AutoCloseable {
               "tern.data-dir = \"" + dataRoot.resolve(id).toString().replace("\\", "/") + "\"",
               "tern.cluster.members-spec = \"" + members + "\"",
               "tern.testing.fault-injection = on",
-              // Nothing here restarts a node's ActorSystem (TernNode.superviseCurrent) after it leaves.
-              "tern.cluster.rejoin-after = 0s",
               "tern.raft.election-timeout-min = 200ms",
               "tern.raft.election-timeout-max = 400ms",
               "tern.raft.heartbeat-interval = 40ms",

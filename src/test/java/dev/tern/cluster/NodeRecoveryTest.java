@@ -31,7 +31,14 @@ class NodeRecoveryTest {
       Thread loop = new Thread(node::superviseCurrent, "supervise-" + victim);
       loop.start();
 
-      Cluster.get(Adapter.toClassic(cluster.node(leader).system())).down(Cluster.get(Adapter.toClassic(first)).selfAddress());
+      // Raft does not wait for the Pekko cluster to form (PeerGateway); downing needs the victim to be in it first.
+      Cluster leaders = Cluster.get(Adapter.toClassic(cluster.node(leader).system()));
+      org.apache.pekko.actor.Address victimAddress = Cluster.get(Adapter.toClassic(first)).selfAddress();
+      await(() -> java.util.stream.StreamSupport.stream(leaders.state().getMembers().spliterator(), false)
+              .filter(m -> m.address().equals(victimAddress) && m.status() == org.apache.pekko.cluster.MemberStatus.up())
+              .findFirst(),
+          Duration.ofSeconds(30), victim + " up in the leader's Pekko cluster");
+      leaders.down(victimAddress);
       await(() -> Optional.ofNullable(node.system()).filter(s -> s != first && node.isRunning()),
           Duration.ofSeconds(30), victim + " starting a new actor system");
       assertNotSame(first, node.system());

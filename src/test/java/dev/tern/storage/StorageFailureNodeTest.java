@@ -66,7 +66,6 @@ class StorageFailureNodeTest {
             "tern.node-id = n1",
             "tern.data-dir = \"" + dir.resolve("n1").toString().replace("\\", "/") + "\"",
             "tern.cluster.members-spec = \"n1=127.0.0.1:" + freePort() + ":" + httpPort + "\"",
-            "tern.cluster.rejoin-after = 0s",
             "tern.raft.election-timeout-min = 200ms",
             "tern.raft.election-timeout-max = 400ms",
             "tern.raft.heartbeat-interval = 40ms",
