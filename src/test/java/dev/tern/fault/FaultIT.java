@@ -128,7 +128,8 @@ class FaultIT {
       System.out.println("[fault] " + name + ": " + summary);
       System.out.println("[fault]   by kind " + workload.countsByKind() + "; stale reads " + workload.staleReads.get()
           + " (" + workload.staleOk.get() + " answered); history " + ops.size() + " ops; checker "
-          + result.verdict() + " in " + result.steps() + " steps; faults " + nemesis.counts());
+          + result.verdict() + " in " + result.steps() + " steps; faults " + nemesis.counts()
+          + "; membership changes and transfers answered " + nemesis.outcomes());
       System.out.println("[fault]   snapshots taken " + cluster.countLogLines("snapshot taken up to index")
           + ", installed from the leader " + cluster.countLogLines("installed the leader's snapshot"));
       System.out.println("[fault]   final state, the same on every node (" + state.size() + " keys): "

@@ -38,7 +38,14 @@ final class Nemesis {
     /** A random majority / minority split. */
     PARTITION_RANDOM,
     /** Two halves that cannot talk, and one node that talks to both (a non-transitive network). */
-    PARTITION_BRIDGE
+    PARTITION_BRIDGE,
+    /** Leadership transfer (dissertation 3.10) from the leader to another voter, or to the one it picks. */
+    TRANSFER,
+    /**
+     * Removes a member (the leader most of the time: 4.2.2) through another node, keeps it out for a while, then adds
+     * it back on its data: a learner, promoted by the leader once caught up (4.2.1). One change at a time.
+     */
+    REMOVE_AND_ADD
   }
 
   /** How long a node may take to answer /v1/status again after a fault is healed before it counts as lost. */
@@ -47,9 +54,13 @@ final class Nemesis {
   private final NodeProcesses cluster;
   private final Random rnd;
   private final TernHttp http = new TernHttp(Duration.ofSeconds(2));
+  /** For membership changes and transfers, answered once committed or done (several election timeouts at most). */
+  private final TernHttp slow = new TernHttp(Duration.ofSeconds(10));
   private final List<String> events = Collections.synchronizedList(new ArrayList<>());
   private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
   private final Map<Fault, Integer> counts = new LinkedHashMap<>();
+  private final Map<String, Integer> outcomes = new LinkedHashMap<>();
+  private final List<Fault> deck = new ArrayList<>();
   private final long origin = System.nanoTime();
   private final Set<String> partitioned = new TreeSet<>();
 
@@ -75,6 +86,13 @@ final class Nemesis {
     return Map.copyOf(counts);
   }
 
+  /** How the membership changes and transfers were answered: e.g. "transfer 200" -> 7. */
+  Map<String, Integer> outcomes() {
+    synchronized (outcomes) {
+      return new java.util.TreeMap<>(outcomes);
+    }
+  }
+
   void log(String what) {
     String line = String.format("%8.3fs %s", (System.nanoTime() - origin) / 1e9, what);
     events.add(line);
@@ -87,7 +105,13 @@ final class Nemesis {
     try {
       while (System.nanoTime() < end) {
         // Every decision of a step is drawn up front, in a fixed order, so a seed replays the same schedule.
-        Fault fault = Fault.values()[rnd.nextInt(Fault.values().length)];
+        // Faults are dealt from a shuffled deck, so that a short run still sees many kinds and a long one each
+        // kind equally often.
+        if (deck.isEmpty()) {
+          deck.addAll(List.of(Fault.values()));
+          Collections.shuffle(deck, rnd);
+        }
+        Fault fault = deck.remove(deck.size() - 1);
         boolean atLeader = rnd.nextInt(4) > 0;
         long holdMs = 1_500 + rnd.nextInt(3_500);
         long quietMs = 500 + rnd.nextInt(2_000);
@@ -186,7 +210,87 @@ final class Nemesis {
           healPartitions();
         }
       }
+      case TRANSFER -> {
+        String from = leader();
+        if (from == null) {
+          log("TRANSFER skipped: no leader");
+          return;
+        }
+        String to = draw % 3 == 0 ? null : order.stream().filter(id -> !id.equals(from)).findFirst().orElseThrow();
+        Answer a = slow.post(cluster.http(from), "/v1/leader/transfer" + (to == null ? "" : "?to=" + to), "");
+        outcomes.merge("transfer " + a.status(), 1, Integer::sum);
+        log("TRANSFER from " + from + (to == null ? " (to the leader's choice)" : " to " + to) + ": " + a.status()
+            + " " + a.raw());
+      }
+      case REMOVE_AND_ADD -> {
+        String via = others.get(0);
+        log("REMOVE " + target + (target.equals(leader) ? " (leader)" : "") + " via " + via + ", out for " + holdMs
+            + " ms");
+        if (!change(via, "DELETE", target)) return;
+        pause(holdMs);
+        log("ADD " + target + " via " + via);
+        if (!change(via, "PUT", target)) return;
+        awaitVoter(target);
+      }
     }
+  }
+
+  /**
+   * One membership change through node {@code via}, retried (bounded by {@link #RECOVERY}) while the cluster answers
+   * that it cannot take it now (no leader, another change in progress). Not done in time is a finding.
+   */
+  private boolean change(String via, String method, String id) throws InterruptedException {
+    NodeProcesses.Node n = cluster.node(id);
+    String body = "{\"host\":\"" + NodeProcesses.HOST + "\",\"arteryPort\":" + n.arteryPort() + ",\"httpPort\":"
+        + n.httpPort() + "}";
+    long deadline = System.nanoTime() + RECOVERY.toNanos();
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      try {
+        Answer a = method.equals("PUT") ? slow.put(cluster.http(via), "/v1/members/" + id, body)
+            : slow.delete(cluster.http(via), "/v1/members/" + id);
+        // 404 to a DELETE: a retry whose first attempt was applied after all (its answer was lost).
+        if (a.status() == 200 || (a.status() == 404 && method.equals("DELETE"))) {
+          outcomes.merge(method + " member", 1, Integer::sum);
+          log("  " + method + " " + id + ": " + a.status() + " " + a.raw());
+          return true;
+        }
+        last = a.status() + " " + a.raw();
+      } catch (IOException e) {
+        last = e.toString();
+      }
+      Thread.sleep(300); // the cluster is electing or finishing a change; bounded by the deadline
+    }
+    problems.add(method + " member " + id + " via " + via + " not done within " + RECOVERY + ": " + last);
+    log("  " + method + " " + id + " NOT DONE: " + last);
+    return false;
+  }
+
+  /** Waits (bounded) until the leader lists {@code id} as a voter again: it caught up and was promoted. */
+  private void awaitVoter(String id) throws InterruptedException {
+    long started = System.nanoTime();
+    long deadline = started + RECOVERY.toNanos();
+    while (System.nanoTime() < deadline) {
+      String leader = leader();
+      if (leader != null) {
+        try {
+          Answer a = http.get(cluster.http(leader), "/v1/members");
+          if (a.status() == 200 && a.body() != null) {
+            for (var m : a.body().path("members")) {
+              if (m.path("id").asText().equals(id) && m.path("role").asText().equals("voter")) {
+                log("  " + id + " is a voter again (" + NodeProcesses.since(started).toMillis() + " ms)");
+                return;
+              }
+            }
+          }
+        } catch (IOException e) {
+          // ask again
+        }
+      }
+      Thread.sleep(200); // polling real processes, bounded by the deadline
+    }
+    problems.add(id + " was not a voter again within " + RECOVERY + " of being added back");
+    log("  " + id + " NOT A VOTER after " + RECOVERY);
   }
 
   /** Groups that only talk inside themselves, for {@code holdMs}, then healed. */
