@@ -9,6 +9,7 @@ import dev.tern.cluster.TernNode;
 import dev.tern.cluster.TransportLimits;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Spec;
           + "its cluster and node on first start; a directory of another node or cluster is refused (exit 5)."
     },
     mixinStandardHelpOptions = true,
-    footer = {"", "Exit codes: 0 stopped normally; 2 bad arguments or configuration; 5 the node failed."})
+    footer = {"", "Exit codes: 0 stopped normally; 2 bad arguments or configuration; 4 --join reached no member; "
+        + "5 the node failed."})
 final class NodeCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -48,6 +50,15 @@ final class NodeCommand implements Callable<Integer> {
       + "e.g. -Dtern.http.request-timeout=8s (same as the JVM's -D).")
   Map<String, String> properties;
 
+  @Option(names = "--join", paramLabel = "URL[,URL...]", description = "Join a running cluster: ask the member(s) "
+      + "at these addresses for the configuration in force and the cluster id, instead of a members list "
+      + "(tern.cluster.join-url, TERN_JOIN_URL). Then add this node: tern member add ID ...")
+  String join;
+
+  @Option(names = "--advertise", paramLabel = "HOST:ARTERY-PORT:HTTP-PORT", description = "With --join: where this "
+      + "node listens, unless the cluster already lists it (tern.cluster.advertise, TERN_ADVERTISE).")
+  String advertise;
+
   @Option(names = "--print-config", description = "Print the resolved tern settings and the members, then exit "
       + "without starting the node.")
   boolean printConfig;
@@ -61,6 +72,18 @@ final class NodeCommand implements Callable<Integer> {
     Member self;
     try {
       resolved = NodeConfig.load(id, config);
+      String joinUrl = join != null ? join : resolved.getString("tern.cluster.join-url");
+      if (!joinUrl.isBlank()) {
+        String at = advertise != null ? advertise : resolved.getString("tern.cluster.advertise");
+        try {
+          resolved = JoinConfig.overrides(resolved.getString("tern.node-id"), joinUrl, at, Duration.ofSeconds(5))
+              .withFallback(resolved).resolve();
+        } catch (TernClient.UnreachableException | IllegalStateException e) {
+          err.println("tern node: cannot join through " + joinUrl + ": " + e.getMessage());
+          err.flush();
+          return ExitCodes.UNAVAILABLE;
+        }
+      }
       self = NodeConfig.self(resolved);
       TransportLimits.check(resolved);
     } catch (ConfigException | IllegalArgumentException e) {

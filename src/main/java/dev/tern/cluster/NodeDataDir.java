@@ -19,8 +19,13 @@ import org.slf4j.LoggerFactory;
 public record NodeDataDir(Path dir, String clusterId, FileStorage storage) {
   private static final Logger log = LoggerFactory.getLogger(NodeDataDir.class);
 
-  /** The cluster id this configuration makes: {@code tern.cluster.token} and the members' ids. */
+  /**
+   * The cluster id this configuration makes: {@code tern.cluster.id} when set (a node that joined through
+   * {@code --join} learned it from a member), else a hash of {@code tern.cluster.token} and the members' ids.
+   */
   public static String clusterId(Config tern) {
+    String learned = tern.hasPath("cluster.id") ? tern.getString("cluster.id").strip() : "";
+    if (!learned.isEmpty()) return learned;
     return DataDirIdentity.clusterId(tern.getString("cluster.token"), Members.fromConfig(tern).ids());
   }
 

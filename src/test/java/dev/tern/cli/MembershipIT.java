@@ -28,8 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Membership changes on real processes, after `mvn package` (dissertation chapter 4, docs/operations.md): `./tern
  * local` runs three nodes under a small write load; two more nodes start with {@code tern.cluster.join} and are added
  * with `./tern member add` (learners, promoted by the leader once caught up): 3 -> 5. Then `./tern member remove`
- * takes the cluster back to 3, removing the leader first. Every write answered 200 must then be on each of the
- * three remaining members, read from its own state. Every process started is stopped by its PID.
+ * takes the cluster back to 3, removing the leader first. n4 joins with `tern node --join URL` (it asks a member for
+ * the configuration), n5 with the full members list. Then n5 is replaced as a node whose disk was lost: removed,
+ * its directory wiped, started empty with --join and added again. Every write answered 200 must then be on each of
+ * the three remaining members, read from its own state. Every process started is stopped by its PID.
  */
 class MembershipIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -65,7 +67,10 @@ class MembershipIT {
 
       String n1 = local.http().get("n1");
       // Both new nodes start at once (a JVM and a Pekko join each take seconds); they wait to be added.
-      for (String id : List.of("n4", "n5")) extra.add(startJoining(dir, id, spec.toString()));
+      // n4 asks n1 (or n2) for the configuration (`tern node --join`); n5 is given the full members list.
+      extra.add(startJoining(dir, "n4", List.of("--join", n1 + "," + local.http().get("n2"),
+          "--advertise", "127.0.0.1:" + ports.get("n4")[0] + ":" + ports.get("n4")[1])));
+      extra.add(startJoining(dir, "n5", List.of("-Dtern.cluster.join=true", "-Dtern.cluster.members-spec=" + spec)));
       for (String id : List.of("n4", "n5")) {
         Run added = LocalProcesses.retry(STEP, "member", "add", id, "--host", "127.0.0.1",
             "--artery-port", String.valueOf(ports.get(id)[0]), "--http-port", String.valueOf(ports.get(id)[1]),
@@ -77,6 +82,9 @@ class MembershipIT {
       }
       Run list = LocalProcesses.tern("member", "list", "--node", n1);
       assertEquals(0, list.exit(), list.err());
+      // n4 learned the cluster id of the cluster n1 bootstrapped (n5, given a members list, made its own from it).
+      String clusterId = get(n1 + "/v1/status").path("clusterId").asText();
+      assertEquals(clusterId, get(httpOf.get("n4") + "/v1/status").path("clusterId").asText(), "n4's cluster id");
 
       // Back to 3: first the leader (4.2.2), then another of the first three.
       String leader = leader(httpOf);
@@ -89,6 +97,25 @@ class MembershipIT {
       assertEquals(0, removedAgain.exit(), removedAgain.err());
       rest.remove(second);
       phase(started, "back to three");
+
+      // Replacing a member whose disk was lost (docs/operations.md, "Replacing a node"): remove it, wipe its data
+      // directory, start it again empty with --join, add it back as a learner; the leader promotes it once caught up.
+      Run gone = LocalProcesses.retry(STEP, "member", "remove", "n5", "--node", httpOf.get("n4"));
+      assertEquals(0, gone.exit(), gone.err());
+      Process n5 = extra.get(1);
+      n5.destroy();
+      if (!n5.waitFor(20, TimeUnit.SECONDS)) n5.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+      deleteTree(dir.resolve("n5"));
+      extra.set(1, startJoining(dir, "n5", List.of("--join", httpOf.get("n4"),
+          "--advertise", "127.0.0.1:" + ports.get("n5")[0] + ":" + ports.get("n5")[1])));
+      Run back = LocalProcesses.retry(STEP, "member", "add", "n5", "--host", "127.0.0.1",
+          "--artery-port", String.valueOf(ports.get("n5")[0]), "--http-port", String.valueOf(ports.get("n5")[1]),
+          "--node", httpOf.get("n4"));
+      assertEquals(0, back.exit(), back.err());
+      awaitRole(httpOf, "n5", "voter", dir.resolve("n5.log"));
+      assertEquals(clusterId, status(httpOf.get("n5"), dir.resolve("n5.log")).path("clusterId").asText(),
+          "n5's cluster id");
+      phase(started, "n5 replaced with an empty data directory");
       Thread.sleep(1000); // a last second of load on the final configuration
       load.stop();
       assertTrue(load.oddAnswers.isEmpty(), String.valueOf(load.oddAnswers));
@@ -136,14 +163,23 @@ class MembershipIT {
     System.out.printf("MembershipIT: %s after %.1f s%n", what, (System.nanoTime() - started) / 1e9);
   }
 
-  private Process startJoining(Path dir, String id, String spec) throws IOException {
+  /** A node that joins: `tern node --id ID -Dtern.data-dir=... ARGS`, its output appended to ID.log. */
+  private Process startJoining(Path dir, String id, List<String> args) throws IOException {
     Path data = dir.resolve(id);
     Files.createDirectories(data);
-    ProcessBuilder b = new ProcessBuilder(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", id,
-        "-Dtern.data-dir=" + data, "-Dtern.cluster.join=true", "-Dtern.cluster.members-spec=" + spec)
+    List<String> command = new ArrayList<>(List.of(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", id,
+        "-Dtern.data-dir=" + data));
+    command.addAll(args);
+    ProcessBuilder b = new ProcessBuilder(command)
         .directory(LocalProcesses.REPO.toFile()).redirectErrorStream(true)
-        .redirectOutput(dir.resolve(id + ".log").toFile());
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile()));
     return b.start();
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (var paths = Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
   }
 
   private void awaitRole(Map<String, String> httpOf, String id, String role, Path log) throws Exception {
@@ -173,6 +209,26 @@ class MembershipIT {
       Thread.sleep(200); // bounded by the deadline
     }
     throw new AssertionError("no leader within " + STEP);
+  }
+
+  /** A node's /v1/status, once it answers one (bounded); its log's end if it does not. */
+  private JsonNode status(String base, Path log) throws Exception {
+    long deadline = System.nanoTime() + STEP.toNanos();
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/status"))
+            .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) return JSON.readTree(r.body());
+        last = r.statusCode() + " " + r.body();
+      } catch (IOException e) {
+        last = e.toString();
+      }
+      Thread.sleep(200); // bounded by the deadline
+    }
+    List<String> lines = Files.readAllLines(log);
+    throw new AssertionError("no status from " + base + " within " + STEP + " (last: " + last + "); its log ends:\n"
+        + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
   }
 
   private JsonNode get(String url) throws Exception {

@@ -1,6 +1,7 @@
 package dev.tern.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
@@ -88,5 +89,25 @@ class NodeDataDirTest {
   void theClusterIdComesFromTheTokenAndTheMemberIds() {
     assertEquals(DataDirIdentity.clusterId("tern-cluster", List.of("n1", "n2", "n3")),
         NodeDataDir.clusterId(tern(tmp.toString(), "new")));
+  }
+
+  /**
+   * A node that joined through {@code --join} learned the cluster id from a member ({@code tern.cluster.id}): that id
+   * is recorded and checked, whatever members list it starts with, so a restart after membership changes (another
+   * list learned) is its own directory, and a directory of another cluster is still refused.
+   */
+  @Test
+  void aLearnedClusterIdIsRecordedAndCheckedWhateverTheMembers() {
+    Config joined = ConfigFactory.parseString("cluster.id = learned-id").withFallback(tern(tmp.resolve("n3").toString(), "new"));
+    assertEquals("learned-id", NodeDataDir.clusterId(joined));
+    NodeDataDir first = NodeDataDir.open(joined);
+    first.storage().close();
+    assertEquals(new DataDirIdentity("learned-id", "n3"), DataDirIdentity.read(first.dir()));
+    Config later = ConfigFactory.parseString("cluster { id = learned-id, members-spec = \"n3=h:5:6,n7=h:7:8\" }")
+        .withFallback(joined);
+    NodeDataDir again = NodeDataDir.open(later);
+    again.storage().close();
+    Config other = ConfigFactory.parseString("cluster.id = another-id").withFallback(joined);
+    assertThrows(DataDirIdentity.MismatchException.class, () -> NodeDataDir.open(other));
   }
 }
