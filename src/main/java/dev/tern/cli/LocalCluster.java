@@ -37,6 +37,7 @@ import java.util.stream.Stream;
  *   D/nK/            node nK's data directory (-Dtern.data-dir)
  *   D/nK.log         node nK's stdout and stderr, appended on each start
  *   D/nK.pid         node nK's process id while it runs
+ *   D/added.conf     the nodes `tern local add` added, with their ports ({@link LocalAddCommand})
  * </pre>
  *
  * {@link #plan} decides the membership without starting anything; {@link #start} and {@link #stop} run the
@@ -52,7 +53,7 @@ public final class LocalCluster {
 
   /** Names that {@code tern local} writes in D; {@code --fresh} refuses to delete anything else. */
   private static final Pattern OWN_ENTRY =
-      Pattern.compile("cluster\\.conf(\\.tmp)?|tern\\.jar(\\.tmp)?|n\\d+|n\\d+\\.log|n\\d+\\.pid");
+      Pattern.compile("cluster\\.conf(\\.tmp)?|added\\.conf|tern\\.jar(\\.tmp)?|n\\d+|n\\d+\\.log|n\\d+\\.pid");
   private static final Pattern PID_FILE = Pattern.compile("n\\d+\\.pid");
 
   /** Why a cluster cannot be planned or started as asked; the message says what to do. */
@@ -275,6 +276,44 @@ public final class LocalCluster {
         Thread.currentThread().interrupt();
       }
       removePidFile(n);
+    }
+  }
+
+  /**
+   * Stops the other node processes that pid files in D name (those {@code tern local add} started): politely, then
+   * after {@code grace} by force; removes their pid files.
+   */
+  public void stopAdded(Duration grace) {
+    java.util.Set<Long> own = new java.util.HashSet<>();
+    for (NodeProcess n : processes()) own.add(n.process().pid());
+    List<ProcessHandle> others = new ArrayList<>();
+    List<Path> pidFiles = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.filter(f -> PID_FILE.matcher(f.getFileName().toString()).matches()).toList()) {
+        Optional<Long> pid = readPid(f);
+        if (pid.isEmpty() || own.contains(pid.get())) continue;
+        pidFiles.add(f);
+        ProcessHandle.of(pid.get()).filter(ProcessHandle::isAlive).ifPresent(others::add);
+      }
+    } catch (IOException e) {
+      return; // nothing readable to stop
+    }
+    others.forEach(ProcessHandle::destroy);
+    long deadline = System.nanoTime() + grace.toNanos();
+    for (ProcessHandle h : others) {
+      try {
+        long left = Math.max(1, deadline - System.nanoTime());
+        h.onExit().get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (Exception e) {
+        h.destroyForcibly();
+      }
+    }
+    for (Path f : pidFiles) {
+      try {
+        Files.deleteIfExists(f);
+      } catch (IOException e) {
+        // a stale pid file is recognised as such on the next start
+      }
     }
   }
 

@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
           + "its data in D/nK/ and its pid in D/nK.pid while it runs."
     },
     mixinStandardHelpOptions = true,
+    subcommands = {LocalAddCommand.class},
     footer = {
       "",
       "Exit codes: 0 stopped with Ctrl-C; 2 bad arguments, or a --dir that does not fit (another number "
@@ -130,6 +131,7 @@ final class LocalCommand implements Callable<Integer> {
       out.println("Stopping " + left + " node" + (left == 1 ? "" : "s") + "...");
       out.flush();
       cluster.stop(stopTimeout);
+      cluster.stopAdded(stopTimeout); // nodes `tern local add` started
       out.println("Stopped. The cluster's directory stays in " + cluster.dir()
           + "; run the same command to restart it.");
       out.flush();

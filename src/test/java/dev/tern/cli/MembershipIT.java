@@ -26,10 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Membership changes on real processes, after `mvn package` (dissertation chapter 4, docs/operations.md): `./tern
- * local` runs three nodes under a small write load; two more nodes start with {@code tern.cluster.join} and are added
- * with `./tern member add` (learners, promoted by the leader once caught up): 3 -> 5. Then `./tern member remove`
- * takes the cluster back to 3, removing the leader first. n4 joins with `tern node --join URL` (it asks a member for
- * the configuration), n5 with the full members list. Then n5 is replaced as a node whose disk was lost: removed,
+ * local` runs three nodes under a small write load; `./tern local add` starts n4 (joining with `tern node --join`),
+ * adds it and waits for its promotion; n5 starts with {@code tern.cluster.join} and a members list and is added with
+ * `./tern member add` (learners, promoted by the leader once caught up): 3 -> 5. Then `./tern member remove`
+ * takes the cluster back to 3, removing the leader first. Then n5 is replaced as a node whose disk was lost: removed,
  * its directory wiped, started empty with --join and added again. Every write answered 200 must then be on each of
  * the three remaining members, read from its own state. Every process started is stopped by its PID.
  */
@@ -45,6 +45,7 @@ class MembershipIT {
     Local local = LocalProcesses.startLocal(dir.resolve("local"));
     List<Process> extra = new ArrayList<>();
     CrashIT.Load load = null;
+    long n4Pid = -1;
     try {
       // Where the running members are: their ids with artery and http ports.
       JsonNode status = get(local.http().get("n1") + "/v1/status");
@@ -56,30 +57,33 @@ class MembershipIT {
       }
       Map<String, String> httpOf = new LinkedHashMap<>(local.http());
       Map<String, int[]> ports = new LinkedHashMap<>();
-      for (String id : List.of("n4", "n5")) {
-        ports.put(id, new int[] {freePort(), freePort()});
-        spec.append(',').append(id).append("=127.0.0.1:").append(ports.get(id)[0]).append(':').append(ports.get(id)[1]);
-        httpOf.put(id, "http://127.0.0.1:" + ports.get(id)[1]);
-      }
+      ports.put("n5", new int[] {freePort(), freePort()});
+      spec.append(",n5=127.0.0.1:").append(ports.get("n5")[0]).append(':').append(ports.get("n5")[1]);
+      httpOf.put("n5", "http://127.0.0.1:" + ports.get("n5")[1]);
       phase(started, "three nodes up");
       load = new CrashIT.Load(List.copyOf(httpOf.values()));
       load.start();
 
       String n1 = local.http().get("n1");
-      // Both new nodes start at once (a JVM and a Pekko join each take seconds); they wait to be added.
-      // n4 asks n1 (or n2) for the configuration (`tern node --join`); n5 is given the full members list.
-      extra.add(startJoining(dir, "n4", List.of("--join", n1 + "," + local.http().get("n2"),
-          "--advertise", "127.0.0.1:" + ports.get("n4")[0] + ":" + ports.get("n4")[1])));
+      // n5 starts with the full members list and waits to be added. Meanwhile `tern local add` starts n4, which asks
+      // the running members for the configuration (tern node --join), adds it and waits for its promotion.
       extra.add(startJoining(dir, "n5", List.of("-Dtern.cluster.join=true", "-Dtern.cluster.members-spec=" + spec)));
-      for (String id : List.of("n4", "n5")) {
-        Run added = LocalProcesses.retry(STEP, "member", "add", id, "--host", "127.0.0.1",
-            "--artery-port", String.valueOf(ports.get(id)[0]), "--http-port", String.valueOf(ports.get(id)[1]),
-            "--node", n1);
-        assertEquals(0, added.exit(), added.err());
-        assertTrue(added.out().contains(id + "(learner)") || added.out().contains(id), added.out());
-        awaitRole(httpOf, id, "voter", dir.resolve(id + ".log"));
-        phase(started, id + " added and promoted");
-      }
+      Path localDir = dir.resolve("local");
+      Run addedN4 = LocalProcesses.tern("local", "add", "--dir", localDir.toString(), "--ready-timeout", "50s");
+      assertEquals(0, addedN4.exit(), addedN4.out() + "\n" + addedN4.err());
+      assertTrue(addedN4.out().contains("n4 is a voter"), addedN4.out());
+      String[] n4At = LocalAddCommand.readAdded(localDir.resolve(LocalAddCommand.ADDED_FILE)).get("n4").split(":");
+      ports.put("n4", new int[] {Integer.parseInt(n4At[1]), Integer.parseInt(n4At[2])});
+      httpOf.put("n4", "http://127.0.0.1:" + n4At[2]);
+      n4Pid = LocalCluster.readPid(localDir.resolve("n4.pid")).orElseThrow();
+      phase(started, "n4 added and promoted by tern local add");
+      Run added = LocalProcesses.retry(STEP, "member", "add", "n5", "--host", "127.0.0.1",
+          "--artery-port", String.valueOf(ports.get("n5")[0]), "--http-port", String.valueOf(ports.get("n5")[1]),
+          "--node", n1);
+      assertEquals(0, added.exit(), added.err());
+      assertTrue(added.out().contains("n5(learner)") || added.out().contains("n5"), added.out());
+      awaitRole(httpOf, "n5", "voter", dir.resolve("n5.log"));
+      phase(started, "n5 added and promoted");
       Run list = LocalProcesses.tern("member", "list", "--node", n1);
       assertEquals(0, list.exit(), list.err());
       // n4 learned the cluster id of the cluster n1 bootstrapped (n5, given a members list, made its own from it).
@@ -102,11 +106,11 @@ class MembershipIT {
       // directory, start it again empty with --join, add it back as a learner; the leader promotes it once caught up.
       Run gone = LocalProcesses.retry(STEP, "member", "remove", "n5", "--node", httpOf.get("n4"));
       assertEquals(0, gone.exit(), gone.err());
-      Process n5 = extra.get(1);
+      Process n5 = extra.get(0);
       n5.destroy();
       if (!n5.waitFor(20, TimeUnit.SECONDS)) n5.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
       deleteTree(dir.resolve("n5"));
-      extra.set(1, startJoining(dir, "n5", List.of("--join", httpOf.get("n4"),
+      extra.set(0, startJoining(dir, "n5", List.of("--join", httpOf.get("n4"),
           "--advertise", "127.0.0.1:" + ports.get("n5")[0] + ":" + ports.get("n5")[1])));
       Run back = LocalProcesses.retry(STEP, "member", "add", "n5", "--host", "127.0.0.1",
           "--artery-port", String.valueOf(ports.get("n5")[0]), "--http-port", String.valueOf(ports.get("n5")[1]),
@@ -156,6 +160,12 @@ class MembershipIT {
         if (!p.waitFor(20, TimeUnit.SECONDS)) p.destroyForcibly();
       }
       local.stop();
+      if (n4Pid > 0) {
+        // `tern local` stops the nodes `tern local add` started too.
+        boolean n4Alive = ProcessHandle.of(n4Pid).map(ProcessHandle::isAlive).orElse(false);
+        ProcessHandle.of(n4Pid).ifPresent(ProcessHandle::destroyForcibly);
+        assertTrue(!n4Alive, "n4 (pid " + n4Pid + ") still ran after tern local stopped");
+      }
     }
   }
 
