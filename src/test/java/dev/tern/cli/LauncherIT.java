@@ -11,6 +11,8 @@ import dev.tern.cli.LocalProcesses.Local;
 import dev.tern.cli.LocalProcesses.Run;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,6 +78,27 @@ class LauncherIT {
       }
     } finally {
       again.stop();
+    }
+
+    // A cold start without n1 (issue 10, section 3): n2 and n3 alone, on their data, elect a leader and serve. n1 is
+    // Pekko's first seed node, the only one that may form a new Pekko cluster; Raft does not wait for that cluster.
+    List<Process> majority = new ArrayList<>();
+    try {
+      for (String id : List.of("n3", "n2")) {
+        majority.add(new ProcessBuilder(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", id,
+            "--config", dir.resolve(LocalCluster.CONFIG_FILE).toString(), "-Dtern.data-dir=" + dir.resolve(id))
+            .directory(LocalProcesses.REPO.toFile()).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile())).start());
+      }
+      String n2 = again.http().get("n2");
+      Run write = retry(Duration.ofSeconds(60), "put", "without-n1", "yes", "--node", n2);
+      assertEquals(0, write.exit(), "n2 and n3 serve writes without n1: " + write.err());
+      assertEquals("Lisbon", retry(Duration.ofSeconds(30), "get", "city", "--node", again.http().get("n3")).out());
+    } finally {
+      for (Process p : majority) {
+        p.destroy();
+        if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly();
+      }
     }
   }
 }
