@@ -305,7 +305,7 @@ public final class TernNode {
       ActorRef<MembersApi.Forward> forwarder = ctx.spawn(MembersApi.forwarder(routes::send), "members-forwarder");
       MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
       List<org.apache.pekko.http.javadsl.server.Route> extra = List.of(
-          new LeaderTransferApi(ctx.getSystem(), replica, members, transferAnswer).route(), membersApi.route());
+          new LeaderTransferApi(ctx.getSystem(), replica, directory::current, transferAnswer).route(), membersApi.route());
       OpsRoutes ops = new OpsRoutes(front, stateMachine.kv(), health, clusterId);
       new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
         if (failure != null) {

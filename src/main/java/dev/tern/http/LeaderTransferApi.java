@@ -48,7 +48,8 @@ public final class LeaderTransferApi {
 
   private final ActorSystem<?> system;
   private final ActorRef<RaftMessage> replica;
-  private final Members members;
+  /** The members of the configuration in force (a leader added later is reached at its own address). */
+  private final java.util.function.Supplier<Members> members;
   private final Duration timeout;
 
   /**
@@ -56,10 +57,21 @@ public final class LeaderTransferApi {
    *     (election-timeout-max), which it always answers by
    */
   public LeaderTransferApi(ActorSystem<?> system, ActorRef<RaftMessage> replica, Members members, Duration timeout) {
+    this(system, replica, constant(members), timeout);
+  }
+
+  /** As above, with the members of the configuration in force read at each request (a node's MemberDirectory). */
+  public LeaderTransferApi(
+      ActorSystem<?> system, ActorRef<RaftMessage> replica, java.util.function.Supplier<Members> members, Duration timeout) {
     this.system = Objects.requireNonNull(system, "system");
     this.replica = Objects.requireNonNull(replica, "replica");
     this.members = Objects.requireNonNull(members, "members");
     this.timeout = Objects.requireNonNull(timeout, "timeout");
+  }
+
+  private static java.util.function.Supplier<Members> constant(Members members) {
+    Objects.requireNonNull(members, "members");
+    return () -> members;
   }
 
   public Route route() {
@@ -73,7 +85,7 @@ public final class LeaderTransferApi {
     if (to.isPresent() && to.get().isBlank()) {
       return complete(HttpJson.error(StatusCodes.BAD_REQUEST, "to must name a member (or be left out)"));
     }
-    if (to.isPresent() && members.byId(to.get()).isEmpty()) {
+    if (to.isPresent() && members.get().byId(to.get()).isEmpty()) {
       return complete(unknown(to.get()));
     }
     String target = to.orElse(null);
@@ -100,7 +112,7 @@ public final class LeaderTransferApi {
           HttpJson.error("transfer failed").put("reason", f.reason())));
     }
     TransferLeadershipResponse.NotLeader n = (TransferLeadershipResponse.NotLeader) answer;
-    Optional<Member> leader = n.leaderHint() == null ? Optional.empty() : members.byId(n.leaderHint());
+    Optional<Member> leader = n.leaderHint() == null ? Optional.empty() : members.get().byId(n.leaderHint());
     if (leader.isEmpty() || forwarded) {
       return done(HttpJson.response(StatusCodes.SERVICE_UNAVAILABLE, HttpJson.error("no leader known to transfer from")
           .put("reason", forwarded ? "this node was named leader but no longer leads" : "no leader known")));

@@ -64,6 +64,11 @@ class LeaderTransferApiTest {
 
   private static String serve(String name, Function<String, TransferLeadershipResponse> answer, Members members)
       throws Exception {
+    return serve(name, answer, () -> members);
+  }
+
+  private static String serve(String name, Function<String, TransferLeadershipResponse> answer,
+      java.util.function.Supplier<Members> members) throws Exception {
     ActorRef<RaftMessage> replica = testKit.spawn(replica(answer), name);
     ActorRef<KvFront.Command> front = testKit.spawn(Behaviors.empty(), name + "-front");
     HttpApi api = new HttpApi(testKit.system(), front, LIMITS, null,
@@ -132,6 +137,25 @@ class LeaderTransferApiTest {
       assertEquals(expected, body.path("error").asText(), r.body());
     }
     if (status == 503) assertEquals("1", r.headers().firstValue("Retry-After").orElse(null));
+  }
+
+  /**
+   * A node forwards to the leader at the address the configuration in force gives it, read at each request: a leader
+   * added after the node started (not in its bootstrap list) is reached once the configuration names it.
+   */
+  @Test
+  void forwardsToALeaderTheConfigurationInForceNamesNow() throws Exception {
+    int leaderPort = URI.create(leader).getPort();
+    Members bootstrap = new Members(List.of(new Member("n2", "127.0.0.1", 7102, 1), new Member("n6", "127.0.0.1", 7106, 1)));
+    java.util.concurrent.atomic.AtomicReference<Members> inForce = new java.util.concurrent.atomic.AtomicReference<>(bootstrap);
+    String late = serve("n6", t -> new TransferLeadershipResponse.NotLeader("n1"), inForce::get);
+    HttpResponse<String> before = send("POST", late + "/v1/leader/transfer?to=n2");
+    assertEquals(503, before.statusCode(), before.body());
+    assertEquals("no leader known to transfer from", json(before).path("error").asText());
+    inForce.set(members(leaderPort)); // the configuration now names n1, with its address
+    HttpResponse<String> after = send("POST", late + "/v1/leader/transfer?to=n2");
+    assertEquals(200, after.statusCode(), after.body());
+    assertEquals("n2", json(after).path("leader").asText());
   }
 
   @Test
