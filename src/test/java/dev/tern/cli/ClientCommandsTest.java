@@ -8,31 +8,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The client commands against a fake node: requests sent, output, exit codes. */
-class ClientCommandsTest {
-  private FakeNode node;
-
-  @BeforeEach
-  void start() throws IOException {
-    node = new FakeNode();
-  }
-
-  @AfterEach
-  void stop() {
-    node.close();
-  }
-
-  private Cli.Result tern(String... args) {
-    String[] withNode = new String[args.length + 2];
-    System.arraycopy(args, 0, withNode, 0, args.length);
-    withNode[args.length] = "--node";
-    withNode[args.length + 1] = node.url();
-    return Cli.run(withNode);
-  }
+class ClientCommandsTest extends FakeNodeTest {
 
   private static void assertExit(int expected, Cli.Result r) {
     assertEquals(expected, r.code(), r::toString);

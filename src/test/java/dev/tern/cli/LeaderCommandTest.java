@@ -4,34 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** {@code tern leader transfer} against a fake node: the request, the output and the exit codes. */
-class LeaderCommandTest {
-  private FakeNode node;
-
-  @BeforeEach
-  void start() throws IOException {
-    node = new FakeNode();
-  }
-
-  @AfterEach
-  void stop() {
-    node.close();
-  }
-
-  private Cli.Result tern(String... args) {
-    String[] withNode = new String[args.length + 2];
-    System.arraycopy(args, 0, withNode, 0, args.length);
-    withNode[args.length] = "--node";
-    withNode[args.length + 1] = node.url();
-    return Cli.run(withNode);
-  }
+class LeaderCommandTest extends FakeNodeTest {
 
   @Test
   void transferToANamedMemberPostsItAndPrintsTheNewLeader() {

@@ -3,32 +3,10 @@ package dev.tern.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** {@code tern member list|add|remove} against a fake node: requests sent, output, exit codes. */
-class MemberCommandsTest {
-  private FakeNode node;
-
-  @BeforeEach
-  void start() throws IOException {
-    node = new FakeNode();
-  }
-
-  @AfterEach
-  void stop() {
-    node.close();
-  }
-
-  private Cli.Result tern(String... args) {
-    String[] withNode = new String[args.length + 2];
-    System.arraycopy(args, 0, withNode, 0, args.length);
-    withNode[args.length] = "--node";
-    withNode[args.length + 1] = node.url();
-    return Cli.run(withNode);
-  }
+class MemberCommandsTest extends FakeNodeTest {
 
   @Test
   void addPutsTheAddressesAndPrintsTheCommittedConfiguration() {
