@@ -3,7 +3,10 @@ package dev.tern.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.tern.cluster.NodeDataDir;
+import dev.tern.storage.DataDirIdentity;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,8 +25,8 @@ import java.util.Map;
 final class JoinConfig {
   private JoinConfig() {}
 
-  /** What a member said of its cluster. */
-  record Learned(String clusterId, Map<String, String> members) {}
+  /** What a member said of its cluster: its id, each member's "host:artery-port:http-port", and the voters. */
+  record Learned(String clusterId, Map<String, String> members, java.util.Set<String> voters) {}
 
   /**
    * Asks the members at {@code urls} (comma-separated, the next one on a refused connection, timeout or 503) for
@@ -33,13 +36,31 @@ final class JoinConfig {
    * @throws TernClient.UnreachableException when no member answered
    * @throws IllegalStateException when a member answered something else than a configuration
    */
-  static Config overrides(String nodeId, String urls, String advertise, Duration timeout)
+  static Config overrides(String nodeId, String urls, String advertise, Duration timeout, Path dataDir)
       throws TernClient.UnreachableException {
     List<URI> endpoints = TernClient.parseEndpoints(urls);
     TernClient.Response r = new TernClient(endpoints, timeout).get("/v1/status");
     if (!r.ok()) throw new IllegalStateException("GET /v1/status answered " + r.status() + ": " + r.errorMessage());
     Learned learned = parse(r.json());
+    refuseLostVoter(nodeId, learned, dataDir);
     return overrides(nodeId, learned, advertise);
+  }
+
+  /**
+   * A voter of the cluster starting on an empty data directory has lost its term, its vote and its log (issue 17):
+   * it is refused, with the way back (remove it, then join again). A learner may start empty: it neither votes nor
+   * counts toward a commit, and that is also how a node added before it was first started looks.
+   */
+  static void refuseLostVoter(String nodeId, Learned learned, Path dataDir) {
+    Path dir = dataDir.toAbsolutePath().normalize();
+    if (learned.voters().contains(nodeId) && DataDirIdentity.read(dir) == null && !DataDirIdentity.holdsRaftState(dir)) {
+      throw new NodeDataDir.LostStateException("the cluster lists " + nodeId + " as a voter, but its data directory "
+          + dir + " is empty: it has lost its term, its vote and its log, and could vote twice in a term or help elect"
+          + " a leader that lacks committed entries. Refusing to start. To recover: restore the directory from a copy"
+          + " taken while the node was stopped; or remove the member first (tern member remove " + nodeId + "), then"
+          + " start it again with --join and add it (tern member add " + nodeId + " ...): it rejoins as a learner and"
+          + " votes only once caught up (docs/operations.md, \"Replacing a node\").");
+    }
   }
 
   /** The overrides for {@code nodeId} joining the cluster {@code learned} describes. */
@@ -73,12 +94,14 @@ final class JoinConfig {
           + (status == null ? "not JSON" : "is it a Tern node of this version?"));
     }
     Map<String, String> members = new LinkedHashMap<>();
+    java.util.Set<String> voters = new java.util.TreeSet<>();
     for (JsonNode m : status.path("configuration").path("members")) {
       members.put(m.path("id").asText(), m.path("host").asText() + ":" + m.path("arteryPort").asInt() + ":"
           + m.path("httpPort").asInt());
+      if (!"learner".equals(m.path("role").asText())) voters.add(m.path("id").asText());
     }
     if (members.isEmpty()) throw new IllegalStateException("the member answered an empty configuration");
-    return new Learned(status.path("clusterId").asText(), members);
+    return new Learned(status.path("clusterId").asText(), members, voters);
   }
 
   private static String checkAddress(String address) {

@@ -317,6 +317,23 @@ public final class LocalCluster {
     }
   }
 
+  /**
+   * Records in {@code D/cluster.conf}, once, that this cluster exists ({@code tern.cluster.initial-state = existing},
+   * as an operator sets it after bootstrapping): every node started with it refuses an empty data directory.
+   */
+  public void markExisting() {
+    Path conf = configFile();
+    try {
+      String text = Files.readString(conf, StandardCharsets.UTF_8);
+      if (text.contains("tern.cluster.initial-state")) return;
+      Files.writeString(conf, "# Added by `tern local` once every node first served: a node that finds its data"
+          + " directory empty\n# from now on has lost its state, and refuses to start (docs/operations.md).\n"
+          + "tern.cluster.initial-state = existing\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      // the cluster runs on; only the lost-state check of later starts is missing, as before this file had it
+    }
+  }
+
   /** Removes a node's pid file if it still names that node's process. */
   public void removePidFile(NodeProcess n) {
     try {

@@ -232,6 +232,9 @@ final class LocalCommand implements Callable<Integer> {
           }
         }
         if (notReady.isEmpty()) {
+          // From now on the cluster exists: a node that later finds its directory empty has lost its state and
+          // refuses to start, by tern local or by hand with --config (issue 17).
+          cluster.markExisting();
           synchronized (out) {
             out.println("Ready: " + (started.size() == 1 ? "the node serves" : "all " + started.size() + " nodes serve")
                 + "; leader " + leader + " (term " + term + ").");

@@ -76,8 +76,12 @@ final class NodeCommand implements Callable<Integer> {
       if (!joinUrl.isBlank()) {
         String at = advertise != null ? advertise : resolved.getString("tern.cluster.advertise");
         try {
-          resolved = JoinConfig.overrides(resolved.getString("tern.node-id"), joinUrl, at, Duration.ofSeconds(5))
-              .withFallback(resolved).resolve();
+          resolved = JoinConfig.overrides(resolved.getString("tern.node-id"), joinUrl, at, Duration.ofSeconds(5),
+              Path.of(resolved.getString("tern.data-dir"))).withFallback(resolved).resolve();
+        } catch (dev.tern.cluster.NodeDataDir.LostStateException e) {
+          err.println("tern node: " + e.getMessage());
+          err.flush();
+          return ExitCodes.ERROR;
         } catch (TernClient.UnreachableException | IllegalStateException e) {
           err.println("tern node: cannot join through " + joinUrl + ": " + e.getMessage());
           err.flush();

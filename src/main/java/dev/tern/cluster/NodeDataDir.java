@@ -12,9 +12,12 @@ import org.slf4j.LoggerFactory;
  * opens its {@link FileStorage}, and records the identity on the directory's first start.
  *
  * <p>An empty directory is a new node. That is also what a node that lost its disk, or was started from another
- * folder, looks like: it has forgotten its votes and the entries it acknowledged (docs/storage.md, section 5).
- * Until membership changes can keep such a node from voting, the node says so loudly when its configuration
- * says the cluster already exists ({@code tern.cluster.initial-state = existing}).
+ * folder, looks like: it has forgotten its term, its vote and the entries it acknowledged (docs/storage.md, section
+ * 5), so as a voter it could vote twice in a term or help elect a leader that lacks committed entries. So when its
+ * configuration says the cluster already exists ({@code tern.cluster.initial-state = existing}) a node refuses to
+ * start on an empty directory, and says how to recover: remove the member, then start it again with {@code --join}
+ * (a joining node has no configuration, never campaigns, and becomes a voter only once added and caught up). A
+ * joining node ({@code tern.cluster.join}) is new by definition and may start empty.
  */
 public record NodeDataDir(Path dir, String clusterId, FileStorage storage) {
   private static final Logger log = LoggerFactory.getLogger(NodeDataDir.class);
@@ -31,6 +34,8 @@ public record NodeDataDir(Path dir, String clusterId, FileStorage storage) {
 
   /**
    * @throws DataDirIdentity.MismatchException if the directory belongs to another node or cluster
+   * @throws LostStateException if it is empty while {@code tern.cluster.initial-state = existing} (and the node does
+   *     not join)
    * @throws dev.tern.storage.StorageCorruptedException if its files are damaged
    */
   public static NodeDataDir open(Config tern) {
@@ -46,6 +51,10 @@ public record NodeDataDir(Path dir, String clusterId, FileStorage storage) {
     DataDirIdentity expected = new DataDirIdentity(clusterId(tern), id);
     DataDirIdentity found = DataDirIdentity.check(abs, expected); // before touching anything
     boolean hadState = DataDirIdentity.holdsRaftState(abs);
+    if (found == null && !hadState && "existing".equals(tern.getString("cluster.initial-state"))
+        && !tern.getBoolean("cluster.join")) {
+      throw new LostStateException(emptyButExisting(id, abs)); // before anything is written there
+    }
     FileStorage storage = FileStorage.open(abs, fsync, tern.getBytes("storage.segment-size"));
     try {
       if (found == null) {
@@ -53,8 +62,6 @@ public record NodeDataDir(Path dir, String clusterId, FileStorage storage) {
         if (hadState) {
           log.info("{}: recorded the identity of {} (cluster {}, node {}): its Raft state was written by a Tern"
               + " without identity files", id, abs, expected.clusterId(), id);
-        } else if ("existing".equals(tern.getString("cluster.initial-state"))) {
-          log.error(emptyButExisting(id, abs));
         } else {
           log.info("{}: new data directory {} for node {} of cluster {}", id, abs, id, expected.clusterId());
         }
@@ -67,13 +74,21 @@ public record NodeDataDir(Path dir, String clusterId, FileStorage storage) {
     return new NodeDataDir(abs, expected.clusterId(), storage);
   }
 
+  /** A node that would start empty as a member of a cluster that already exists: refused. */
+  public static final class LostStateException extends IllegalStateException {
+    public LostStateException(String message) {
+      super(message);
+    }
+  }
+
   static String emptyButExisting(String id, Path dir) {
-    return "\n*** " + id + ": THE DATA DIRECTORY " + dir + " IS EMPTY, BUT tern.cluster.initial-state = existing SAYS"
-        + " THE CLUSTER ALREADY EXISTS. ***\n"
-        + "*** If " + id + " was a member before, it has lost its term, its vote and its log: it may vote twice in a"
-        + " term or help elect a leader that lacks committed entries. ***\n"
-        + "*** Stop it now unless the other members alone hold a majority with every committed entry. To recover:"
-        + " restore its directory from a copy taken while it was stopped, or rebuild the cluster from a backup"
-        + " (tern snapshot save / restore); see docs/operations.md, \"Replacing a node\". ***";
+    return "the data directory " + dir + " is empty, but tern.cluster.initial-state = existing says the cluster"
+        + " already exists: if " + id + " was a member, it has lost its term, its vote and its log, and as a voter"
+        + " it could vote twice in a term or help elect a leader that lacks committed entries. Refusing to start."
+        + " To recover: restore the directory from a copy taken while the node was stopped; or remove the member"
+        + " (tern member remove " + id + "), start it again with --join URL --advertise HOST:ARTERY-PORT:HTTP-PORT"
+        + " and add it (tern member add " + id + " ...): it rejoins as a learner and votes only once caught up"
+        + " (docs/operations.md, \"Replacing a node\"). If " + id + " never ran before, start it with"
+        + " tern.cluster.initial-state = new.";
   }
 }

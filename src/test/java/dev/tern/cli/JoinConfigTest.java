@@ -72,6 +72,22 @@ class JoinConfigTest {
         json.readTree("{\"clusterId\":\"c\",\"configuration\":{\"members\":[]}}")));
   }
 
+  /** Issue 17: a voter of the cluster starting empty has lost its state and is refused; a learner may start empty. */
+  @Test
+  void aVoterStartingOnAnEmptyDirectoryIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
+    JoinConfig.Learned l = learned();
+    dev.tern.cluster.NodeDataDir.LostStateException lost = assertThrows(
+        dev.tern.cluster.NodeDataDir.LostStateException.class,
+        () -> JoinConfig.refuseLostVoter("n2", l, tmp.resolve("n2")));
+    assertTrue(lost.getMessage().contains("lists n2 as a voter") && lost.getMessage().contains("tern member remove n2"),
+        lost.getMessage());
+    JoinConfig.refuseLostVoter("n4", l, tmp.resolve("n4")); // a learner: may start empty
+    JoinConfig.refuseLostVoter("n5", l, tmp.resolve("n5")); // not a member yet
+    new dev.tern.storage.DataDirIdentity("c-1234", "n2").write(java.nio.file.Files.createDirectories(tmp.resolve("n2")), false);
+    JoinConfig.refuseLostVoter("n2", l, tmp.resolve("n2")); // its own directory: a restart
+  }
+
   /** The whole command, against a fake member: --print-config shows the members learned and this node. */
   @Test
   void ternNodeJoinAsksTheMemberAndStartsFromItsAnswer() throws Exception {
@@ -84,6 +100,20 @@ class JoinConfigTest {
       assertTrue(r.out().contains("n5  artery 127.0.0.1:7105  http http://127.0.0.1:8105  (this node)"), r.out());
       assertTrue(r.out().contains("n4  artery 10.0.0.4:7104"), r.out());
       assertTrue(r.out().contains("c-1234"), r.out());
+    }
+    // A voter of that cluster on an empty directory: refused (exit 5) with the way back.
+    try (FakeNode member = new FakeNode()) {
+      member.respond(200, STATUS);
+      java.nio.file.Path empty = java.nio.file.Files.createTempDirectory("tern-join-test");
+      try {
+        Cli.Result lost = Cli.run("node", "--id", "n2", "--join", member.url(), "-Dtern.data-dir=" + empty.resolve("n2"),
+            "--print-config");
+        assertEquals(ExitCodes.ERROR, lost.code(), lost.out());
+        assertTrue(lost.err().contains("lists n2 as a voter"), lost.err());
+      } finally {
+        System.clearProperty("tern.data-dir"); // tern node's -D sets a system property of this JVM
+        java.nio.file.Files.deleteIfExists(empty);
+      }
     }
     // No member answers: exit 4 with the reason.
     Cli.Result down = Cli.run("node", "--id", "n5", "--join", "http://127.0.0.1:1", "--advertise",

@@ -94,6 +94,21 @@ class LauncherIT {
       Run write = retry(Duration.ofSeconds(60), "put", "without-n1", "yes", "--node", n2);
       assertEquals(0, write.exit(), "n2 and n3 serve writes without n1: " + write.err());
       assertEquals("Lisbon", retry(Duration.ofSeconds(30), "get", "city", "--node", again.http().get("n3")).out());
+
+      // n1 lost its disk (issue 17): started with the same command on an empty directory, it refuses to start
+      // (tern local wrote tern.cluster.initial-state = existing into cluster.conf once the cluster served) and
+      // says how to recover, instead of voting with a blank memory.
+      try (var files = java.nio.file.Files.walk(dir.resolve("n1"))) {
+        for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(f);
+      }
+      Process lost = new ProcessBuilder(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", "n1",
+          "--config", dir.resolve(LocalCluster.CONFIG_FILE).toString(), "-Dtern.data-dir=" + dir.resolve("n1"))
+          .directory(LocalProcesses.REPO.toFile()).redirectErrorStream(true).start();
+      majority.add(lost);
+      String said = new String(lost.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(lost.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "n1 did not exit");
+      assertEquals(ExitCodes.ERROR, lost.exitValue(), said);
+      assertTrue(said.contains("lost its term, its vote and its log") && said.contains("tern member remove n1"), said);
     } finally {
       for (Process p : majority) {
         p.destroy();

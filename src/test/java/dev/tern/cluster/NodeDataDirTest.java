@@ -1,6 +1,7 @@
 package dev.tern.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -52,19 +53,26 @@ class NodeDataDirTest {
     return logged.list.stream().filter(e -> e.getLevel() == level).toList();
   }
 
+  /** Issue 17: a member that lost its disk is refused, not absorbed; a joining node may start empty. */
   @Test
-  void anEmptyDirectoryOfAnExistingClusterIsReportedLoudlyWithTheWayOut() {
-    NodeDataDir data = NodeDataDir.open(tern(tmp.resolve("n3").toString(), "existing"));
-    try {
-      assertEquals(1, at(Level.ERROR).size(), logged.list.toString());
-      String error = at(Level.ERROR).get(0).getFormattedMessage();
-      assertTrue(error.contains("THE DATA DIRECTORY " + tmp.resolve("n3") + " IS EMPTY"), error);
-      assertTrue(error.contains("forgotten") || error.contains("lost its term, its vote and its log"), error);
-      assertTrue(error.contains("Replacing a node"), error);
-      assertEquals(new DataDirIdentity(data.clusterId(), "n3"), DataDirIdentity.read(data.dir()));
-    } finally {
-      data.storage().close();
-    }
+  void anEmptyDirectoryOfAnExistingClusterIsRefusedWithTheWayOut() {
+    Path dir = tmp.resolve("n3");
+    NodeDataDir.LostStateException refused = assertThrows(NodeDataDir.LostStateException.class,
+        () -> NodeDataDir.open(tern(dir.toString(), "existing")));
+    String why = refused.getMessage();
+    assertTrue(why.contains("the data directory " + dir + " is empty"), why);
+    assertTrue(why.contains("lost its term, its vote and its log"), why);
+    assertTrue(why.contains("tern member remove n3") && why.contains("--join"), why);
+    assertTrue(why.contains("Replacing a node"), why);
+    // Nothing was written: a second attempt is refused the same way, not taken for a node with state.
+    assertEquals(null, DataDirIdentity.read(dir));
+    assertFalse(DataDirIdentity.holdsRaftState(dir));
+    assertThrows(NodeDataDir.LostStateException.class, () -> NodeDataDir.open(tern(dir.toString(), "existing")));
+
+    Config joining = ConfigFactory.parseString("cluster.join = true").withFallback(tern(dir.toString(), "existing"));
+    NodeDataDir data = NodeDataDir.open(joining);
+    data.storage().close();
+    assertEquals(new DataDirIdentity(data.clusterId(), "n3"), DataDirIdentity.read(dir));
   }
 
   @Test
