@@ -218,6 +218,18 @@ final class SimStorage implements RaftStorage {
     received = null;
   }
 
+  /**
+   * The disk is lost (issue 17): after a {@link #crash}, the node comes back with nothing, as from an empty data
+   * directory: no term, no vote, no log, no snapshot.
+   */
+  void wipe() {
+    durableHardState = HardState.INITIAL;
+    durableLog.clear();
+    durableBase = 0;
+    durableSnapshot = null;
+    tornRecord = null;
+  }
+
   @Override
   public long durableTicket() {
     return durableTicket;

@@ -595,6 +595,14 @@ final class Simulation {
     if (extension != null) extension.crashed(id);
   }
 
+  /** A down node loses its disk: it restarts as from an empty data directory (see {@link SimStorage#wipe}). */
+  void wipe(String id) {
+    Node n = byId.get(id);
+    if (n.up()) throw new IllegalStateException(id + " is up: crash it first");
+    n.storage.wipe();
+    note("wipe " + id);
+  }
+
   void restart(String id) {
     Node n = byId.get(id);
     if (n.up()) return;
