@@ -422,7 +422,7 @@ final class Leader extends RoleBehavior {
   void onLeaving() {
     membership.onLeaving();
     commitWatch.onLeaving();
-    s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
+    s.timers.cancel(ReplicaState.HEARTBEAT_TIMER); // the one place it stops: every way out of leadership comes here
     List<ReadIndex> waiting = new ArrayList<>();
     for (PendingRead r : confirming) waiting.add(r.request());
     for (PendingRead r : nextRound) waiting.add(r.request());
