@@ -278,7 +278,7 @@ final class Leader extends RoleBehavior {
       if (r.lastIncludedIndex() <= p.matchIndex) return;
       s.logger().info("{}: {} installed snapshot {}", s.id, r.from(), r.lastIncludedIndex());
       p.snapshotInstalled(r.lastIncludedIndex());
-      maybeCommit();
+      // No commit to try: a snapshot covers only committed entries, so its index is at most our commitIndex.
       sendAppends(p); // its answer tells a leadership transfer whether the target caught up
       return;
     }
@@ -428,9 +428,7 @@ final class Leader extends RoleBehavior {
     for (PendingRead r : nextRound) waiting.add(r.request());
     waiting.addAll(awaitingCommit);
     for (ReadIndex w : waiting) w.replyTo().tell(new ReadIndexResponse.NotLeader(null, w.requestId()));
-    confirming.clear();
-    nextRound.clear();
-    awaitingCommit.clear();
+    // (This Leader is done with: the role that follows is a new Follower, so the lists need no clearing.)
   }
 
   /**
