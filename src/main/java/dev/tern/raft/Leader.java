@@ -452,7 +452,7 @@ final class Leader extends RoleBehavior {
       why.append(' ').append(p.peer).append(membership.isVoter(p.peer) ? "" : " (not voting)").append(" has ")
           .append(p.matchIndex);
       if (p.snapshot != null) why.append(" (receiving snapshot ").append(p.snapshot.lastIncludedIndex()).append(')');
-      why.append(", last answered ").append(heardAgo(p) < 0 ? "never" : heardAgo(p) + " ms ago").append(';');
+      why.append(", last answered ").append(p.lastHeardTick < 0 ? "never" : heardAgo(p) + " ms ago").append(';');
     }
     why.append(" own log durable to ").append(s.durableIndex);
     return why.toString();

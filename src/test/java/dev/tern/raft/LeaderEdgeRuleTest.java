@@ -168,4 +168,20 @@ class LeaderEdgeRuleTest {
     r.run(AppendEntriesResponse.reject(1, "n2", 2, 2, 0));
     assertEquals(0, r.status().followers().get(0).matchIndex(), "its log ends before 2: start over");
   }
+
+  // A follower that answered before the leader's first heartbeat (tick 0) has answered: the stall report says
+  // when, not "never".
+  @Test
+  void anAnswerBeforeTheFirstHeartbeatCounts() {
+    Replica r = replica(new InMemoryStorage(), STALL_250MS);
+    r.electLeader();
+    r.run(AppendEntriesResponse.success(1, "n2", 1));
+    r.propose("x");
+    r.runSelf();
+    ticks(r, 5);
+    String stall = r.status().commitStall();
+    assertNotNull(stall);
+    assertTrue(stall.contains("n2 has 1, last answered 250 ms ago") && stall.contains("n3 has 0, last answered never"),
+        stall);
+  }
 }
