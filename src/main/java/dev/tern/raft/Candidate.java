@@ -30,7 +30,6 @@ final class Candidate extends RoleBehavior {
    * restarted) thus never raises its term, and never forces a working leader to step down when it returns.
    */
   static Behavior<RaftMessage> startPreVote(ReplicaState s) {
-    s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
     s.resetElectionTimer();
     s.logger().debug("{}: pre-vote for term {}", s.id, s.currentTerm + 1);
     RequestVote rv = new RequestVote(s.currentTerm + 1, s.id, s.log.lastIndex(), s.log.lastTerm(), true);
@@ -50,7 +49,7 @@ final class Candidate extends RoleBehavior {
    * RequestVotes say, so that voters still hearing from that leader do not ignore them.
    */
   static Behavior<RaftMessage> start(ReplicaState s, boolean transfer) {
-    s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
+    // Only a follower or a candidate starts an election, so no heartbeat timer runs (Leader.onLeaving stops it).
     s.advanceTerm(s.currentTerm + 1);
     s.voteFor(s.id);
     s.resetElectionTimer();

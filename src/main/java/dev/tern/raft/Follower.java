@@ -21,7 +21,7 @@ final class Follower extends RoleBehavior {
   }
 
   static Follower become(ReplicaState s) {
-    s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
+    // (No heartbeat timer to stop: a leader stops it in onLeaving, on every way out of leadership.)
     // A leader stepping down may hold proposals it appended but had not yet written: write them now so the
     // in-memory log never runs ahead of storage outside the leader's own batching.
     s.persistAppended();

@@ -278,7 +278,7 @@ final class Leader extends RoleBehavior {
       if (r.lastIncludedIndex() <= p.matchIndex) return;
       s.logger().info("{}: {} installed snapshot {}", s.id, r.from(), r.lastIncludedIndex());
       p.snapshotInstalled(r.lastIncludedIndex());
-      maybeCommit();
+      // No commit to try: a snapshot covers only committed entries, so its index is at most our commitIndex.
       sendAppends(p); // its answer tells a leadership transfer whether the target caught up
       return;
     }
@@ -422,15 +422,13 @@ final class Leader extends RoleBehavior {
   void onLeaving() {
     membership.onLeaving();
     commitWatch.onLeaving();
-    s.timers.cancel(ReplicaState.HEARTBEAT_TIMER);
+    s.timers.cancel(ReplicaState.HEARTBEAT_TIMER); // the one place it stops: every way out of leadership comes here
     List<ReadIndex> waiting = new ArrayList<>();
     for (PendingRead r : confirming) waiting.add(r.request());
     for (PendingRead r : nextRound) waiting.add(r.request());
     waiting.addAll(awaitingCommit);
     for (ReadIndex w : waiting) w.replyTo().tell(new ReadIndexResponse.NotLeader(null, w.requestId()));
-    confirming.clear();
-    nextRound.clear();
-    awaitingCommit.clear();
+    // (This Leader is done with: the role that follows is a new Follower, so the lists need no clearing.)
   }
 
   /**
@@ -454,7 +452,7 @@ final class Leader extends RoleBehavior {
       why.append(' ').append(p.peer).append(membership.isVoter(p.peer) ? "" : " (not voting)").append(" has ")
           .append(p.matchIndex);
       if (p.snapshot != null) why.append(" (receiving snapshot ").append(p.snapshot.lastIncludedIndex()).append(')');
-      why.append(", last answered ").append(heardAgo(p) < 0 ? "never" : heardAgo(p) + " ms ago").append(';');
+      why.append(", last answered ").append(p.lastHeardTick < 0 ? "never" : heardAgo(p) + " ms ago").append(';');
     }
     why.append(" own log durable to ").append(s.durableIndex);
     return why.toString();

@@ -40,7 +40,10 @@ final class LeaderMembership {
 
   private record Pending(long index, ChangeMembership request) {}
 
-  /** The change requested by an operator, appended and waiting to commit (null = none). */
+  /**
+   * The change requested by an operator, appended and waiting to commit (null = none). While there is one it is the
+   * latest configuration entry, past commitIndex, so {@link #notNow} refuses the next change without looking here.
+   */
   private Pending pending;
 
   LeaderMembership(ReplicaState s, Map<String, Progress> progress, Runnable appended) {
@@ -79,9 +82,10 @@ final class LeaderMembership {
     return voters.length + (selfVotes ? 1 : 0);
   }
 
+  /** Whether the peer {@code id} (a server other than the leader) votes in the configuration in force. */
   boolean isVoter(String id) {
     for (Progress p : voters) if (p.peer.equals(id)) return true;
-    return selfVotes && id.equals(s.id);
+    return false;
   }
 
   /**
@@ -92,7 +96,7 @@ final class LeaderMembership {
     int n = 0;
     for (Progress p : voters) match[n++] = p.matchIndex;
     if (selfVotes) match[n++] = s.durableIndex;
-    if (n == 0) return 0;
+    // With no voter at all (n = 0) this reads match[0] of the one-slot array update() made, never written: 0.
     Arrays.sort(match, 0, n);
     // With the values sorted ascending, this one is held by a majority (itself and every one above it).
     return match[(n - 1) / 2];
@@ -126,6 +130,7 @@ final class LeaderMembership {
     Configuration current = s.configuration();
     Change change = c.change();
     Configuration next;
+    String what;
     if (change instanceof Change.AddLearner add) {
       Configuration.Server existing = current.get(add.id());
       if (existing != null) {
@@ -141,6 +146,7 @@ final class LeaderMembership {
         return;
       }
       next = current.with(add.server());
+      what = "add learner ";
     } else {
       String id = change.id();
       if (!current.contains(id)) {
@@ -152,13 +158,14 @@ final class LeaderMembership {
         return;
       }
       next = current.without(id);
+      what = "remove ";
     }
-    String busy = pending != null ? "the change at index " + pending.index() + " is not committed yet; retry" : notNow();
+    String busy = notNow();
     if (busy != null) {
       c.replyTo().tell(new Failed(Reason.IN_PROGRESS, busy));
       return;
     }
-    pending = new Pending(append(next, ticks, change instanceof Change.AddLearner ? "add learner " : "remove ", change.id()), c);
+    pending = new Pending(append(next, ticks, what, change.id()), c);
   }
 
   private long append(Configuration next, long ticks, String what, String id) {
@@ -177,10 +184,10 @@ final class LeaderMembership {
   void onTick(long ticks) {
     Configuration config = s.configuration();
     for (Configuration.Server server : config.servers()) {
-      if (server.voter() || server.id().equals(s.id)) continue;
-      Progress p = progress.get(server.id());
+      if (server.voter()) continue;
+      Progress p = progress.get(server.id()); // null for the leader itself, which has no progress
       if (p == null || p.matchIndex < p.catchUpTarget) continue;
-      if (ticks - p.catchUpStart <= roundTicks && notNow() == null && pending == null) {
+      if (ticks - p.catchUpStart <= roundTicks && notNow() == null) {
         append(config.promote(server.id()), ticks, "promote learner ", server.id());
         return; // one change at a time
       }

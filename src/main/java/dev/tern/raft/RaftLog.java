@@ -139,13 +139,14 @@ final class RaftLog {
   long lastIndexOfTerm(long term) {
     long lo = baseIndex;
     long hi = lastIndex();
-    if (termAt(lo) > term) return 0;
-    while (lo < hi) { // largest index with termAt(index) <= term
+    // Largest index with termAt(index) <= term; if even the base's term is higher, that is the base, and its term
+    // is not the one asked for. At index 0 (the empty prefix) the term is 0, and the answer 0 either way.
+    while (lo < hi) {
       long mid = (lo + hi + 1) >>> 1;
       if (termAt(mid) <= term) lo = mid;
       else hi = mid - 1;
     }
-    return lo > 0 && termAt(lo) == term ? lo : 0;
+    return termAt(lo) == term ? lo : 0;
   }
 
   /** A copy of the entries held, for status and tests. */

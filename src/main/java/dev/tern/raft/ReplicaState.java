@@ -313,7 +313,8 @@ final class ReplicaState {
    * once; storage writes it out on its own thread, so requests keep flowing meanwhile.
    */
   private void maybeSnapshot() {
-    if (snapshotting || appliedBytesSinceSnapshot < settings.snapshotThresholdBytes() || lastApplied == 0) return;
+    // Called only after applying (lastApplied >= 1), so the snapshot covers at least entry 1.
+    if (snapshotting || appliedBytesSinceSnapshot < settings.snapshotThresholdBytes()) return;
     SnapshotMeta meta = new SnapshotMeta(lastApplied, log.termAt(lastApplied), configurations.at(lastApplied));
     StateMachine.SnapshotData data = stateMachine.snapshot();
     snapshotting = true;
@@ -355,7 +356,6 @@ final class ReplicaState {
     long kept = 0;
     long bytes = 0;
     for (long index = last; kept < settings.snapshotTrailingEntries() && index > log.baseIndex(); index--, kept++) {
-      if (index > log.lastIndex()) continue; // not held (cannot happen: we snapshot what we applied); costs nothing
       bytes += log.get(index).approximateSize();
       if (bytes > settings.snapshotTrailingBytes()) break;
     }
@@ -367,13 +367,12 @@ final class ReplicaState {
    * applied, it replaces the state machine; our log keeps the entries after it if it holds the snapshot's last
    * entry with the same term, and is discarded otherwise.
    *
-   * @return whether the state was replaced
    */
-  boolean installSnapshot(RaftStorage.StoredSnapshot stored) {
+  void installSnapshot(RaftStorage.StoredSnapshot stored) {
     SnapshotMeta meta = stored.meta();
     long index = meta.lastIncludedIndex();
     if (snapshot == null || snapshot.lastIncludedIndex() < index) snapshot = meta;
-    if (index <= lastApplied) return false; // we already hold all of it
+    if (index <= lastApplied) return; // we already hold all of it
     if (log.termAt(index) == meta.lastIncludedTerm()) {
       // Step 6: an existing entry has the snapshot's last index and term: keep the entries after it.
       log.compactTo(index);
@@ -396,7 +395,6 @@ final class ReplicaState {
     commitIndex = Math.max(commitIndex, index);
     appliedBytesSinceSnapshot = 0;
     logger().info("{}: installed the leader's snapshot up to index {} (term {})", id, index, meta.lastIncludedTerm());
-    return true;
   }
 
   RaftMessage.Status status(RaftMessage.Role role) {

@@ -169,15 +169,22 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
         .forRound(ae.readRound()));
   }
 
+  /**
+   * Late replies and stale timers: routine after any change of role. (TimeoutNow only a follower acts on.) The
+   * protocol's messages are records and plain enums, so their class names their kind exactly.
+   */
+  private static final java.util.Set<Class<?>> IGNORABLE = java.util.Set.of(
+      RequestVoteResponse.class,
+      AppendEntriesResponse.class,
+      RaftMessage.HeartbeatTick.class,
+      RaftMessage.Flush.class,
+      RaftMessage.InstallSnapshotResponse.class,
+      RaftMessage.SnapshotChunkRead.class,
+      RaftMessage.SnapshotChunkWritten.class,
+      RaftMessage.TimeoutNow.class);
+
   /** Messages that mean nothing in this role (late replies, stale timers). */
   static boolean isIgnorable(RaftMessage m) {
-    return m instanceof RequestVoteResponse
-        || m instanceof AppendEntriesResponse
-        || m instanceof RaftMessage.HeartbeatTick
-        || m instanceof RaftMessage.Flush
-        || m instanceof RaftMessage.InstallSnapshotResponse
-        || m instanceof RaftMessage.SnapshotChunkRead
-        || m instanceof RaftMessage.SnapshotChunkWritten
-        || m instanceof RaftMessage.TimeoutNow; // only a follower acts on it
+    return IGNORABLE.contains(m.getClass());
   }
 }

@@ -100,4 +100,22 @@ class BytesTest {
       throw new AssertionError(e);
     }
   }
+
+  // The hash is the content's (as Arrays.hashCode): equal values from different arrays hash alike, and every
+  // byte counts, the first included.
+  @Test
+  void theHashIsOfEveryByte() {
+    byte[] a = {1, 2, 3};
+    assertEquals(java.util.Arrays.hashCode(a), Bytes.wrap(a).hashCode());
+    assertEquals(Bytes.wrap(a).hashCode(), Bytes.wrap(new byte[] {0, 1, 2, 3, 0}, 1, 3).hashCode());
+    assertNotEquals(Bytes.wrap(a).hashCode(), Bytes.wrap(new byte[] {9, 2, 3}).hashCode());
+  }
+
+  // A value that fills its whole array, all ASCII, is text: the scan stops at the end of the array.
+  @Test
+  void asciiFillingItsArrayIsText() {
+    assertEquals("abc", Bytes.wrap("abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).utf8OrNull());
+    assertEquals("é", Bytes.wrap("é".getBytes(java.nio.charset.StandardCharsets.UTF_8)).utf8OrNull());
+    assertEquals("", Bytes.wrap(new byte[0]).utf8OrNull());
+  }
 }

@@ -1,5 +1,7 @@
 package dev.tern.kv;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -165,5 +167,33 @@ class KvCodecTest {
     ObjectNode node = (ObjectNode) CBOR.readTree(encoded);
     node.set(field, CBOR.valueToTree(value));
     return CBOR.writeValueAsBytes(node);
+  }
+
+  // Bad input gets a clear error: what is wrong and where, not an exception of another kind.
+  @Test
+  void malformedBinaryCommandsSayWhatIsWrong() {
+    byte[] good = KvCodec.encode(new KvCommand.Delete("c1", "k"));
+    byte[] trailing = java.util.Arrays.copyOf(good, good.length + 2);
+    assertEquals("not a KvCommand (" + trailing.length + " bytes): 2 trailing bytes",
+        assertThrows(IllegalArgumentException.class, () -> KvCodec.decode(trailing)).getMessage());
+    byte[] formatAndType = java.util.Arrays.copyOf(good, 2);
+    assertEquals("not a KvCommand (2 bytes): id runs past the end (4 bytes needed at 2)",
+        assertThrows(IllegalArgumentException.class, () -> KvCodec.decode(formatAndType)).getMessage());
+    byte[] formatOnly = java.util.Arrays.copyOf(good, 1);
+    assertEquals("not a KvCommand (1 bytes): too short for a command",
+        assertThrows(IllegalArgumentException.class, () -> KvCodec.decode(formatOnly)).getMessage());
+  }
+
+  // A legacy entry that is not a command is refused with a one-line reason (no parser source location), and an
+  // encoded null is named as such.
+  @Test
+  void malformedLegacyCommandsSayWhatIsWrongInOneLine() throws Exception {
+    byte[] notAMap = CBOR.writeValueAsBytes(List.of(1, 2));
+    String message = assertThrows(IllegalArgumentException.class, () -> KvCodec.decode(notAMap)).getMessage();
+    assertTrue(message.startsWith("not a KvCommand (" + notAMap.length + " bytes): "), message);
+    assertFalse(message.contains("\n") || message.contains("Source"), message);
+    byte[] encodedNull = CBOR.writeValueAsBytes(null);
+    assertEquals("not a KvCommand: encoded null",
+        assertThrows(IllegalArgumentException.class, () -> KvCodec.decode(encodedNull)).getMessage());
   }
 }

@@ -52,4 +52,16 @@ class KvSnapshotCodecTest {
         () -> KvSnapshotCodec.read(bytes));
     org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("truncated"), e.getMessage());
   }
+
+  // The snapshot is written into a stream the storage then syncs: nothing may be left in a buffer on the way.
+  @Test
+  void everythingWrittenReachesTheStreamBeneathABuffer() throws IOException {
+    TreeMap<String, VersionedValue> data = new TreeMap<>();
+    data.put("k", new VersionedValue("v", 2));
+    ByteArrayOutputStream direct = new ByteArrayOutputStream();
+    KvSnapshotCodec.write(direct, 2, data, new LinkedHashMap<>());
+    ByteArrayOutputStream beneath = new ByteArrayOutputStream();
+    KvSnapshotCodec.write(new java.io.BufferedOutputStream(beneath, 1 << 16), 2, data, new LinkedHashMap<>());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(direct.toByteArray(), beneath.toByteArray());
+  }
 }

@@ -48,4 +48,9 @@ class LogTextTest {
     p.snapshotOffset = 128;
     assertEquals("n2{next=11, match=10, probe, inflight=0, snapshot 50 at 128}", p.toString());
   }
+
+  @Test
+  void aConfigurationEntrySaysSo() {
+    assertEquals("LogEntry[9@3 config]", LogEntry.config(9, 3, Configuration.ofVoters(List.of("n1"))).toString());
+  }
 }

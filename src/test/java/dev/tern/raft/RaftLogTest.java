@@ -127,6 +127,31 @@ class RaftLogTest {
     assertEquals(5, onlyBase.lastIndexOfTerm(2));
   }
 
+  // Section 7: compacting to what is already compacted changes nothing (a snapshot older than the log's base).
+  @Test
+  void compactingToOrBelowTheBaseChangesNothing() {
+    RaftLog log = compacted();
+    log.compactTo(5);
+    log.compactTo(3);
+    assertEquals(5, log.baseIndex());
+    assertEquals(2, log.termAt(5));
+    assertEquals(List.of(6L, 7L, 8L), indexes(log.slice(6, 10, Long.MAX_VALUE)));
+  }
+
+  // The conflict hint with a term older than the base's, and over a log that was never compacted.
+  @Test
+  void lastIndexOfTermBelowTheBaseOrInAWholeLog() {
+    RaftLog log = new RaftLog(5, 3, entries(6, 3, 4));
+    assertEquals(0, log.lastIndexOfTerm(2));
+    assertEquals(6, log.lastIndexOfTerm(3));
+    RaftLog whole = new RaftLog(0, 0, entries(1, 1, 1, 3));
+    assertEquals(0, whole.lastIndexOfTerm(0));
+    assertEquals(2, whole.lastIndexOfTerm(1));
+    assertEquals(0, whole.lastIndexOfTerm(2));
+    assertEquals(3, whole.lastIndexOfTerm(3));
+    assertEquals(0, new RaftLog(0, 0, List.of()).lastIndexOfTerm(1));
+  }
+
   private static List<Long> indexes(List<LogEntry> entries) {
     return entries.stream().map(LogEntry::index).toList();
   }

@@ -69,4 +69,18 @@ class ReplicaStateRuleTest {
     assertTrue(heartbeat.success());
     assertEquals(2, heartbeat.matchIndex());
   }
+
+  // A node's peers are the others: listing a node among its own peers is a configuration error, refused at start.
+  @Test
+  void aNodeIsNotItsOwnPeer() {
+    assertEquals("peers must not include this node n1",
+        assertThrows(IllegalArgumentException.class, () -> RaftReplica.bootstrapOf("n1", List.of("n1", "n2"))).getMessage());
+    assertEquals(Configuration.ofVoters(List.of("n1", "n2", "n3")), RaftReplica.bootstrapOf("n1", List.of("n3", "n2")));
+    List<ReplicaState> seen = new java.util.ArrayList<>();
+    org.apache.pekko.actor.testkit.typed.javadsl.BehaviorTestKit.create(RaftReplica.create("n1", List.of("n2"),
+        TestSettings.DEFAULTS, new dev.tern.storage.InMemoryStorage(), new RecordingStateMachine(),
+        new CapturingTransport(), new java.util.Random(1), seen::add));
+    assertEquals(1, seen.size());
+    assertEquals(Configuration.ofVoters(List.of("n1", "n2")), seen.get(0).configuration());
+  }
 }
