@@ -17,21 +17,38 @@ final class KvCommands {
 
   @Command(
       name = "put",
-      description = "Set KEY to VALUE. Prints OK revision=N.",
+      description = "Set KEY to VALUE, or to the bytes of a file with --file. Prints OK revision=N.",
       mixinStandardHelpOptions = true,
       footer = ExitCodes.FOOTER)
   static final class Put extends ClientCommand {
     @Parameters(index = "0", paramLabel = "KEY", description = "The key; may contain '/'.")
     String key;
 
-    @Parameters(index = "1", paramLabel = "VALUE", description = "The value (text).")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "VALUE", description = "The value (text).")
     String value;
+
+    @Option(names = "--file", paramLabel = "FILE", description = "Take the value from FILE, its bytes as they are "
+        + "(any bytes; '-' reads standard input), instead of VALUE.")
+    String file;
 
     @Override
     int run(TernClient client) throws TernClient.UnreachableException {
       requireKey(key);
-      TernClient.Response r = client.put(KV + TernClient.keyPath(key), value);
-      return printWritten(r);
+      if ((value == null) == (file == null)) {
+        throw new ParameterException(spec.commandLine(), "give either VALUE or --file FILE");
+      }
+      if (value != null) return printWritten(client.put(KV + TernClient.keyPath(key), value));
+      byte[] bytes;
+      try {
+        bytes = file.equals("-") ? System.in.readAllBytes() : java.nio.file.Files.readAllBytes(java.nio.file.Path.of(file));
+      } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+        err().println("cannot read " + (file.equals("-") ? "standard input" : file) + ": " + e.getMessage());
+        return ExitCodes.USAGE;
+      } catch (OutOfMemoryError e) {
+        err().println(file + " is too large to send as one value");
+        return ExitCodes.USAGE;
+      }
+      return printWritten(client.put(KV + TernClient.keyPath(key), bytes));
     }
   }
 
@@ -80,8 +97,13 @@ final class KvCommands {
         + "(faster; may be out of date).")
     boolean stale;
 
-    @Option(names = {"-v", "--verbose"}, description = "Also print the revision, as revision=N on a second line.")
+    @Option(names = {"-v", "--verbose"}, description = "Also print the revision, as revision=N on a second line "
+        + "(on stderr with --raw or a value that is not text).")
     boolean verbose;
+
+    @Option(names = "--raw", description = "Write the value's bytes as they are, with no newline added, text or not "
+        + "(e.g. tern get KEY --raw > FILE gives back what tern put KEY --file FILE sent).")
+    boolean raw;
 
     @Override
     int run(TernClient client) throws TernClient.UnreachableException {
@@ -91,6 +113,9 @@ final class KvCommands {
       TernClient.Response r = client.get(KV + TernClient.keyPath(key) + TernClient.query(q));
       if (!r.ok()) return failure(r);
       JsonNode json = r.json();
+      if (raw && json != null && json.hasNonNull("value") && !json.hasNonNull("valueBase64")) {
+        return writeRaw(json.get("value").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8), json);
+      }
       if (json != null && json.hasNonNull("valueBase64")) {
         // A value that is not text: its bytes as they are, with no newline added (so "> FILE" keeps them).
         byte[] bytes;
@@ -99,21 +124,26 @@ final class KvCommands {
         } catch (IllegalArgumentException e) {
           return unexpected(r, "{\"valueBase64\": base64}");
         }
-        out().flush();
-        java.io.OutputStream raw = rawOut != null ? rawOut : System.out;
-        try {
-          raw.write(bytes, 0, bytes.length);
-          raw.flush();
-        } catch (java.io.IOException e) {
-          err().println("could not write the value: " + e.getMessage());
-          return ExitCodes.ERROR;
-        }
-        if (verbose) err().println("revision=" + json.path("revision").asText());
-        return ExitCodes.OK;
+        return writeRaw(bytes, json);
       }
       if (json == null || !json.has("value")) return unexpected(r, "{\"value\": ...}");
       out().println(json.get("value").asText());
       if (verbose) out().println("revision=" + json.path("revision").asText());
+      return ExitCodes.OK;
+    }
+
+    /** The value's bytes on standard output, nothing added (so "> FILE" keeps them); the revision on stderr. */
+    private int writeRaw(byte[] bytes, JsonNode json) {
+      out().flush();
+      java.io.OutputStream stream = rawOut != null ? rawOut : System.out;
+      try {
+        stream.write(bytes, 0, bytes.length);
+        stream.flush();
+      } catch (java.io.IOException e) {
+        err().println("could not write the value: " + e.getMessage());
+        return ExitCodes.ERROR;
+      }
+      if (verbose) err().println("revision=" + json.path("revision").asText());
       return ExitCodes.OK;
     }
   }

@@ -164,6 +164,11 @@ public final class TernClient {
     return send("PUT", pathAndQuery, body);
   }
 
+  /** A PUT whose body is {@code body}'s bytes as they are ({@code application/octet-stream}). */
+  public Response put(String pathAndQuery, byte[] body) throws UnreachableException {
+    return send("PUT", pathAndQuery, body, "application/octet-stream");
+  }
+
   public Response delete(String pathAndQuery) throws UnreachableException {
     return send("DELETE", pathAndQuery, null);
   }
@@ -174,13 +179,19 @@ public final class TernClient {
    * the next one (as with any retry: docs/api.md, "Retrying safely").
    */
   public Response send(String method, String pathAndQuery, String body) throws UnreachableException {
+    return send(method, pathAndQuery, body == null ? null : body.getBytes(StandardCharsets.UTF_8),
+        "text/plain; charset=UTF-8");
+  }
+
+  private Response send(String method, String pathAndQuery, byte[] body, String contentType)
+      throws UnreachableException {
     int start = current;
     UnreachableException unreachable = null;
     Response unavailable = null;
     for (int i = 0; i < endpoints.size(); i++) {
       int at = (start + i) % endpoints.size();
       try {
-        Response r = sendTo(endpoints.get(at), method, pathAndQuery, body);
+        Response r = sendTo(endpoints.get(at), method, pathAndQuery, body, contentType);
         if (r.status() != 503 || i == endpoints.size() - 1) {
           current = at;
           return r;
@@ -203,13 +214,14 @@ public final class TernClient {
     return exchange(base, request, handler);
   }
 
-  private Response sendTo(URI base, String method, String pathAndQuery, String body) throws UnreachableException {
+  private Response sendTo(URI base, String method, String pathAndQuery, byte[] body, String contentType)
+      throws UnreachableException {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout);
     if (body == null) {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
-      request.header("Content-Type", "text/plain; charset=UTF-8");
-      request.method(method, HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+      request.header("Content-Type", contentType);
+      request.method(method, HttpRequest.BodyPublishers.ofByteArray(body));
     }
     HttpResponse<String> response = exchange(base, request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     return new Response(response.statusCode(), response.body(), parseJson(response.body()));

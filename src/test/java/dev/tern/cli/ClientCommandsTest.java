@@ -146,6 +146,45 @@ class ClientCommandsTest extends FakeNodeTest {
   }
 
   @Test
+  void putFileSendsTheFilesBytesAsTheValue(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path f = dir.resolve("v.bin");
+    java.nio.file.Files.write(f, "line one\nline two\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    node.respond(200, "{\"key\":\"k\",\"revision\":7}");
+    Cli.Result r = tern("put", "k", "--file", f.toString());
+    assertExit(ExitCodes.OK, r);
+    assertEquals("OK revision=7", r.out().strip());
+    FakeNode.Request req = node.only();
+    assertEquals("PUT", req.method());
+    assertEquals("line one\nline two\n", req.body(), "the file's bytes, newlines kept");
+    assertEquals("application/octet-stream", req.contentType());
+  }
+
+  @Test
+  void putNeedsExactlyOneOfValueAndFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    Cli.Result neither = tern("put", "k");
+    assertExit(ExitCodes.USAGE, neither);
+    assertTrue(neither.err().contains("give either VALUE or --file FILE"), neither::toString);
+    java.nio.file.Path f = java.nio.file.Files.writeString(dir.resolve("v"), "x");
+    Cli.Result both = tern("put", "k", "v", "--file", f.toString());
+    assertExit(ExitCodes.USAGE, both);
+    Cli.Result missing = tern("put", "k", "--file", dir.resolve("absent").toString());
+    assertExit(ExitCodes.USAGE, missing);
+    assertTrue(missing.err().contains("cannot read " + dir.resolve("absent")), missing::toString);
+    assertEquals(0, node.requests().size(), "nothing sent");
+  }
+
+  @Test
+  void getRawWritesATextValueWithNothingAdded() {
+    node.respond(200, "{\"key\":\"k\",\"value\":\"hello\\n\",\"revision\":5}");
+    Cli.Result r = tern("get", "k", "--raw", "-v");
+    assertExit(ExitCodes.OK, r);
+    org.junit.jupiter.api.Assertions.assertArrayEquals("hello\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        r.raw(), "the value's bytes, no newline added");
+    assertEquals("", r.out());
+    assertTrue(r.err().contains("revision=5"), r.toString());
+  }
+
+  @Test
   void getRefusesABase64FieldThatIsNotBase64() {
     node.respond(200, "{\"key\":\"k\",\"valueBase64\":\"%%%\",\"revision\":4}");
     Cli.Result r = tern("get", "k");
