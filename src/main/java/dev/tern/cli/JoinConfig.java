@@ -53,7 +53,7 @@ final class JoinConfig {
    */
   static void refuseLostVoter(String nodeId, Learned learned, Path dataDir) {
     Path dir = dataDir.toAbsolutePath().normalize();
-    if (learned.voters().contains(nodeId) && DataDirIdentity.read(dir) == null && !DataDirIdentity.holdsRaftState(dir)) {
+    if (learned.voters().contains(nodeId) && DataDirIdentity.blank(dir)) {
       throw new NodeDataDir.LostStateException("the cluster lists " + nodeId + " as a voter, but its data directory "
           + dir + " is empty: it has lost its term, its vote and its log, and could vote twice in a term or help elect"
           + " a leader that lacks committed entries. Refusing to start. To recover: restore the directory from a copy"

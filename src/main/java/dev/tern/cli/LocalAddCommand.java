@@ -205,6 +205,44 @@ final class LocalAddCommand implements Callable<Integer> {
     return p;
   }
 
+  /**
+   * Stops the other node processes that pid files in D name (those {@code tern local add} started): politely, then
+   * after {@code grace} by force; removes their pid files.
+   */
+  static void stopAdded(LocalCluster cluster, Duration grace) {
+    java.util.Set<Long> own = new java.util.HashSet<>();
+    for (LocalCluster.NodeProcess n : cluster.processes()) own.add(n.process().pid());
+    List<ProcessHandle> others = new ArrayList<>();
+    List<Path> pidFiles = new ArrayList<>();
+    try (java.util.stream.Stream<Path> files = Files.list(cluster.dir())) {
+      for (Path f : files.filter(f -> LocalCluster.PID_FILE.matcher(f.getFileName().toString()).matches()).toList()) {
+        java.util.Optional<Long> pid = LocalCluster.readPid(f);
+        if (pid.isEmpty() || own.contains(pid.get())) continue;
+        pidFiles.add(f);
+        ProcessHandle.of(pid.get()).filter(ProcessHandle::isAlive).ifPresent(others::add);
+      }
+    } catch (IOException e) {
+      return; // nothing readable to stop
+    }
+    others.forEach(ProcessHandle::destroy);
+    long deadline = System.nanoTime() + grace.toNanos();
+    for (ProcessHandle h : others) {
+      try {
+        long left = Math.max(1, deadline - System.nanoTime());
+        h.onExit().get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (Exception e) {
+        h.destroyForcibly();
+      }
+    }
+    for (Path f : pidFiles) {
+      try {
+        Files.deleteIfExists(f);
+      } catch (IOException e) {
+        // a stale pid file is recognised as such on the next start
+      }
+    }
+  }
+
   /** D/added.conf: one "nK=host:artery-port:http-port" line per node added so far. */
   static Map<String, String> readAdded(Path file) throws IOException, LocalCluster.PlanException {
     Map<String, String> added = new LinkedHashMap<>();

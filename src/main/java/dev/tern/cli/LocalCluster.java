@@ -54,7 +54,7 @@ public final class LocalCluster {
   /** Names that {@code tern local} writes in D; {@code --fresh} refuses to delete anything else. */
   private static final Pattern OWN_ENTRY =
       Pattern.compile("cluster\\.conf(\\.tmp)?|added\\.conf|tern\\.jar(\\.tmp)?|n\\d+|n\\d+\\.log|n\\d+\\.pid");
-  private static final Pattern PID_FILE = Pattern.compile("n\\d+\\.pid");
+  static final Pattern PID_FILE = Pattern.compile("n\\d+\\.pid");
 
   /** Why a cluster cannot be planned or started as asked; the message says what to do. */
   public static final class PlanException extends Exception {
@@ -276,44 +276,6 @@ public final class LocalCluster {
         Thread.currentThread().interrupt();
       }
       removePidFile(n);
-    }
-  }
-
-  /**
-   * Stops the other node processes that pid files in D name (those {@code tern local add} started): politely, then
-   * after {@code grace} by force; removes their pid files.
-   */
-  public void stopAdded(Duration grace) {
-    java.util.Set<Long> own = new java.util.HashSet<>();
-    for (NodeProcess n : processes()) own.add(n.process().pid());
-    List<ProcessHandle> others = new ArrayList<>();
-    List<Path> pidFiles = new ArrayList<>();
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path f : files.filter(f -> PID_FILE.matcher(f.getFileName().toString()).matches()).toList()) {
-        Optional<Long> pid = readPid(f);
-        if (pid.isEmpty() || own.contains(pid.get())) continue;
-        pidFiles.add(f);
-        ProcessHandle.of(pid.get()).filter(ProcessHandle::isAlive).ifPresent(others::add);
-      }
-    } catch (IOException e) {
-      return; // nothing readable to stop
-    }
-    others.forEach(ProcessHandle::destroy);
-    long deadline = System.nanoTime() + grace.toNanos();
-    for (ProcessHandle h : others) {
-      try {
-        long left = Math.max(1, deadline - System.nanoTime());
-        h.onExit().get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
-      } catch (Exception e) {
-        h.destroyForcibly();
-      }
-    }
-    for (Path f : pidFiles) {
-      try {
-        Files.deleteIfExists(f);
-      } catch (IOException e) {
-        // a stale pid file is recognised as such on the next start
-      }
     }
   }
 

@@ -131,7 +131,7 @@ final class LocalCommand implements Callable<Integer> {
       out.println("Stopping " + left + " node" + (left == 1 ? "" : "s") + "...");
       out.flush();
       cluster.stop(stopTimeout);
-      cluster.stopAdded(stopTimeout); // nodes `tern local add` started
+      LocalAddCommand.stopAdded(cluster, stopTimeout); // nodes `tern local add` started
       out.println("Stopped. The cluster's directory stays in " + cluster.dir()
           + "; run the same command to restart it.");
       out.flush();

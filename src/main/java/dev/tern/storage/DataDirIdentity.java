@@ -145,6 +145,11 @@ public record DataDirIdentity(String clusterId, String nodeId) {
     }
   }
 
+  /** Whether {@code dir} is what a new node's directory looks like: no identity and no Raft state. */
+  public static boolean blank(Path dir) {
+    return read(dir) == null && !holdsRaftState(dir);
+  }
+
   /**
    * Whether {@code dir} holds any Raft state: a hard state, a snapshot or a log segment. A directory without
    * (missing, empty, or with only a lock file and an empty log folder) is a new node's.

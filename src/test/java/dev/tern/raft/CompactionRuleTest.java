@@ -11,9 +11,6 @@ import dev.tern.raft.RaftMessage.AppendEntries;
 import dev.tern.raft.RaftMessage.AppendEntriesResponse;
 import dev.tern.raft.RaftMessage.InstallSnapshot;
 import dev.tern.storage.InMemoryStorage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,24 +28,11 @@ class CompactionRuleTest {
   static final Server N4 = new Server("n4", "127.0.0.1", 7104, 8104, false);
 
   private static byte[] snapshotOf(List<LogEntry> applied) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      EntryListCodec.write(out, applied);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
+    return EntryListCodec.bytes(applied);
   }
 
-  /** Leader n1 of term 1 with eight commands (entries 2..9) committed and applied; its snapshot saved. */
   private static Replica leaderWithEightCommitted(RaftSettings settings) {
-    Replica r = RaftFixtures.replica(new InMemoryStorage(), settings);
-    r.electLeader();
-    for (int i = 0; i < 8; i++) r.propose("command-" + i);
-    r.runSelf();
-    r.run(AppendEntriesResponse.success(1, "n2", 9));
-    r.runSelf();
-    return r;
+    return RaftFixtures.leaderWithEightCommitted(settings);
   }
 
   // Section 7 with snapshot-trailing-bytes: the trailing entries kept after a snapshot may add up to the limit

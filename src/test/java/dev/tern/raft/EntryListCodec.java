@@ -12,6 +12,17 @@ import java.util.List;
 final class EntryListCodec {
   private EntryListCodec() {}
 
+  /** The entries as a snapshot's bytes (what the test state machines snapshot). */
+  static byte[] bytes(List<LogEntry> entries) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try {
+      write(out, entries);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
   static void write(OutputStream raw, List<LogEntry> entries) throws IOException {
     DataOutputStream out = new DataOutputStream(raw);
     out.writeInt(entries.size());

@@ -256,4 +256,15 @@ final class RaftFixtures {
       inner.writeSnapshotChunk(meta, offset, data, last, done);
     }
   }
+
+  /** Leader n1 of term 1 with eight commands (entries 2..9) committed by n2 and applied; n3 never answered. */
+  static Replica leaderWithEightCommitted(RaftSettings settings) {
+    Replica r = replica(new InMemoryStorage(), settings);
+    r.electLeader();
+    for (int i = 0; i < 8; i++) r.propose("command-" + i);
+    r.runSelf();
+    r.run(RaftMessage.AppendEntriesResponse.success(1, "n2", 9));
+    r.runSelf();
+    return r;
+  }
 }

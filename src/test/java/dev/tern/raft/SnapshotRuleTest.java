@@ -18,7 +18,6 @@ import dev.tern.raft.RaftMessage.InstallSnapshotResponse;
 import dev.tern.storage.InMemoryStorage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -31,13 +30,7 @@ class SnapshotRuleTest {
   private static final RaftSettings SNAPSHOTTING = TestSettings.DEFAULTS.withSnapshots(100, 2, 16);
 
   private static byte[] snapshotOf(List<LogEntry> applied) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      EntryListCodec.write(out, applied);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
+    return EntryListCodec.bytes(applied);
   }
 
   private static InstallSnapshot piece(long term, long index, long snapTerm, byte[] all, int from, int to) {

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tern.raft.RaftFixtures.Replica;
 import dev.tern.raft.RaftMessage.AppendEntries;
-import dev.tern.raft.RaftMessage.AppendEntriesResponse;
 import dev.tern.raft.RaftMessage.InstallSnapshot;
 import dev.tern.raft.RaftMessage.InstallSnapshotResponse;
 import dev.tern.storage.InMemoryStorage;
@@ -41,12 +40,7 @@ class SnapshotTransferRuleTest {
 
   /** Leader n1 of term 1 with commands e1..e8 committed by n2 and applied; n3 never answered. */
   private static Replica leaderWithSnapshot(RaftSettings settings) {
-    Replica r = RaftFixtures.replica(new InMemoryStorage(), settings);
-    r.electLeader();
-    for (int i = 0; i < 8; i++) r.propose("command-" + i);
-    r.runSelf();
-    r.run(AppendEntriesResponse.success(1, "n2", 9));
-    r.runSelf();
+    Replica r = RaftFixtures.leaderWithEightCommitted(settings);
     r.transport.drain();
     return r;
   }
