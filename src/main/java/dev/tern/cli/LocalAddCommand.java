@@ -206,38 +206,50 @@ final class LocalAddCommand implements Callable<Integer> {
   }
 
   /**
-   * Stops the other node processes that pid files in D name (those {@code tern local add} started): politely, then
-   * after {@code grace} by force; removes their pid files.
+   * Asks the node processes that pid files in D name, other than {@code cluster}'s own (those {@code tern local add}
+   * started), to stop (SIGTERM), and returns them with their pid files for {@link #awaitStopped}. Signalled together
+   * with the cluster's own nodes, so that none is left alone waiting for the others.
    */
-  static void stopAdded(LocalCluster cluster, Duration grace) {
+  static List<Map.Entry<ProcessHandle, Path>> stopAdded(LocalCluster cluster) {
     java.util.Set<Long> own = new java.util.HashSet<>();
     for (LocalCluster.NodeProcess n : cluster.processes()) own.add(n.process().pid());
-    List<ProcessHandle> others = new ArrayList<>();
-    List<Path> pidFiles = new ArrayList<>();
+    List<Map.Entry<ProcessHandle, Path>> added = new ArrayList<>();
     try (java.util.stream.Stream<Path> files = Files.list(cluster.dir())) {
       for (Path f : files.filter(f -> LocalCluster.PID_FILE.matcher(f.getFileName().toString()).matches()).toList()) {
         java.util.Optional<Long> pid = LocalCluster.readPid(f);
         if (pid.isEmpty() || own.contains(pid.get())) continue;
-        pidFiles.add(f);
-        ProcessHandle.of(pid.get()).filter(ProcessHandle::isAlive).ifPresent(others::add);
+        ProcessHandle.of(pid.get()).filter(ProcessHandle::isAlive)
+            .ifPresent(h -> added.add(Map.entry(h, f)));
       }
     } catch (IOException e) {
-      return; // nothing readable to stop
+      return List.of(); // nothing readable to stop
     }
-    others.forEach(ProcessHandle::destroy);
+    added.forEach(e -> e.getKey().destroy());
+    return added;
+  }
+
+  /**
+   * Waits for the processes {@link #stopAdded} signalled: after {@code grace} they are killed, and waited for again,
+   * so that none is still running when {@code tern local} returns; then their pid files go.
+   */
+  static void awaitStopped(List<Map.Entry<ProcessHandle, Path>> added, Duration grace) {
     long deadline = System.nanoTime() + grace.toNanos();
-    for (ProcessHandle h : others) {
+    for (Map.Entry<ProcessHandle, Path> e : added) {
+      ProcessHandle h = e.getKey();
       try {
-        long left = Math.max(1, deadline - System.nanoTime());
-        h.onExit().get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
-      } catch (Exception e) {
+        h.onExit().get(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (Exception timedOut) {
         h.destroyForcibly();
+        try {
+          h.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception stillThere) {
+          // a process that survives SIGKILL for 10 s is beyond us; its pid file says so
+          continue;
+        }
       }
-    }
-    for (Path f : pidFiles) {
       try {
-        Files.deleteIfExists(f);
-      } catch (IOException e) {
+        Files.deleteIfExists(e.getValue());
+      } catch (IOException io) {
         // a stale pid file is recognised as such on the next start
       }
     }

@@ -130,8 +130,9 @@ final class LocalCommand implements Callable<Integer> {
       long left = cluster.processes().stream().filter(p -> p.process().isAlive()).count();
       out.println("Stopping " + left + " node" + (left == 1 ? "" : "s") + "...");
       out.flush();
+      var added = LocalAddCommand.stopAdded(cluster); // nodes `tern local add` started, signalled with the others
       cluster.stop(stopTimeout);
-      LocalAddCommand.stopAdded(cluster, stopTimeout); // nodes `tern local add` started
+      LocalAddCommand.awaitStopped(added, stopTimeout);
       out.println("Stopped. The cluster's directory stays in " + cluster.dir()
           + "; run the same command to restart it.");
       out.flush();
