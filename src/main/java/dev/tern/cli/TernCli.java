@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
       KvCommands.Del.class,
       KvCommands.Cas.class,
       KvCommands.ListKeys.class,
+      WatchCommand.class,
       StatusCommand.class,
       LeaderCommand.class,
       MemberCommands.class,

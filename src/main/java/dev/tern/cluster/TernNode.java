@@ -8,6 +8,7 @@ import dev.tern.http.KvFront;
 import dev.tern.http.KvLimits;
 import dev.tern.http.LeaderTransferApi;
 import dev.tern.http.MembersApi;
+import dev.tern.http.WatchApi;
 import dev.tern.raft.Configuration;
 import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftReplica;
@@ -274,7 +275,8 @@ public final class TernNode {
       // A node joining a running cluster waits to be added; the others of a new cluster start from the list.
       Configuration bootstrap = config.getBoolean("tern.cluster.join") ? Configuration.EMPTY : members.toConfiguration();
       ActorRef<KvFront.Command> front = ctx.spawn(KvFront.create(id, directory, limits), "front");
-      AppliedNotifier stateMachine = AppliedNotifier.create(front);
+      WatchApi.Settings watchSettings = WatchApi.Settings.fromConfig(config.getConfig("tern"));
+      AppliedNotifier stateMachine = AppliedNotifier.create(front, watchSettings.hub());
       boolean faultInjection = config.getBoolean("tern.testing.fault-injection");
       if (faultInjection) log.warn("{}: tern.testing.fault-injection is on: this node obeys /v1/testing/partition", id);
       // The replica sends through the routes the gateway publishes, and takes peers' envelopes itself
@@ -305,7 +307,8 @@ public final class TernNode {
       ActorRef<MembersApi.Forward> forwarder = ctx.spawn(MembersApi.forwarder(routes::send), "members-forwarder");
       MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
       List<org.apache.pekko.http.javadsl.server.Route> extra = List.of(
-          new LeaderTransferApi(ctx.getSystem(), replica, directory::current, transferAnswer).route(), membersApi.route());
+          new LeaderTransferApi(ctx.getSystem(), replica, directory::current, transferAnswer).route(), membersApi.route(),
+          new WatchApi(ctx.getSystem(), stateMachine.kv().watches(), watchSettings).route());
       OpsRoutes ops = new OpsRoutes(front, stateMachine.kv(), health, clusterId);
       new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
         if (failure != null) {

@@ -24,8 +24,13 @@ public final class AppliedNotifier implements StateMachine {
 
   /** Creates the KV state machine wired to report to {@code front}. */
   public static AppliedNotifier create(ActorRef<KvFront.Command> front) {
+    return create(front, dev.tern.kv.WatchHub.withoutHistory());
+  }
+
+  /** ... and whose changes {@code watches} follows. */
+  public static AppliedNotifier create(ActorRef<KvFront.Command> front, dev.tern.kv.WatchHub watches) {
     AppliedNotifier[] self = new AppliedNotifier[1];
-    KvStateMachine kv = new KvStateMachine((index, command, result) -> self[0].record(command, result));
+    KvStateMachine kv = new KvStateMachine((index, command, result) -> self[0].record(command, result), watches);
     self[0] = new AppliedNotifier(kv, front);
     return self[0];
   }

@@ -23,7 +23,8 @@ public final class KvStateMachine implements StateMachine {
   private static final ApplyListener NO_LISTENER = (index, command, result) -> {};
 
   private final Object lock = new Object();
-  private final KvStore store = new KvStore();
+  private final WatchHub watches;
+  private final KvStore store;
   private final ApplyListener listener;
   private long lastApplied;
 
@@ -49,7 +50,19 @@ public final class KvStateMachine implements StateMachine {
   }
 
   public KvStateMachine(ApplyListener listener) {
+    this(listener, WatchHub.withoutHistory());
+  }
+
+  /** A state machine whose changes {@code watches} follows. */
+  public KvStateMachine(ApplyListener listener, WatchHub watches) {
     this.listener = Objects.requireNonNull(listener, "listener");
+    this.watches = Objects.requireNonNull(watches, "watches");
+    this.store = new KvStore(watches::record);
+  }
+
+  /** The watches of this replica's changes. */
+  public WatchHub watches() {
+    return watches;
   }
 
   @Override
@@ -63,6 +76,7 @@ public final class KvStateMachine implements StateMachine {
       }
       if (entry.kind() != LogEntry.Kind.COMMAND) { // a leader's no-op or a configuration: Raft's own entries
         lastApplied = entry.index();
+        watches.endOfEntry(lastApplied);
         return;
       }
       command = decodeOrNull(entry);
@@ -74,6 +88,7 @@ public final class KvStateMachine implements StateMachine {
         if (first == null) recentResults.put(command.id(), withoutValue(result));
       }
       lastApplied = entry.index();
+      watches.endOfEntry(lastApplied);
     }
     // Outside the lock: the listener may take its time or read back from this store.
     listener.onApplied(entry.index(), command, result);
@@ -105,7 +120,7 @@ public final class KvStateMachine implements StateMachine {
       store.put(key, put.value(), index);
       return new KvResult.Written(key, put.value(), index);
     } else if (command instanceof KvCommand.Delete) {
-      return store.remove(key) ? new KvResult.Deleted(key, index) : new KvResult.NotFound(key);
+      return store.remove(key, index) ? new KvResult.Deleted(key, index) : new KvResult.NotFound(key);
     } else if (command instanceof KvCommand.CompareAndSet cas) {
       long currentRevision = store.get(key).map(VersionedValue::revision).orElse(0L);
       if (currentRevision != cas.expectedRevision()) {
@@ -210,6 +225,7 @@ public final class KvStateMachine implements StateMachine {
       recentResults.clear();
       recentResults.putAll(state.recent());
       lastApplied = lastIncludedIndex;
+      watches.reset(lastIncludedIndex);
     }
     log.info("Restored the key-value state from a snapshot at index {}: {} keys", lastIncludedIndex, state.data().size());
   }

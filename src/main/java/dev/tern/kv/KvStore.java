@@ -21,6 +21,16 @@ import java.util.TreeMap;
 public final class KvStore {
 
   private final TreeMap<String, VersionedValue> data = new TreeMap<>();
+  /** Told of every put and removal (watches); restoring a snapshot is not a change. */
+  private final java.util.function.Consumer<KvEvent> changes;
+
+  public KvStore() {
+    this(e -> {});
+  }
+
+  public KvStore(java.util.function.Consumer<KvEvent> changes) {
+    this.changes = Objects.requireNonNull(changes, "changes");
+  }
 
   public Optional<VersionedValue> get(String key) {
     return Optional.ofNullable(data.get(Objects.requireNonNull(key, "key")));
@@ -28,11 +38,18 @@ public final class KvStore {
 
   public void put(String key, Bytes value, long revision) {
     data.put(Objects.requireNonNull(key, "key"), new VersionedValue(value, revision));
+    changes.accept(new KvEvent(revision, key, value));
   }
 
-  /** @return whether the key was present */
-  public boolean remove(String key) {
-    return data.remove(Objects.requireNonNull(key, "key")) != null;
+  /**
+   * Removes {@code key} by the command at {@code revision}.
+   *
+   * @return whether the key was present
+   */
+  public boolean remove(String key, long revision) {
+    boolean present = data.remove(Objects.requireNonNull(key, "key")) != null;
+    if (present) changes.accept(new KvEvent(revision, key, null));
+    return present;
   }
 
   /** Keys starting with {@code prefix} ("" for all), in {@link String#compareTo} order, at most {@code limit}. */

@@ -76,8 +76,8 @@ class KvStoreTest {
   @Test
   void removeReportsWhetherTheKeyWasThere() {
     KvStore store = storeWith("k");
-    assertTrue(store.remove("k"));
-    assertEquals(false, store.remove("k"));
+    assertTrue(store.remove("k", 9));
+    assertEquals(false, store.remove("k", 10));
     assertEquals(0, store.size());
   }
 }
