@@ -18,7 +18,6 @@ import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.Pair;
-import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Source;
@@ -47,15 +46,17 @@ public final class WatchApi extends AllDirectives {
     }
   }
 
-  /** Why a watch ended early: its SSE {@code error} event, the last one of the stream. */
-  static final class Ended extends RuntimeException {
-    final ServerSentEvent event;
+  /** What one watch's queue carries: the changes of a revision, then perhaps why the watch ended. */
+  sealed interface Item {}
 
-    Ended(String message, long resumeFrom, long oldestRevision) {
-      super(message, null, false, false);
+  record Changes(List<KvEvent> events) implements Item {}
+
+  /** Why a watch ended early: its SSE {@code error} event, the last one of the stream. */
+  record Ended(ServerSentEvent event) implements Item {
+    static Ended because(String message, long resumeFrom, long oldestRevision) {
       ObjectNode body = HttpJson.object().put("error", message).put("resumeFrom", resumeFrom);
       if (oldestRevision > 0) body.put("oldestRevision", oldestRevision);
-      this.event = ServerSentEvent.create(body.toString(), "error");
+      return new Ended(ServerSentEvent.create(body.toString(), "error"));
     }
   }
 
@@ -87,25 +88,11 @@ public final class WatchApi extends AllDirectives {
       return complete(HttpJson.error(StatusCodes.SERVICE_UNAVAILABLE, "this node serves " + settings.maxWatchers()
           + " watches already (tern.watch.max-watchers): retry later or on another node"));
     }
-    Pair<BoundedSourceQueue<List<KvEvent>>, Source<List<KvEvent>, NotUsed>> live =
-        Source.<List<KvEvent>>queue(settings.bufferRevisions()).preMaterialize(system);
-    BoundedSourceQueue<List<KvEvent>> queue = live.first();
-    WatchHub.Watcher watcher = new WatchHub.Watcher() {
-      @Override
-      public boolean offer(List<KvEvent> events) {
-        if (queue.offer(events) == QueueOfferResult.enqueued()) return true;
-        long resumeFrom = events.get(0).revision();
-        queue.fail(new Ended("this watch fell " + settings.bufferRevisions() + " revisions behind and was closed"
-            + " (tern.watch.buffer-revisions): resume with from=" + resumeFrom, resumeFrom, 0));
-        return false;
-      }
-
-      @Override
-      public void lost(long resumeFrom, long oldestRevision) {
-        queue.fail(new Ended("this node installed a snapshot and no longer holds revision " + resumeFrom
-            + ": resume on another node with from=" + resumeFrom + ", or read the keys again", resumeFrom, oldestRevision));
-      }
-    };
+    // One slot more than the watcher may use: the last item is always room for why it ended.
+    Pair<BoundedSourceQueue<Item>, Source<Item, NotUsed>> live =
+        Source.<Item>queue(settings.bufferRevisions() + 1).preMaterialize(system);
+    BoundedSourceQueue<Item> queue = live.first();
+    WatchHub.Watcher watcher = watcher(queue, settings.bufferRevisions());
     WatchHub.Registration registration;
     try {
       registration = hub.watch(key.orElse(prefix.orElse("")), key.isPresent(), from, watcher);
@@ -116,15 +103,55 @@ public final class WatchApi extends AllDirectives {
     }
     ObjectNode start = HttpJson.object().put("startRevision", registration.startRevision())
         .put("oldestRevision", hub.oldestRevision());
-    Source<ServerSentEvent, NotUsed> events = Source.single(ServerSentEvent.create(start.toString(), "watching"))
-        .concat(Source.from(registration.backlog()).concat(live.second()).mapConcat(WatchApi::toEvents))
-        .recover(new PFBuilder<Throwable, ServerSentEvent>().match(Ended.class, e -> e.event).build())
+    Source<ServerSentEvent, NotUsed> events = events(start, registration.backlog(), live.second())
         .keepAlive(settings.keepAlive(), ServerSentEvent::heartbeat)
         .watchTermination((notUsed, done) -> {
           done.whenComplete((d, failure) -> registration.cancel().run());
           return notUsed;
         });
     return completeOK(events, EventStreamMarshalling.toEventStream());
+  }
+
+  /**
+   * The hub's side of one watch: hands each revision's changes to {@code queue}; when it is full (the client fell
+   * {@code bufferRevisions} behind) or the node jumped over changes, ends the stream with the reason.
+   */
+  static WatchHub.Watcher watcher(BoundedSourceQueue<Item> queue, int bufferRevisions) {
+    return new WatchHub.Watcher() {
+      @Override
+      public boolean offer(List<KvEvent> events) {
+        if (queue.size() < bufferRevisions && queue.offer(new Changes(events)) == QueueOfferResult.enqueued()) {
+          return true;
+        }
+        long resumeFrom = events.get(0).revision();
+        end(Ended.because("this watch fell " + bufferRevisions + " revisions behind and was closed"
+            + " (tern.watch.buffer-revisions): resume with from=" + resumeFrom, resumeFrom, 0));
+        return false;
+      }
+
+      @Override
+      public void lost(long resumeFrom, long oldestRevision) {
+        end(Ended.because("this node installed a snapshot and no longer holds revision " + resumeFrom
+            + ": resume on another node with from=" + resumeFrom + ", or read the keys again", resumeFrom, oldestRevision));
+      }
+
+      /**
+       * Ends the stream after what it holds (a failure would drop that, and the client would resume past changes it
+       * never saw). Should even the spare slot be taken, the stream just ends: the client resumes after the last
+       * change it saw, which is as correct.
+       */
+      private void end(Ended why) {
+        queue.offer(why);
+        queue.complete();
+      }
+    };
+  }
+
+  /** The stream: a "watching" event, the past changes, the live ones, and the reason if it ends early. */
+  static Source<ServerSentEvent, NotUsed> events(ObjectNode start, List<List<KvEvent>> backlog, Source<Item, NotUsed> live) {
+    return Source.single(ServerSentEvent.create(start.toString(), "watching"))
+        .concat(Source.from(backlog).<Item>map(Changes::new).concat(live)
+            .mapConcat(item -> item instanceof Ended e ? List.of(e.event()) : toEvents(((Changes) item).events())));
   }
 
   /** One SSE per change: its type ({@code put} or {@code delete}), its revision as the id, the change as JSON. */
