@@ -121,12 +121,13 @@ public final class WatchHub {
       historyBytes -= gone.weight();
       oldest = gone.revision() + 1;
     }
-    for (Iterator<Subscriber> it = subscribers.iterator(); it.hasNext(); ) {
-      Subscriber s = it.next();
+    if (subscribers.isEmpty()) return;
+    // Over a copy: a watcher may start or cancel a watch from its callback.
+    for (Subscriber s : subscribers.toArray(new Subscriber[0])) {
       if (index < s.from) continue;
       List<KvEvent> mine = matching(s, batch);
       s.next = index + 1;
-      if (!mine.isEmpty() && !s.watcher.offer(mine)) it.remove();
+      if (!mine.isEmpty() && !s.watcher.offer(mine)) subscribers.remove(s);
     }
   }
 
@@ -140,13 +141,15 @@ public final class WatchHub {
     pending.clear();
     oldest = lastIncludedIndex + 1;
     lastApplied = lastIncludedIndex;
+    List<Subscriber> lost = new ArrayList<>();
     for (Iterator<Subscriber> it = subscribers.iterator(); it.hasNext(); ) {
       Subscriber s = it.next();
       if (s.next <= lastIncludedIndex) {
         it.remove();
-        s.watcher.lost(s.next, oldest);
+        lost.add(s);
       }
     }
+    for (Subscriber s : lost) s.watcher.lost(s.next, oldest); // after: a watcher may watch again from its callback
   }
 
   /**

@@ -94,6 +94,7 @@ final class KvRun {
       return true;
     }, Duration.ofSeconds(30)); // a follower may be receiving a snapshot in 64-byte pieces
     if (!converged) throw new InvariantChecker.Violation("Liveness", "the state machines did not converge");
+    kvSim.checkWatches();
     var reference = kvSim.kv(kvSim.ids().get(0)).contents();
     for (String id : kvSim.ids()) {
       if (!kvSim.kv(id).contents().equals(reference)) {

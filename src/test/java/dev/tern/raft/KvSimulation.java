@@ -7,7 +7,9 @@ import dev.tern.http.AppliedNotifier;
 import dev.tern.http.KvFront;
 import dev.tern.http.KvLimits;
 import dev.tern.http.SimFronts;
+import dev.tern.kv.KvEvent;
 import dev.tern.kv.KvStateMachine;
+import dev.tern.kv.WatchHub;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -86,11 +88,102 @@ final class KvSimulation implements SimExtension {
       this.incarnation = incarnation;
       String prefix = String.format("%08x", sim.randomInt(Integer.MAX_VALUE));
       this.kit = BehaviorTestKit.create(SimFronts.create(id, members, LIMITS, () -> sim.nowNanos() + 1_000_000_000L, prefix));
-      this.notifier = AppliedNotifier.create(kit.getRef());
+      this.notifier = AppliedNotifier.create(kit.getRef(), new WatchHub(Integer.MAX_VALUE, Long.MAX_VALUE));
+      watch();
     }
 
     KvStateMachine kv() {
       return notifier.kv();
+    }
+
+    /** A watch of every key from this replica's next change; again whenever a restored snapshot ends it. */
+    private void watch() {
+      try {
+        WatchHub.Registration r = notifier.kv().watches().watch("", false, 0, new WatchHub.Watcher() {
+          @Override
+          public boolean offer(List<KvEvent> events) {
+            seen.put(events.get(0).revision(), events);
+            return true;
+          }
+
+          @Override
+          public void lost(long resumeFrom, long oldestRevision) {
+            segments.add(new long[] {segmentStart, resumeFrom - 1});
+            watch();
+          }
+        });
+        segmentStart = r.startRevision();
+      } catch (WatchHub.CompactedException e) {
+        throw new AssertionError("a watch from the next change cannot be compacted", e);
+      }
+    }
+
+    /** What this replica's watches saw, by revision, and the revision ranges they covered without a break. */
+    final Map<Long, List<KvEvent>> seen = new HashMap<>();
+    final List<long[]> segments = new ArrayList<>();
+    long segmentStart;
+  }
+
+  /**
+   * The changes a replica's current watch saw agree with its state: each key written since the watch began has a put
+   * of that value at that revision as its last change, and a key whose last change is a delete is absent. A change
+   * no replica reported would otherwise go unnoticed by the comparison between replicas.
+   */
+  private static void agreesWithState(Front f) {
+    long start = f.segmentStart;
+    long end = f.kv().lastApplied();
+    Map<String, KvEvent> last = new HashMap<>();
+    for (Map.Entry<Long, List<KvEvent>> e : new java.util.TreeMap<>(f.seen).entrySet()) {
+      if (e.getKey() < start || e.getKey() > end) continue;
+      for (KvEvent change : e.getValue()) last.put(change.key(), change);
+    }
+    var state = f.kv().contents();
+    state.forEach((key, held) -> {
+      if (held.revision() < start) return;
+      KvEvent change = last.get(key);
+      if (change == null || change.isDelete() || change.revision() != held.revision() || !change.value().equals(held.value())) {
+        throw new InvariantChecker.Violation("Watches", f.id + " holds " + key + " at revision " + held.revision()
+            + " but its watch's last change of it is " + change);
+      }
+    });
+    last.forEach((key, change) -> {
+      var held = state.get(key);
+      boolean agrees = change.isDelete() ? held == null : held != null && held.revision() == change.revision();
+      if (!agrees) {
+        throw new InvariantChecker.Violation("Watches", f.id + "'s watch last saw " + change + " but it holds " + held);
+      }
+    });
+  }
+
+  /**
+   * Watches (issue 11): every replica makes the same changes at the same revisions, and a watch misses none within
+   * the revisions it covered: for each revision some replica's watch saw, every other replica whose watch covered it
+   * saw the same changes.
+   */
+  void checkWatches() {
+    Map<Long, List<KvEvent>> union = new HashMap<>();
+    for (Front f : fronts.values()) {
+      for (Map.Entry<Long, List<KvEvent>> e : f.seen.entrySet()) {
+        List<KvEvent> other = union.putIfAbsent(e.getKey(), e.getValue());
+        if (other != null && !other.equals(e.getValue())) {
+          throw new InvariantChecker.Violation("Watches", f.id + " saw " + e.getValue() + " at revision " + e.getKey()
+              + ", another replica " + other);
+        }
+      }
+    }
+    for (Front f : fronts.values()) agreesWithState(f);
+    for (Front f : fronts.values()) {
+      List<long[]> covered = new ArrayList<>(f.segments);
+      covered.add(new long[] {f.segmentStart, f.kv().lastApplied()});
+      for (long[] range : covered) {
+        for (Map.Entry<Long, List<KvEvent>> e : union.entrySet()) {
+          long rev = e.getKey();
+          if (rev >= range[0] && rev <= range[1] && !e.getValue().equals(f.seen.get(rev))) {
+            throw new InvariantChecker.Violation("Watches", f.id + "'s watch covered revisions " + range[0] + ".."
+                + range[1] + " but saw " + f.seen.get(rev) + " at " + rev + " where another replica saw " + e.getValue());
+          }
+        }
+      }
     }
   }
 
