@@ -16,7 +16,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class MemberDirectory {
   private volatile Members current;
+  /** The incarnations the configuration in force publishes (see {@link Configuration.Server}), by server id. */
+  private volatile java.util.Map<String, Long> incarnations = java.util.Map.of();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final java.util.concurrent.atomic.AtomicLong ignored = new java.util.concurrent.atomic.AtomicLong();
 
   public MemberDirectory(Members bootstrap) {
     this.current = bootstrap;
@@ -29,6 +32,25 @@ public final class MemberDirectory {
 
   public Members current() {
     return current;
+  }
+
+  /**
+   * The incarnation the configuration in force publishes for {@code id}, or {@link Configuration.Server#UNPUBLISHED}.
+   * A removed server keeps the one it had, as it keeps its addresses.
+   */
+  public long incarnation(String id) {
+    Long i = incarnations.get(id);
+    return i == null ? Configuration.Server.UNPUBLISHED : i;
+  }
+
+  /** Counts one envelope ignored because its sender lost its state (another incarnation); returns the count. */
+  long countIgnored() {
+    return ignored.incrementAndGet();
+  }
+
+  /** How many envelopes were ignored because their sender had lost its state (another incarnation). */
+  public long ignoredFromLostMembers() {
+    return ignored.get();
   }
 
   /** Runs {@code listener} (on the replica's thread) after every change. */
@@ -45,6 +67,10 @@ public final class MemberDirectory {
    */
   public void update(Configuration configuration) {
     if (configuration.servers().isEmpty()) return;
+    java.util.Map<String, Long> inc = new java.util.HashMap<>(incarnations);
+    for (Configuration.Server s : configuration.servers()) inc.put(s.id(), s.incarnation());
+    boolean incarnationsChanged = !inc.equals(incarnations);
+    incarnations = java.util.Map.copyOf(inc);
     java.util.Map<String, Member> all = new java.util.LinkedHashMap<>();
     for (Member m : current.all()) all.put(m.id(), m);
     for (Configuration.Server s : configuration.servers()) {
@@ -53,7 +79,7 @@ public final class MemberDirectory {
       }
     }
     Members next = new Members(new ArrayList<>(all.values()));
-    if (next.equals(current)) return;
+    if (next.equals(current) && !incarnationsChanged) return;
     current = next;
     for (Runnable l : listeners) l.run();
   }

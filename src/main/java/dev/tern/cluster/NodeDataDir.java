@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * (a joining node has no configuration, never campaigns, and becomes a voter only once added and caught up). A
  * joining node ({@code tern.cluster.join}) is new by definition and may start empty.
  */
-public record NodeDataDir(Path dir, String clusterId, FileStorage storage) {
+public record NodeDataDir(Path dir, String clusterId, long incarnation, FileStorage storage) {
   private static final Logger log = LoggerFactory.getLogger(NodeDataDir.class);
 
   /**
@@ -56,8 +56,16 @@ public record NodeDataDir(Path dir, String clusterId, FileStorage storage) {
       throw new LostStateException(emptyButExisting(id, abs)); // before anything is written there
     }
     FileStorage storage = FileStorage.open(abs, fsync, tern.getBytes("storage.segment-size"));
+    DataDirIdentity recorded = found;
     try {
+      if (found != null && found.incarnation() == DataDirIdentity.NO_INCARNATION) {
+        recorded = found.withFreshIncarnation();
+        recorded.write(abs, fsync);
+        log.info("{}: recorded incarnation {} for {}: its identity was written by a Tern without incarnations", id,
+            DataDirIdentity.hex(recorded.incarnation()), abs);
+      }
       if (found == null) {
+        recorded = expected;
         expected.write(abs, fsync);
         if (hadState) {
           log.info("{}: recorded the identity of {} (cluster {}, node {}): its Raft state was written by a Tern"
@@ -70,8 +78,9 @@ public record NodeDataDir(Path dir, String clusterId, FileStorage storage) {
       storage.close();
       throw e;
     }
-    log.info("{}: Raft state in {} (cluster {}){}", id, abs, expected.clusterId(), fsync ? "" : " (fsync off)");
-    return new NodeDataDir(abs, expected.clusterId(), storage);
+    log.info("{}: Raft state in {} (cluster {}, incarnation {}){}", id, abs, expected.clusterId(),
+        DataDirIdentity.hex(recorded.incarnation()), fsync ? "" : " (fsync off)");
+    return new NodeDataDir(abs, expected.clusterId(), recorded.incarnation(), storage);
   }
 
   /** A node that would start empty as a member of a cluster that already exists: refused. */

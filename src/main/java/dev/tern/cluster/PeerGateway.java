@@ -36,9 +36,17 @@ public final class PeerGateway {
   /** From the local replica or front: send {@code message} to the replica of node {@code to}. */
   public record Outbound(String to, RaftMessage message) implements Command {}
 
-  /** Between gateways. */
-  public record Envelope(String from, ActorRef<Envelope> fromGateway, RaftMessage message)
-      implements Command {}
+  /**
+   * Between gateways. {@code incarnation} is that of the sender's data directory (see
+   * {@link dev.tern.raft.Configuration.Server}): the receiver ignores a member that comes back with another.
+   */
+  public record Envelope(String from, long incarnation, ActorRef<Envelope> fromGateway, RaftMessage message)
+      implements Command {
+    /** From a sender with no incarnation (tests of the gateway alone). */
+    public Envelope(String from, ActorRef<Envelope> fromGateway, RaftMessage message) {
+      this(from, dev.tern.raft.Configuration.Server.UNPUBLISHED, fromGateway, message);
+    }
+  }
 
   /** The configuration in force changed: address its members. */
   private enum MembersChanged implements Command {

@@ -33,14 +33,27 @@ public final class PeerRoutes {
   }
 
   private final String selfId;
+  /** This node's data directory's incarnation, on every envelope it sends. */
+  private final long incarnation;
   private final TransportLimits limits;
   private volatile Table table = Table.EMPTY;
   private long tooLargeLastNanos;
   private int tooLargeSuppressed;
 
-  public PeerRoutes(String selfId, TransportLimits limits) {
+  public PeerRoutes(String selfId, long incarnation, TransportLimits limits) {
     this.selfId = selfId;
+    this.incarnation = incarnation;
     this.limits = limits;
+  }
+
+  /** Routes of a node without a data directory (gateway tests): no incarnation. */
+  public PeerRoutes(String selfId, TransportLimits limits) {
+    this(selfId, dev.tern.raft.Configuration.Server.UNPUBLISHED, limits);
+  }
+
+  /** This node's incarnation. */
+  long incarnation() {
+    return incarnation;
   }
 
   /** Replaces the table (by the gateway, when peers come and go or a cut changes). */
@@ -64,8 +77,8 @@ public final class PeerRoutes {
       return;
     }
     switch (limits.laneFor(message)) {
-      case ORDINARY -> peer.ordinary().tell(new PeerGateway.Envelope(selfId, t.origin, message));
-      case LARGE -> peer.bulk().tell(new PeerGateway.Envelope(selfId, t.origin, message));
+      case ORDINARY -> peer.ordinary().tell(new PeerGateway.Envelope(selfId, incarnation, t.origin, message));
+      case LARGE -> peer.bulk().tell(new PeerGateway.Envelope(selfId, incarnation, t.origin, message));
       case TOO_LARGE -> tooLarge(to, message);
     }
   }

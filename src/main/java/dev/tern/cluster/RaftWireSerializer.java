@@ -54,9 +54,10 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
    * no-ops (its state would silently diverge from the others'), so the two must not talk. 3: TimeoutNow, and
    * RequestVote's transfer flag (leadership transfer, dissertation 3.10); InstallSnapshot carries the
    * configuration (servers, addresses, voter or learner) instead of member ids; configuration entries (kind 2) in
-   * AppendEntries; ChangeMembership and its answers (membership changes, dissertation chapter 4).
+   * AppendEntries; ChangeMembership and its answers (membership changes, dissertation chapter 4). 4: the envelope
+   * carries the sender's incarnation, and configurations may carry incarnations (their format 2).
    */
-  static final byte VERSION = 3;
+  static final byte VERSION = 4;
 
   private static final String ENVELOPE = "E";
   private static final String ACCEPTED = "A";
@@ -123,6 +124,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
     buf.put(VERSION);
     if (o instanceof PeerGateway.Envelope env) {
       putString(buf, env.from());
+      buf.putLong(env.incarnation());
       putRef(buf, env.fromGateway());
       putMessage(buf, env.message());
     } else if (o instanceof ProposeResponse.Accepted a) {
@@ -158,7 +160,7 @@ public final class RaftWireSerializer extends SerializerWithStringManifest imple
             + "version " + VERSION + " only: are two versions of Tern in one cluster?");
       }
       return switch (manifest) {
-        case ENVELOPE -> new PeerGateway.Envelope(getString(buf), getRef(buf), getMessage(buf));
+        case ENVELOPE -> new PeerGateway.Envelope(getString(buf), buf.getLong(), getRef(buf), getMessage(buf));
         case ACCEPTED -> new ProposeResponse.Accepted(buf.getLong(), buf.getLong(), buf.getLong());
         case NOT_LEADER -> new ProposeResponse.NotLeader(getString(buf), buf.getLong());
         case READ_OK -> new ReadIndexResponse.Ok(buf.getLong(), buf.getLong());

@@ -10,6 +10,7 @@ import dev.tern.http.LeaderTransferApi;
 import dev.tern.http.MembersApi;
 import dev.tern.http.WatchApi;
 import dev.tern.raft.Configuration;
+import dev.tern.storage.DataDirIdentity;
 import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftReplica;
 import dev.tern.raft.RaftSettings;
@@ -18,6 +19,7 @@ import dev.tern.http.OpsRoutes;
 import dev.tern.storage.FileStorage;
 import dev.tern.storage.StorageHealth;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Random;
@@ -52,6 +54,8 @@ public final class TernNode {
   private final Member self;
   private final FileStorage storage;
   private final String clusterId;
+  /** This node's data directory's incarnation (see {@link Configuration.Server}). */
+  private final long incarnation;
   private final StorageHealth health;
   private final java.util.concurrent.ScheduledExecutorService healthChecks;
   private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
@@ -60,6 +64,8 @@ public final class TernNode {
 
   private volatile ActorSystem<Void> system;
   private volatile ActorRef<PeerGateway.Command> gateway;
+  /** The members of the configuration in force, once the actor system runs. */
+  private volatile MemberDirectory directory;
 
   public TernNode(Config config) {
     this(config, StorageHealth.FreeSpaceProbe.fileStore());
@@ -73,9 +79,12 @@ public final class TernNode {
     this.id = tern.getString("node-id");
     this.members = Members.fromConfig(tern);
     this.self = members.require(id);
+    Duration checkEvery = tern.getDuration("cluster.incarnation-check-interval");
+    refuseIfKnownAsAnother(tern, checkEvery);
     NodeDataDir data = NodeDataDir.open(tern); // refuses another node's or another cluster's directory
     this.storage = data.storage();
     this.clusterId = data.clusterId();
+    this.incarnation = data.incarnation();
     Path dataDir = data.dir();
     this.health = new StorageHealth(dataDir, tern.getBytes("storage.min-free-space"), probe, storage.fsyncStats());
     health.check();
@@ -86,6 +95,9 @@ public final class TernNode {
       return t;
     });
     healthChecks.scheduleWithFixedDelay(health::check, every, every, TimeUnit.MILLISECONDS);
+    IncarnationCheck incarnationCheck = new IncarnationCheck(id, incarnation, answerWithin(checkEvery));
+    healthChecks.scheduleWithFixedDelay(() -> checkIncarnation(incarnationCheck), checkEvery.toMillis(),
+        checkEvery.toMillis(), TimeUnit.MILLISECONDS);
     // Without its disk a node can acknowledge nothing: its Raft part stops at once (never retrying the fsync), and
     // run() then answers /health with the reason until the node is stopped.
     storage.onFailure(t -> {
@@ -95,6 +107,51 @@ public final class TernNode {
       ActorSystem<Void> s = system;
       if (s != null) s.terminate();
     });
+  }
+
+  /**
+   * An empty data directory of a node of a members list: if a member publishes an incarnation for this node, it ran
+   * before and lost its state (see {@link IncarnationCheck}). Refused before anything is written.
+   */
+  private void refuseIfKnownAsAnother(Config tern, Duration timeout) {
+    if (tern.getBoolean("cluster.join")) return; // a joining node is new, and JoinConfig checks it against the cluster
+    Path dir = Path.of(tern.getString("data-dir")).toAbsolutePath().normalize();
+    if (!DataDirIdentity.blank(dir)) return;
+    String why = new IncarnationCheck(id, DataDirIdentity.NO_INCARNATION, answerWithin(timeout)).conflict(members);
+    if (why != null) throw new NodeDataDir.LostStateException("refusing to start: " + why);
+  }
+
+  /** How long a member has to answer the incarnation check: half its interval, at most two seconds. */
+  private static Duration answerWithin(Duration interval) {
+    Duration half = interval.dividedBy(2);
+    return half.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : half;
+  }
+
+  /**
+   * Until the configuration in force publishes this node's own incarnation: does a member know it as another? Then
+   * this node lost its state while its peers were unreachable at its start: it stops, and says how to recover.
+   */
+  private void checkIncarnation(IncarnationCheck check) {
+    MemberDirectory d = directory;
+    if (d == null || fatal != null || d.incarnation(id) == incarnation) return;
+    String why = check.conflict(d.current());
+    if (why == null) return;
+    fatal = why;
+    log.error("{}: stopping: {}", id, why);
+    stopping = true;
+    ActorSystem<Void> s = system;
+    if (s != null) s.terminate();
+  }
+
+  /** Why this node stopped by itself (a storage failure, a lost state, no HTTP port), or null. */
+  public String fatal() {
+    return fatal;
+  }
+
+  /** How many peer messages this node ignored because their sender had lost its state (another incarnation). */
+  public long ignoredFromLostMembers() {
+    MemberDirectory d = directory;
+    return d == null ? 0 : d.ignoredFromLostMembers();
   }
 
   /** Starts a node from a fully resolved config and blocks until it stops. */
@@ -272,6 +329,7 @@ public final class TernNode {
     return Behaviors.setup(ctx -> {
       // Routes and envelope checks follow the configuration in force; tern.cluster.members only bootstraps it.
       MemberDirectory directory = new MemberDirectory(members);
+      this.directory = directory;
       // A node joining a running cluster waits to be added; the others of a new cluster start from the list.
       Configuration bootstrap = config.getBoolean("tern.cluster.join") ? Configuration.EMPTY : members.toConfiguration();
       ActorRef<KvFront.Command> front = ctx.spawn(KvFront.create(id, directory, limits), "front");
@@ -281,7 +339,7 @@ public final class TernNode {
       if (faultInjection) log.warn("{}: tern.testing.fault-injection is on: this node obeys /v1/testing/partition", id);
       // The replica sends through the routes the gateway publishes, and takes peers' envelopes itself
       // (PeerRoutes, PeerInbound): no message waits for a hop through the gateway actor.
-      PeerRoutes routes = new PeerRoutes(id, TransportLimits.fromConfig(config));
+      PeerRoutes routes = new PeerRoutes(id, incarnation, TransportLimits.fromConfig(config));
       Random random = new Random(new SecureRandom().nextLong());
       ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, directory, routes,
               RaftReplica.createReporting(id, bootstrap, settings, storage, stateMachine, routes::send,

@@ -187,6 +187,7 @@ public final class MembersApi {
       ObjectNode o = servers.addObject().put("id", server.id()).put("host", server.host())
           .put("arteryPort", server.arteryPort()).put("httpPort", server.httpPort())
           .put("role", server.voter() ? "voter" : "learner");
+      if (server.published()) o.put("incarnation", String.format("%016x", server.incarnation()));
       if (leader == null) continue;
       if (server.id().equals(leader.id())) {
         o.put("matchIndex", leader.commitIndex()).put("lastContactMsAgo", 0);

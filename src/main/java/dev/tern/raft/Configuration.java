@@ -17,10 +17,21 @@ public record Configuration(List<Server> servers) {
 
   /**
    * One server: its id, where its Artery transport and HTTP API listen ({@code host} empty and ports 0 when not
-   * known, as in the simulation and in a snapshot written before configurations carried addresses), and whether
-   * it votes.
+   * known, as in the simulation and in a snapshot written before configurations carried addresses), whether it
+   * votes, and its incarnation: the random number its data directory drew when it was created, published here by
+   * the leader once it hears from the server ({@link #UNPUBLISHED} until then). A server that comes back with
+   * another incarnation has lost its term, vote and log (a wiped or replaced disk, another directory): its peers
+   * ignore it, since as a voter it could vote twice in a term or help elect a leader that lacks committed entries
+   * (docs/storage.md, section 5).
    */
-  public record Server(String id, String host, int arteryPort, int httpPort, boolean voter) {
+  public record Server(String id, String host, int arteryPort, int httpPort, boolean voter, long incarnation) {
+    /** No incarnation published yet: a new server, or a configuration written before servers had one. */
+    public static final long UNPUBLISHED = 0;
+
+    public Server(String id, String host, int arteryPort, int httpPort, boolean voter) {
+      this(id, host, arteryPort, httpPort, voter, UNPUBLISHED);
+    }
+
     public Server {
       Objects.requireNonNull(id, "id");
       if (id.isBlank()) throw new IllegalArgumentException("a server id must not be blank");
@@ -36,7 +47,15 @@ public record Configuration(List<Server> servers) {
     }
 
     Server asVoter(boolean v) {
-      return new Server(id, host, arteryPort, httpPort, v);
+      return new Server(id, host, arteryPort, httpPort, v, incarnation);
+    }
+
+    Server withIncarnation(long i) {
+      return new Server(id, host, arteryPort, httpPort, voter, i);
+    }
+
+    public boolean published() {
+      return incarnation != UNPUBLISHED;
     }
 
     /** Same addresses (the role aside). */
@@ -52,7 +71,8 @@ public record Configuration(List<Server> servers) {
   /** No server at all: a node that joins an existing cluster starts with it and waits to be told. */
   public static final Configuration EMPTY = new Configuration(List.of());
 
-  private static final byte FORMAT = 1;
+  /** 1: no incarnations (all {@link Server#UNPUBLISHED}); 2: each server's incarnation follows its voter flag. */
+  private static final byte FORMAT_1 = 1, FORMAT_2 = 2;
 
   public Configuration {
     List<Server> sorted = new ArrayList<>(servers);
@@ -132,18 +152,43 @@ public record Configuration(List<Server> servers) {
     return with(s.asVoter(true));
   }
 
+  /**
+   * With the incarnation of {@code id} published.
+   *
+   * @throws IllegalArgumentException if there is no such server
+   */
+  public Configuration withIncarnation(String id, long incarnation) {
+    Server s = get(id);
+    if (s == null) throw new IllegalArgumentException("no server " + id);
+    return with(s.withIncarnation(incarnation));
+  }
+
+  /** The published incarnation of {@code id}; {@link Server#UNPUBLISHED} if none, or if there is no such server. */
+  public long incarnationOf(String id) {
+    Server s = get(id);
+    return s == null ? Server.UNPUBLISHED : s.incarnation();
+  }
+
   /** Servers without addresses take them from {@code known} (an old snapshot's ids, completed by the bootstrap list). */
   public Configuration withAddressesFrom(Configuration known) {
     List<Server> list = new ArrayList<>();
     for (Server s : servers) {
       Server k = known.get(s.id());
-      list.add(!s.hasAddresses() && k != null ? new Server(s.id(), k.host(), k.arteryPort(), k.httpPort(), s.voter()) : s);
+      list.add(!s.hasAddresses() && k != null
+          ? new Server(s.id(), k.host(), k.arteryPort(), k.httpPort(), s.voter(), s.incarnation()) : s);
     }
     return new Configuration(list);
   }
 
-  /** {@code [byte format = 1][int count]} then per server {@code [id][host][int arteryPort][int httpPort][byte voter]}, strings as {@code [int length][UTF-8]}. */
+  /**
+   * {@code [byte format][int count]} then per server {@code [id][host][int arteryPort][int httpPort][byte voter]}
+   * and, in format 2, {@code [long incarnation]}; strings as {@code [int length][UTF-8]}. Format 1 is written while
+   * no incarnation is published, so that a configuration stays readable by a Tern that predates incarnations
+   * until one is.
+   */
   public byte[] encode() {
+    boolean incarnations = false;
+    for (Server s : servers) incarnations |= s.published();
     List<byte[]> ids = new ArrayList<>();
     List<byte[]> hosts = new ArrayList<>();
     int size = 1 + 4;
@@ -152,14 +197,15 @@ public record Configuration(List<Server> servers) {
       byte[] host = s.host().getBytes(StandardCharsets.UTF_8);
       ids.add(id);
       hosts.add(host);
-      size += 4 + id.length + 4 + host.length + 4 + 4 + 1;
+      size += 4 + id.length + 4 + host.length + 4 + 4 + 1 + (incarnations ? 8 : 0);
     }
     ByteBuffer buf = ByteBuffer.allocate(size);
-    buf.put(FORMAT).putInt(servers.size());
+    buf.put(incarnations ? FORMAT_2 : FORMAT_1).putInt(servers.size());
     for (int i = 0; i < servers.size(); i++) {
       Server s = servers.get(i);
       buf.putInt(ids.get(i).length).put(ids.get(i)).putInt(hosts.get(i).length).put(hosts.get(i));
       buf.putInt(s.arteryPort()).putInt(s.httpPort()).put((byte) (s.voter() ? 1 : 0));
+      if (incarnations) buf.putLong(s.incarnation());
     }
     return buf.array();
   }
@@ -173,7 +219,9 @@ public record Configuration(List<Server> servers) {
     try {
       ByteBuffer buf = ByteBuffer.wrap(bytes);
       byte format = buf.get();
-      if (format != FORMAT) throw new IllegalArgumentException("unknown configuration format " + format);
+      if (format != FORMAT_1 && format != FORMAT_2) {
+        throw new IllegalArgumentException("unknown configuration format " + format);
+      }
       int n = buf.getInt();
       if (n < 0 || n > bytes.length) throw new IllegalArgumentException("bad server count " + n);
       List<Server> list = new ArrayList<>(n);
@@ -184,7 +232,8 @@ public record Configuration(List<Server> servers) {
         int http = buf.getInt();
         byte voter = buf.get();
         if (voter != 0 && voter != 1) throw new IllegalArgumentException("bad voter flag " + voter);
-        list.add(new Server(id, host, artery, http, voter == 1));
+        long incarnation = format == FORMAT_2 ? buf.getLong() : Server.UNPUBLISHED;
+        list.add(new Server(id, host, artery, http, voter == 1, incarnation));
       }
       if (buf.hasRemaining()) throw new IllegalArgumentException(buf.remaining() + " bytes after the configuration");
       return new Configuration(list);

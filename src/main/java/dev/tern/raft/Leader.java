@@ -115,6 +115,8 @@ final class Leader extends RoleBehavior {
       scheduleFlush();
     } else if (m instanceof RaftMessage.ChangeMembership c) {
       membership.request(c, commitWatch.ticks());
+    } else if (m instanceof RaftMessage.ObservedIncarnation o) {
+      membership.publish(o.id(), o.incarnation(), commitWatch.ticks());
     } else if (m instanceof Flush) {
       flush();
     } else if (m instanceof ReadIndex r) {

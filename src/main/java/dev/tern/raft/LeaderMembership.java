@@ -168,6 +168,23 @@ final class LeaderMembership {
     pending = new Pending(append(next, ticks, what, change.id()), c);
   }
 
+  /**
+   * Publishes the incarnation of server {@code id} (see {@link Configuration.Server}) if the configuration has none
+   * for it yet: a configuration change like any other (one at a time, 4.1), that changes no majority. Until it is
+   * published, nothing tells the server's first start from a start on a lost disk; once it is, the transport of every
+   * node holding the entry ignores the server should it come back with another incarnation. An incarnation
+   * already published is never replaced: a server that lost its state must be removed and added again.
+   */
+  void publish(String id, long incarnation, long ticks) {
+    Configuration current = s.configuration();
+    Configuration.Server server = current.get(id);
+    if (server == null || server.published() || incarnation == Configuration.Server.UNPUBLISHED || notNow() != null) {
+      return; // the transport reports it again with the next message
+    }
+    append(current.withIncarnation(id, incarnation), ticks,
+        "publish incarnation " + Long.toHexString(incarnation) + " of ", id);
+  }
+
   private long append(Configuration next, long ticks, String what, String id) {
     LogEntry entry = LogEntry.config(s.log.lastIndex() + 1, s.currentTerm, next);
     s.appendConfiguration(entry); // in force at once (4.1)

@@ -280,6 +280,13 @@ public sealed interface RaftMessage {
    */
   record ChangeMembership(Change change, ActorRef<ChangeMembershipResponse> replyTo) implements RaftMessage {}
 
+  /**
+   * The node's transport saw a message from server {@code id} (or the node itself) sent by the data directory of
+   * incarnation {@code incarnation}, while the configuration has none published for it. A leader publishes it with a
+   * configuration change (see {@link Configuration.Server}); other roles ignore it.
+   */
+  record ObservedIncarnation(String id, long incarnation) implements RaftMessage {}
+
   /** One single-server change. */
   sealed interface Change {
     /** The server to change. */

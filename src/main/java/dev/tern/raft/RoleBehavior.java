@@ -170,7 +170,8 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
   }
 
   /**
-   * Late replies and stale timers: routine after any change of role. (TimeoutNow only a follower acts on.) The
+   * Late replies and stale timers: routine after any change of role. (TimeoutNow only a follower acts on, an
+   * observed incarnation only a leader.) The
    * protocol's messages are records and plain enums, so their class names their kind exactly.
    */
   private static final java.util.Set<Class<?>> IGNORABLE = java.util.Set.of(
@@ -181,7 +182,8 @@ abstract class RoleBehavior extends AbstractBehavior<RaftMessage> {
       RaftMessage.InstallSnapshotResponse.class,
       RaftMessage.SnapshotChunkRead.class,
       RaftMessage.SnapshotChunkWritten.class,
-      RaftMessage.TimeoutNow.class);
+      RaftMessage.TimeoutNow.class,
+      RaftMessage.ObservedIncarnation.class);
 
   /** Messages that mean nothing in this role (late replies, stale timers). */
   static boolean isIgnorable(RaftMessage m) {

@@ -32,13 +32,23 @@ import java.util.zip.CRC32C;
  * format=1
  * cluster-id=3f0c9a6e1b2d4c57
  * node-id=n2
+ * incarnation=9d2f4b1c0e7a6358
  * crc32c=1a2b3c4d          (of the lines above, with their newlines)
  * </pre>
+ *
+ * The incarnation is a random number drawn when the directory is created: it names this directory's Raft state, so
+ * that peers can tell the node they knew from the same node come back without its state (see
+ * {@code Configuration.Server}). A file written before incarnations has none ({@link #NO_INCARNATION}); the node
+ * draws one on its next start.
  *
  * The cluster id is derived, as etcd derives its own, from {@code tern.cluster.token} and the members' ids
  * ({@link #clusterId}): every node computes the same id from the same configuration, with nothing to exchange.
  */
-public record DataDirIdentity(String clusterId, String nodeId) {
+public record DataDirIdentity(String clusterId, String nodeId, long incarnation) {
+  /** No incarnation recorded: a file written by a Tern that predates them. */
+  public static final long NO_INCARNATION = 0;
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
   public static final String FILE = "identity";
   static final String TMP = "identity.tmp";
   /** The identity file's format version; a newer one is refused (written by a newer Tern). */
@@ -48,6 +58,30 @@ public record DataDirIdentity(String clusterId, String nodeId) {
     if (clusterId == null || clusterId.isBlank()) throw new IllegalArgumentException("cluster id must not be empty");
     if (nodeId == null || nodeId.isBlank()) throw new IllegalArgumentException("node id must not be empty");
     if (clusterId.contains("\n") || nodeId.contains("\n")) throw new IllegalArgumentException("ids must be one line");
+  }
+
+  /** The identity of a new data directory: a fresh incarnation. */
+  public DataDirIdentity(String clusterId, String nodeId) {
+    this(clusterId, nodeId, freshIncarnation());
+  }
+
+  /** This identity with a fresh incarnation (for a directory recorded before incarnations). */
+  public DataDirIdentity withFreshIncarnation() {
+    return new DataDirIdentity(clusterId, nodeId);
+  }
+
+  /** A random incarnation, never {@link #NO_INCARNATION}. */
+  static long freshIncarnation() {
+    long i;
+    do {
+      i = RANDOM.nextLong();
+    } while (i == NO_INCARNATION);
+    return i;
+  }
+
+  /** An incarnation as the file and the logs show it: 16 hex digits. */
+  public static String hex(long incarnation) {
+    return String.format("%016x", incarnation);
   }
 
   /**
@@ -109,12 +143,22 @@ public record DataDirIdentity(String clusterId, String nodeId) {
     if (cluster == null || node == null || cluster.isBlank() || node.isBlank()) {
       throw new StorageCorruptedException(file, "cluster-id or node-id is missing");
     }
-    return new DataDirIdentity(cluster, node);
+    String inc = fields.get("incarnation");
+    long incarnation = NO_INCARNATION;
+    if (inc != null) {
+      try {
+        incarnation = Long.parseUnsignedLong(inc.strip(), 16);
+      } catch (NumberFormatException e) {
+        throw new StorageCorruptedException(file, "bad incarnation '" + inc + "'");
+      }
+    }
+    return new DataDirIdentity(cluster, node, incarnation);
   }
 
   String render() {
     String body = "# Which Tern cluster and node this data directory belongs to. Do not edit: see docs/storage.md.\n"
-        + "format=" + FORMAT + "\ncluster-id=" + clusterId + "\nnode-id=" + nodeId + "\n";
+        + "format=" + FORMAT + "\ncluster-id=" + clusterId + "\nnode-id=" + nodeId + "\n"
+        + (incarnation == NO_INCARNATION ? "" : "incarnation=" + hex(incarnation) + "\n");
     return body + "crc32c=" + crc(body) + "\n";
   }
 

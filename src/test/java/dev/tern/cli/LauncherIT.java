@@ -109,6 +109,18 @@ class LauncherIT {
       assertTrue(lost.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "n1 did not exit");
       assertEquals(ExitCodes.ERROR, lost.exitValue(), said);
       assertTrue(said.contains("lost its term, its vote and its log") && said.contains("tern member remove n1"), said);
+
+      // Without that setting (initial-state = new, as a members list starts), its empty directory looks like a
+      // first start; but n2 and n3 publish the incarnation of the directory n1 had, so it is refused all the same.
+      Process unaware = new ProcessBuilder(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", "n1",
+          "--config", dir.resolve(LocalCluster.CONFIG_FILE).toString(), "-Dtern.data-dir=" + dir.resolve("n1"),
+          "-Dtern.cluster.initial-state=new")
+          .directory(LocalProcesses.REPO.toFile()).redirectErrorStream(true).start();
+      majority.add(unaware);
+      String told = new String(unaware.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(unaware.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "n1 did not exit");
+      assertEquals(ExitCodes.ERROR, unaware.exitValue(), told);
+      assertTrue(told.contains("knows n1 as incarnation") && told.contains("this data directory is empty"), told);
     } finally {
       for (Process p : majority) {
         p.destroy();

@@ -1,6 +1,7 @@
 package dev.tern.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,8 +107,10 @@ class DataDirStartTest {
       assertEquals("hi", greeting.json().get("value").asText());
       assertEquals(5, greeting.json().get("revision").asLong());
       assertEquals("postgres://db:5432", request(node, "GET", "/v1/kv/config%2Fdb", null).json().get("value").asText());
-      assertEquals(new DataDirIdentity(DataDirIdentity.clusterId("upgrade", java.util.List.of("n1")), "n1"),
-          DataDirIdentity.read(dir));
+      DataDirIdentity recorded = DataDirIdentity.read(dir);
+      assertEquals(new DataDirIdentity(DataDirIdentity.clusterId("upgrade", java.util.List.of("n1")), "n1",
+          recorded.incarnation()), recorded);
+      assertNotEquals(DataDirIdentity.NO_INCARNATION, recorded.incarnation(), "an incarnation is drawn on upgrade");
     } finally {
       node.stop();
     }

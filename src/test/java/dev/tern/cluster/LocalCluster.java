@@ -114,15 +114,41 @@ final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Starts a stopped node again on its data folder, or on an empty one with {@code wipe} (a new machine taking
-   * the member's place).
+   * Starts a stopped node again on its data folder, or on an empty one with {@code wipe} and its members-list
+   * configuration: what a lost disk looks like (its peers ignore it; see {@link #replace} for the way back).
    */
   TernNode startAgain(String id, boolean wipe) {
+    return startAgain(id, wipe, "");
+  }
+
+  /** As above, with {@code extra} settings over the node's own this time. */
+  TernNode startAgain(String id, boolean wipe, String extra) {
     int i = indexOf(id);
     if (wipe) deleteTree(dataRoot.resolve(id));
-    TernNode fresh = new TernNode(configs.get(i));
+    TernNode fresh = new TernNode(ConfigFactory.parseString(extra).withFallback(configs.get(i)));
     nodes.set(i, fresh);
     fresh.start();
+    return fresh;
+  }
+
+  /**
+   * Replaces stopped member {@code id} by a machine with an empty disk, as docs/operations.md says ("Replacing a
+   * node"): removes it through {@code via}, starts it empty as a joining node at the same addresses, and adds it.
+   */
+  TernNode replace(String id, String via, Duration within) {
+    int i = indexOf(id);
+    Member m = nodes.get(i).self();
+    await(() -> Optional.of(request(via, "DELETE", "/v1/members/" + id, null)).filter(r -> r.status() == 200),
+        within, id + " removed");
+    deleteTree(dataRoot.resolve(id));
+    Config joining = ConfigFactory.parseString("tern.cluster.join = true").withFallback(configs.get(i));
+    configs.set(i, joining);
+    TernNode fresh = new TernNode(joining);
+    nodes.set(i, fresh);
+    fresh.start();
+    String body = "{\"host\":\"" + m.host() + "\",\"arteryPort\":" + m.arteryPort() + ",\"httpPort\":" + m.httpPort() + "}";
+    await(() -> Optional.of(request(via, "PUT", "/v1/members/" + id, body)).filter(r -> r.status() == 200),
+        within, id + " added again");
     return fresh;
   }
 

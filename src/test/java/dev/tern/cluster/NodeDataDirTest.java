@@ -1,6 +1,7 @@
 package dev.tern.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,7 +73,8 @@ class NodeDataDirTest {
     Config joining = ConfigFactory.parseString("cluster.join = true").withFallback(tern(dir.toString(), "existing"));
     NodeDataDir data = NodeDataDir.open(joining);
     data.storage().close();
-    assertEquals(new DataDirIdentity(data.clusterId(), "n3"), DataDirIdentity.read(dir));
+    assertEquals(new DataDirIdentity(data.clusterId(), "n3", data.incarnation()), DataDirIdentity.read(dir));
+    assertNotEquals(DataDirIdentity.NO_INCARNATION, data.incarnation());
   }
 
   @Test
@@ -110,7 +112,7 @@ class NodeDataDirTest {
     assertEquals("learned-id", NodeDataDir.clusterId(joined));
     NodeDataDir first = NodeDataDir.open(joined);
     first.storage().close();
-    assertEquals(new DataDirIdentity("learned-id", "n3"), DataDirIdentity.read(first.dir()));
+    assertEquals(new DataDirIdentity("learned-id", "n3", first.incarnation()), DataDirIdentity.read(first.dir()));
     Config later = ConfigFactory.parseString("cluster { id = learned-id, members-spec = \"n3=h:5:6,n7=h:7:8\" }")
         .withFallback(joined);
     NodeDataDir again = NodeDataDir.open(later);

@@ -80,6 +80,35 @@ class PeerInboundTest {
   }
 
   /**
+   * Incarnations (docs/storage.md, section 5): a member that comes back with another data directory than the one the
+   * configuration publishes is ignored and counted; an unpublished sender, and this node itself while unpublished,
+   * are reported to the replica so that a leader publishes them.
+   */
+  @Test
+  void ignoresAMemberOfAnotherIncarnationAndReportsUnpublishedOnes() {
+    MemberDirectory directory = new MemberDirectory(MEMBERS);
+    directory.update(MEMBERS.toConfiguration().withIncarnation("n2", 5));
+    TestProbe<RaftMessage> replica = a.createTestProbe();
+    ActorRef<Object> inbound = a.spawn(PeerGateway.inbound("n1", directory,
+        new PeerRoutes("n1", 11, PeerGateway.DEFAULT_LIMITS), forwardTo(replica)));
+    ActorRef<PeerGateway.Envelope> fromB = seenFrom(b, a, b.<PeerGateway.Envelope>createTestProbe().getRef());
+
+    inbound.tell(new PeerGateway.Envelope("n2", 6, fromB, VOTE)); // n2 lost its state: another incarnation
+    inbound.tell(new PeerGateway.Envelope("n2", 5, fromB, VOTE));
+    assertEquals(VOTE, replica.receiveMessage(), "the incarnation the configuration knows");
+    assertEquals(new RaftMessage.ObservedIncarnation("n1", 11), replica.receiveMessage(), "n1 itself is unpublished");
+    assertEquals(1, directory.ignoredFromLostMembers());
+
+    directory.update(MEMBERS.toConfiguration().withIncarnation("n1", 11)); // n2 removed and added again: unpublished
+    inbound.tell(new PeerGateway.Envelope("n2", 6, fromB, VOTE));
+    assertEquals(VOTE, replica.receiveMessage());
+    assertEquals(new RaftMessage.ObservedIncarnation("n2", 6), replica.receiveMessage());
+    inbound.tell(new PeerGateway.Envelope("n2", 6, fromB, VOTE)); // reported once per 100 ms at most
+    assertEquals(VOTE, replica.receiveMessage());
+    assertEquals(1, directory.ignoredFromLostMembers());
+  }
+
+  /**
    * Over Artery both ways through routes no gateway owns (a live gateway republishes its table when the
    * receptionist's listing comes, which would race with a table the test publishes).
    */

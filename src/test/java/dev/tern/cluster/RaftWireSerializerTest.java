@@ -71,8 +71,9 @@ class RaftWireSerializerTest {
 
   /** Inside the envelope the gateway sends, as every peer message travels. */
   private static RaftMessage inEnvelope(RaftMessage m) {
-    Envelope back = (Envelope) roundTrip(new Envelope("n1", gateway.getRef(), m));
+    Envelope back = (Envelope) roundTrip(new Envelope("n1", 0x9d2f4b1c0e7a6358L, gateway.getRef(), m));
     assertEquals("n1", back.from());
+    assertEquals(0x9d2f4b1c0e7a6358L, back.incarnation());
     assertEquals(gateway.getRef(), back.fromGateway());
     return back.message();
   }

@@ -109,9 +109,9 @@ class SnapshotCatchUpTest {
       assertTrue(back.storage().snapshotIndex() >= snapshotIndex - 1000, "snapshot " + back.storage().snapshotIndex());
       assertHoldsEveryWrite(cluster, longDown, WRITES);
 
-      // A member replaced by a machine with an empty disk.
+      // A member replaced by a machine with an empty disk: removed, started empty as a joining node, added again.
       cluster.stopNode(wiped);
-      TernNode fresh = cluster.startAgain(wiped, true);
+      TernNode fresh = cluster.replace(wiped, leader, Duration.ofSeconds(20));
       awaitCaughtUp(cluster, wiped, WRITES - 1);
       assertTrue(fresh.storage().snapshotsReceived() >= 1, wiped + " caught up without InstallSnapshot");
       assertHoldsEveryWrite(cluster, wiped, WRITES);

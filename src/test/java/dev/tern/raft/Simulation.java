@@ -98,10 +98,13 @@ final class Simulation {
     boolean stoppedByDisk;
     /** Some disks are slow: then a leader hears followers acknowledge before its own fsync completes. */
     final long fsyncFactor;
+    /** Its data directory's incarnation (see {@link Configuration.Server}): a new one when its disk is wiped. */
+    long dataIncarnation;
 
     Node(int index) {
       this.index = index;
       this.id = "n" + (index + 1);
+      this.dataIncarnation = index + 1; // deterministic, and drawing nothing from the seeded random
       this.storage = new SimStorage(new SimStorage.Disk() {
         @Override
         public void scheduleFsync(SimStorage storage, long upToTicket) {
@@ -493,9 +496,11 @@ final class Simulation {
       if (random.nextDouble() < options.spikeProbability()) delay *= 20; // a slow path reorders messages
       schedule(delay, () -> {
         if (linkEpoch[from.index][to.index] == epoch && to.up()) {
+          if (incarnations && !sameIncarnation(from, to)) return;
           lastDelivered = m;
           lastDeliveredTo = to.id;
           deliver(to, m);
+          if (incarnations) reportUnpublished(from, to);
         }
       }, (Object) new Object() {
         @Override
@@ -505,6 +510,42 @@ final class Simulation {
       });
     }
   }
+
+  /**
+   * With {@link #publishIncarnations}, the receiver's transport does what PeerInbound does on a node: it ignores a
+   * sender whose data directory is not the incarnation its configuration publishes.
+   */
+  private boolean sameIncarnation(Node from, Node to) {
+    long known = to.state().configuration().incarnationOf(from.id);
+    if (known == Configuration.Server.UNPUBLISHED || known == from.dataIncarnation) return true;
+    ignoredFromLost++;
+    return false;
+  }
+
+  /** ... and reports the sender's incarnation, and its own, while unpublished (once per message here). */
+  private void reportUnpublished(Node from, Node to) {
+    if (!to.up()) return;
+    Configuration c = to.state().configuration();
+    if (c.contains(from.id) && c.incarnationOf(from.id) == Configuration.Server.UNPUBLISHED) {
+      deliver(to, new RaftMessage.ObservedIncarnation(from.id, from.dataIncarnation));
+    }
+    if (to.up() && c.contains(to.id) && c.incarnationOf(to.id) == Configuration.Server.UNPUBLISHED) {
+      deliver(to, new RaftMessage.ObservedIncarnation(to.id, to.dataIncarnation));
+    }
+  }
+
+  /** Turns on the transport's incarnation check and reports (docs/storage.md, section 8). */
+  void publishIncarnations() {
+    incarnations = true;
+  }
+
+  /** How many messages the incarnation check dropped. */
+  int ignoredFromLostMembers() {
+    return ignoredFromLost;
+  }
+
+  private boolean incarnations;
+  private int ignoredFromLost;
 
   /**
    * Carries a message between two nodes' non-Raft parts (a front's request to another node's replica, the
@@ -600,6 +641,7 @@ final class Simulation {
     Node n = byId.get(id);
     if (n.up()) throw new IllegalStateException(id + " is up: crash it first");
     n.storage.wipe();
+    n.dataIncarnation += 100; // a new data directory
     note("wipe " + id);
   }
 
@@ -914,12 +956,22 @@ final class Simulation {
         .max((a, b) -> Long.compare(a.state().currentTerm, b.state().currentTerm)).map(n -> n.id);
   }
 
-  /** A live leader whose term no live replica has passed. */
+  /** A live leader whose term no live server of its configuration has passed. */
   Optional<String> stableLeader() {
-    long maxTerm = nodes.stream().filter(Node::up).mapToLong(n -> n.state().currentTerm).max().orElse(-1);
     return nodes.stream()
-        .filter(n -> n.up() && n.role() == RaftMessage.Role.LEADER && n.state().currentTerm == maxTerm)
+        .filter(n -> n.up() && n.role() == RaftMessage.Role.LEADER && n.state().currentTerm == maxTermAmong(n))
         .map(n -> n.id).findFirst();
+  }
+
+  /**
+   * The highest term among the live servers of {@code leader}'s configuration in force. A server removed while it
+   * was down never learns it (dissertation 4.2.3) and may campaign at ever higher terms; it cannot disrupt the
+   * leader (CheckQuorum: members that hear from it ignore its RequestVotes), so its term does not count.
+   */
+  private long maxTermAmong(Node leader) {
+    Configuration c = leader.state().configuration();
+    return nodes.stream().filter(n -> n.up() && c.contains(n.id))
+        .mapToLong(n -> n.state().currentTerm).max().orElse(-1);
   }
 
   boolean up(String id) {
@@ -1024,6 +1076,7 @@ final class Simulation {
 
   String describe() {
     StringBuilder b = new StringBuilder("seed=" + seed + " nodes=" + nodes.size() + " t=" + nowMillis() + "ms steps=" + steps);
+    if (incarnations) b.append(" ignoredFromLostMembers=").append(ignoredFromLost);
     for (Node n : nodes) {
       if (!n.up()) {
         b.append("\n  ").append(n.id).append(" down");

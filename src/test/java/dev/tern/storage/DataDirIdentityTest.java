@@ -69,6 +69,33 @@ class DataDirIdentityTest {
     assertThrows(StorageCorruptedException.class, () -> DataDirIdentity.read(dir));
   }
 
+  // An identity written before incarnations reads as NO_INCARNATION; a new one draws a random incarnation, written
+  // as 16 hex digits and read back, and a bad one is corruption.
+  @Test
+  void incarnationsAreDrawnWrittenAndReadAndOlderFilesHaveNone() throws Exception {
+    DataDirIdentity fresh = new DataDirIdentity("aaaa", "n1");
+    assertNotEquals(DataDirIdentity.NO_INCARNATION, fresh.incarnation());
+    assertNotEquals(fresh.incarnation(), new DataDirIdentity("aaaa", "n1").incarnation());
+    assertTrue(fresh.render().contains("incarnation=" + DataDirIdentity.hex(fresh.incarnation()) + "\n"));
+    assertEquals(16, DataDirIdentity.hex(-1L).length());
+    assertEquals(fresh, DataDirIdentity.parse(dir, fresh.render()));
+
+    DataDirIdentity older = new DataDirIdentity("aaaa", "n1", DataDirIdentity.NO_INCARNATION);
+    assertFalse(older.render().contains("incarnation"));
+    assertEquals(DataDirIdentity.NO_INCARNATION, DataDirIdentity.parse(dir, older.render()).incarnation());
+    DataDirIdentity upgraded = older.withFreshIncarnation();
+    assertEquals(older.clusterId(), upgraded.clusterId());
+    assertNotEquals(DataDirIdentity.NO_INCARNATION, upgraded.incarnation());
+
+    String bad = older.render().replace("crc32c", "incarnation=xyz\ncrc32c");
+    String body = bad.substring(0, bad.indexOf("crc32c="));
+    var crc = new java.util.zip.CRC32C();
+    crc.update(body.getBytes(StandardCharsets.UTF_8));
+    var e = assertThrows(StorageCorruptedException.class,
+        () -> DataDirIdentity.parse(dir, body + "crc32c=" + String.format("%08x", crc.getValue()) + "\n"));
+    assertTrue(e.getMessage().contains("bad incarnation"), e.getMessage());
+  }
+
   @Test
   void aNewerFormatIsRefused() {
     String body = "format=2\ncluster-id=aaaa\nnode-id=n1\n";

@@ -1,0 +1,85 @@
+package dev.tern.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tern.storage.DataDirIdentity;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * Asks the other members whether the cluster publishes another incarnation for this node (see
+ * {@code Configuration.Server}): if one does, this data directory is not the one the cluster knew, which has lost its
+ * term, vote and log. As etcd refuses to bootstrap a member that was already published, the node is then refused at
+ * its start, or stopped if it learns it later (its peers were unreachable when it started); in both cases it says how
+ * to recover. Its peers' transport ignores it meanwhile ({@link PeerInbound}), so this check makes the refusal clear,
+ * not safe. A member that does not answer tells nothing.
+ */
+final class IncarnationCheck {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String selfId;
+  private final long incarnation;
+  private final Duration timeout;
+  private final HttpClient http;
+
+  IncarnationCheck(String selfId, long incarnation, Duration timeout) {
+    this.selfId = selfId;
+    this.incarnation = incarnation;
+    this.timeout = timeout;
+    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+  }
+
+  /**
+   * Why this node must not run, or null: the first member among {@code members} that publishes an incarnation for
+   * this node other than its own ({@code incarnation}; for a directory not created yet, any incarnation at all).
+   */
+  String conflict(Members members) {
+    for (Member m : members.all()) {
+      if (m.id().equals(selfId)) continue;
+      String published = publishedBy(m);
+      if (published != null && !published.equals(DataDirIdentity.hex(incarnation))) {
+        return message(selfId, m.id(), published, incarnation);
+      }
+    }
+    return null;
+  }
+
+  /** The incarnation member {@code m} publishes for this node, or null (none, or no answer). */
+  private String publishedBy(Member m) {
+    try {
+      HttpRequest request = HttpRequest.newBuilder(URI.create(m.httpAddress() + "/v1/status")).timeout(timeout).GET().build();
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? incarnationIn(JSON.readTree(r.body()), selfId) : null;
+    } catch (IOException | IllegalArgumentException e) {
+      return null; // down, starting, or not a Tern node: it tells nothing
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  /** The incarnation a status's configuration publishes for {@code id}, or null. */
+  static String incarnationIn(JsonNode status, String id) {
+    if (status == null) return null;
+    for (JsonNode s : status.path("configuration").path("members")) {
+      if (id.equals(s.path("id").asText()) && s.path("incarnation").isTextual()) return s.path("incarnation").asText();
+    }
+    return null;
+  }
+
+  static String message(String id, String member, String published, long own) {
+    String mine = own == DataDirIdentity.NO_INCARNATION ? "this data directory is empty"
+        : "this data directory is incarnation " + DataDirIdentity.hex(own);
+    return "member " + member + " knows " + id + " as incarnation " + published + ", but " + mine + ": " + id
+        + " ran before and has lost its term, its vote and its log (a wiped or replaced disk, or another"
+        + " tern.data-dir). As a voter it could vote twice in a term or help elect a leader that lacks committed"
+        + " entries; its peers ignore it. To recover: restore the directory from a copy taken while the node was"
+        + " stopped, or start it with its usual tern.data-dir; or remove the member (tern member remove " + id
+        + "), empty the directory, start the node with --join URL --advertise HOST:ARTERY-PORT:HTTP-PORT and add it"
+        + " (tern member add " + id + " ...) (docs/operations.md, \"Replacing a node\").";
+  }
+}
