@@ -32,10 +32,18 @@ final class HttpMetrics {
   private final AtomicReferenceArray<AtomicReferenceArray<Timer>> timers =
       new AtomicReferenceArray<>(ROUTES.length * METHODS.length);
 
-  HttpMetrics(MeterRegistry registry, IntSupplier inflight) {
+  /** The current API's count of requests in progress (a node's new actor system brings a new API). */
+  private volatile IntSupplier inflight = () -> 0;
+
+  HttpMetrics(MeterRegistry registry) {
     this.registry = registry;
-    io.micrometer.core.instrument.Gauge.builder("tern.http.inflight.requests", inflight::getAsInt)
+    io.micrometer.core.instrument.Gauge.builder("tern.http.inflight.requests", this, m -> m.inflight.getAsInt())
         .description("HTTP requests being worked on (reading a body or waiting for the front)").register(registry);
+  }
+
+  /** Reads the number of requests in progress from {@code count} from now on. */
+  void inflightFrom(IntSupplier count) {
+    inflight = count;
   }
 
   /** {@code inner}, each of its responses counted and timed. */

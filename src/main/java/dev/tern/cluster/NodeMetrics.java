@@ -81,6 +81,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final RaftMetrics raft;
   private final RaftStatusGauges status;
   private final KvRequestMetrics kv;
+  private final HttpMetrics http;
 
   /**
    * Binds the JVM's meters and the node's: storage ({@code storage} is told to report its fsyncs and batches
@@ -114,6 +115,7 @@ public final class NodeMetrics implements AutoCloseable {
     raft = new RaftMetrics(registry);
     status = new RaftStatusGauges(registry);
     kv = new KvRequestMetrics(registry, settings.requestBuckets());
+    http = new HttpMetrics(registry);
     bindStorage(storage, health);
   }
 
@@ -166,9 +168,13 @@ public final class NodeMetrics implements AutoCloseable {
     return kv;
   }
 
-  /** Counts HTTP requests; {@code inflight} is the API's count of requests in progress. */
+  /**
+   * Counts HTTP requests; {@code inflight} is the current API's count of requests in progress. The meters are the
+   * node's, bound once: an actor system started again after a removal counts on where the last one stopped.
+   */
   HttpMetrics http(java.util.function.IntSupplier inflight) {
-    return new HttpMetrics(registry, inflight);
+    http.inflightFrom(inflight);
+    return http;
   }
 
   /**

@@ -182,6 +182,16 @@ class NodeMetricsTest {
   }
 
   @Test
+  void theInflightGaugeFollowsTheCurrentApi() {
+    HttpMetrics http = new HttpMetrics(registry);
+    assertEquals(0, gauge("tern.http.inflight.requests"));
+    http.inflightFrom(() -> 7);
+    assertEquals(7, gauge("tern.http.inflight.requests"));
+    http.inflightFrom(() -> 2); // the API of an actor system started again
+    assertEquals(2, gauge("tern.http.inflight.requests"));
+  }
+
+  @Test
   void settingsComeFromApplicationConfAndBadOnesAreRefused() {
     NodeMetrics.Settings s = NodeMetrics.Settings.fromConfig(tern(""));
     assertTrue(s.enabled());
