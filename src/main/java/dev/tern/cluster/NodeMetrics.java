@@ -195,11 +195,6 @@ public final class NodeMetrics implements AutoCloseable {
     return registry.scrape();
   }
 
-  /** Gauges of the replica's state from {@code s} (tests; a scrape does it with the status it asked for). */
-  void updateStatus(RaftMessage.Status s) {
-    status.update(s);
-  }
-
   @Override
   public void close() {
     gc.close();
