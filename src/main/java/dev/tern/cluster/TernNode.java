@@ -10,6 +10,8 @@ import dev.tern.http.LeaderTransferApi;
 import dev.tern.http.MembersApi;
 import dev.tern.http.WatchApi;
 import dev.tern.raft.Configuration;
+import dev.tern.raft.PeerTransport;
+import dev.tern.raft.RaftObserver;
 import dev.tern.storage.DataDirIdentity;
 import dev.tern.raft.RaftMessage;
 import dev.tern.raft.RaftReplica;
@@ -62,6 +64,8 @@ public final class TernNode {
   private volatile boolean stopping;
   private volatile String fatal;
 
+  /** The node's metrics (GET /metrics), or null with tern.metrics.enabled off. */
+  private final NodeMetrics metrics;
   private volatile ActorSystem<Void> system;
   private volatile ActorRef<PeerGateway.Command> gateway;
   /** The members of the configuration in force, once the actor system runs. */
@@ -98,6 +102,8 @@ public final class TernNode {
     IncarnationCheck incarnationCheck = new IncarnationCheck(id, incarnation, answerWithin(checkEvery));
     healthChecks.scheduleWithFixedDelay(() -> checkIncarnation(incarnationCheck), checkEvery.toMillis(),
         checkEvery.toMillis(), TimeUnit.MILLISECONDS);
+    NodeMetrics.Settings metricsSettings = NodeMetrics.Settings.fromConfig(tern);
+    this.metrics = metricsSettings.enabled() ? new NodeMetrics(metricsSettings, id, clusterId, storage, health) : null;
     // Without its disk a node can acknowledge nothing: its Raft part stops at once (never retrying the fsync), and
     // run() then answers /health with the reason until the node is stopped.
     storage.onFailure(t -> {
@@ -277,6 +283,11 @@ public final class TernNode {
     return id;
   }
 
+  /** The node's metrics, or null when tern.metrics.enabled is off. */
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
   public Member self() {
     return self;
   }
@@ -286,6 +297,7 @@ public final class TernNode {
     terminate();
     healthChecks.shutdownNow();
     storage.close(); // after the replica is gone: flushes whatever is still queued
+    if (metrics != null) metrics.close();
     stopped.countDown();
   }
 
@@ -332,7 +344,9 @@ public final class TernNode {
       this.directory = directory;
       // A node joining a running cluster waits to be added; the others of a new cluster start from the list.
       Configuration bootstrap = config.getBoolean("tern.cluster.join") ? Configuration.EMPTY : members.toConfiguration();
-      ActorRef<KvFront.Command> front = ctx.spawn(KvFront.create(id, directory, limits), "front");
+      Behavior<KvFront.Command> frontBehavior = KvFront.create(id, directory, limits);
+      if (metrics != null) frontBehavior = metrics.kv().around(frontBehavior);
+      ActorRef<KvFront.Command> front = ctx.spawn(frontBehavior, "front");
       WatchApi.Settings watchSettings = WatchApi.Settings.fromConfig(config.getConfig("tern"));
       AppliedNotifier stateMachine = AppliedNotifier.create(front, watchSettings.hub());
       boolean faultInjection = config.getBoolean("tern.testing.fault-injection");
@@ -341,9 +355,12 @@ public final class TernNode {
       // (PeerRoutes, PeerInbound): no message waits for a hop through the gateway actor.
       PeerRoutes routes = new PeerRoutes(id, incarnation, TransportLimits.fromConfig(config));
       Random random = new Random(new SecureRandom().nextLong());
-      ActorRef<Object> raft = ctx.spawn(PeerGateway.inbound(id, directory, routes,
-              RaftReplica.createReporting(id, bootstrap, settings, storage, stateMachine, routes::send,
-                  random, directory::update)),
+      // With metrics, the replica's RPCs are counted on their way out and in, and its elections and leaders observed.
+      PeerTransport transport = metrics == null ? routes::send : metrics.raft().counting(routes::send);
+      Behavior<Object> inbound = PeerGateway.inbound(id, directory, routes,
+          RaftReplica.createObserved(id, bootstrap, settings, storage, stateMachine, transport, random,
+              directory::update, metrics == null ? RaftObserver.NONE : metrics.raft()));
+      ActorRef<Object> raft = ctx.spawn(metrics == null ? inbound : metrics.raft().countingInbound(inbound),
           PeerGateway.REPLICA);
       ActorRef<RaftMessage> replica = raft.narrow();
       // A clean stop (SIGTERM, or stop()) of the leader hands leadership over first, so that a rolling restart waits
@@ -364,11 +381,19 @@ public final class TernNode {
       java.time.Duration transferAnswer = settings.electionTimeoutMax().multipliedBy(2).plusSeconds(1);
       ActorRef<MembersApi.Forward> forwarder = ctx.spawn(MembersApi.forwarder(routes::send), "members-forwarder");
       MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
-      List<org.apache.pekko.http.javadsl.server.Route> extra = List.of(
+      List<org.apache.pekko.http.javadsl.server.Route> extra = new java.util.ArrayList<>(List.of(
           new LeaderTransferApi(ctx.getSystem(), replica, directory::current, transferAnswer).route(), membersApi.route(),
-          new WatchApi(ctx.getSystem(), stateMachine.kv().watches(), watchSettings).route());
+          new WatchApi(ctx.getSystem(), stateMachine.kv().watches(), watchSettings).route()));
+      if (metrics != null) {
+        java.time.Duration statusTimeout = metrics.settings().statusTimeout();
+        extra.add(metrics.route(() -> AskPattern.ask(replica, RaftMessage.GetStatus::new, statusTimeout,
+            ctx.getSystem().scheduler())));
+      }
       OpsRoutes ops = new OpsRoutes(front, stateMachine.kv(), health, clusterId);
-      new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops).bind(host, self.httpPort()).whenComplete((binding, failure) -> {
+      HttpApi api = new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops);
+      java.util.function.UnaryOperator<org.apache.pekko.http.javadsl.server.Route> counted =
+          metrics == null ? r -> r : metrics.http(api::inflightRequests)::around;
+      api.bind(host, self.httpPort(), counted).whenComplete((binding, failure) -> {
         if (failure != null) {
           fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();
           log.error("{}: {}", id, fatal);

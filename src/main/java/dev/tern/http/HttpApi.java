@@ -171,7 +171,12 @@ public final class HttpApi {
    * after the ask timeout.
    */
   public CompletionStage<ServerBinding> bind(String host, int port) {
-    return Http.get(system).newServerAt(host, port).withSettings(serverSettings()).bind(route());
+    return bind(host, port, r -> r);
+  }
+
+  /** As {@link #bind(String, int)}, serving {@code around} applied to the route (a node counts its requests so). */
+  public CompletionStage<ServerBinding> bind(String host, int port, java.util.function.UnaryOperator<Route> around) {
+    return Http.get(system).newServerAt(host, port).withSettings(serverSettings()).bind(around.apply(route()));
   }
 
   /** Requests being worked on now (reading their body or waiting for the front). */

@@ -54,6 +54,7 @@ final class Candidate extends RoleBehavior {
     s.voteFor(s.id);
     s.resetElectionTimer();
     s.logger().info("{}: candidate in term {}", s.id, s.currentTerm);
+    s.observer.electionStarted(s.currentTerm);
     RequestVote rv = new RequestVote(s.currentTerm, s.id, s.log.lastIndex(), s.log.lastTerm(), false, transfer);
     // Held until the new term and the self-vote are durable: a node that crashed before persisting them
     // could otherwise vote again in this term after restart.

@@ -191,6 +191,7 @@ final class Follower extends RoleBehavior {
 
   /** A leader is known again: a lost quorum is behind us, and a transfer this node started may be done. */
   private void leaderLearned() {
+    s.observer.leaderChanged(s.currentTerm, s.leaderId);
     s.quorumLost = null;
     LeadershipTransfer.leaderKnown(s);
   }

@@ -66,6 +66,7 @@ final class Leader extends RoleBehavior {
   static Behavior<RaftMessage> start(ReplicaState s, int votes) {
     s.timers.cancel(ReplicaState.ELECTION_TIMER);
     s.leaderId = s.id;
+    s.observer.leaderChanged(s.currentTerm, s.id);
     s.quorumLost = null;
     LeadershipTransfer.leaderKnown(s); // a transfer this node started before, if another election made it leader
     Leader leader = new Leader(s);

@@ -53,7 +53,23 @@ public final class RaftReplica {
       PeerTransport transport,
       Random random,
       java.util.function.Consumer<Configuration> onConfiguration) {
-    return create(id, bootstrap, settings, storage, stateMachine, transport, random, state -> {}, onConfiguration);
+    return createObserved(id, bootstrap, settings, storage, stateMachine, transport, random, onConfiguration,
+        RaftObserver.NONE);
+  }
+
+  /** As above; {@code observer} is told of elections and leaders (the node's metrics). */
+  public static Behavior<RaftMessage> createObserved(
+      String id,
+      Configuration bootstrap,
+      RaftSettings settings,
+      RaftStorage storage,
+      StateMachine stateMachine,
+      PeerTransport transport,
+      Random random,
+      java.util.function.Consumer<Configuration> onConfiguration,
+      RaftObserver observer) {
+    return create(id, bootstrap, settings, storage, stateMachine, transport, random, state -> {}, onConfiguration,
+        observer);
   }
 
   static Configuration bootstrapOf(String id, List<String> peers) {
@@ -86,7 +102,8 @@ public final class RaftReplica {
       PeerTransport transport,
       Random random,
       Consumer<ReplicaState> inspector) {
-    return create(id, bootstrap, settings, storage, stateMachine, transport, random, inspector, c -> {});
+    return create(id, bootstrap, settings, storage, stateMachine, transport, random, inspector, c -> {},
+        RaftObserver.NONE);
   }
 
   private static Behavior<RaftMessage> create(
@@ -98,14 +115,15 @@ public final class RaftReplica {
       PeerTransport transport,
       Random random,
       Consumer<ReplicaState> inspector,
-      Consumer<Configuration> onConfiguration) {
+      Consumer<Configuration> onConfiguration,
+      RaftObserver observer) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
                   ReplicaState s =
                       new ReplicaState(id, bootstrap, settings, ctx, timers, storage, stateMachine, transport, random,
-                          onConfiguration);
+                          onConfiguration, observer);
                   inspector.accept(s);
                   storage.onDurable(ticket -> ctx.getSelf().tell(new RaftMessage.StorageSynced(ticket)));
                   ctx.getLog()

@@ -38,6 +38,8 @@ final class ReplicaState {
   final PeerTransport transport;
   final Random random;
   final RaftLog log;
+  /** Told of elections and leaders, for the node's metrics. */
+  final RaftObserver observer;
 
   // Persistent on all servers (Figure 2); every change is submitted to storage before anything depends on it.
   long currentTerm;
@@ -96,8 +98,10 @@ final class ReplicaState {
       StateMachine stateMachine,
       PeerTransport transport,
       Random random,
-      java.util.function.Consumer<Configuration> onConfiguration) {
+      java.util.function.Consumer<Configuration> onConfiguration,
+      RaftObserver observer) {
     this.id = id;
+    this.observer = observer;
     this.onConfiguration = onConfiguration;
     this.bootstrap = bootstrap;
     this.settings = settings;

@@ -107,6 +107,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
 
   private final AtomicLong fsyncs = new AtomicLong();
   private final FsyncStats fsyncStats = new FsyncStats();
+  private volatile StorageObserver observer = StorageObserver.NONE;
   private volatile Forcer forcer = FileChannel::force;
   private final AtomicLong snapshotsWritten = new AtomicLong();
   private final AtomicLong snapshotsReceived = new AtomicLong();
@@ -705,9 +706,11 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
         } finally {
           lock.unlock();
         }
+        int entries;
         synchronized (io) {
-          writeBatch(batch);
+          entries = writeBatch(batch);
         }
+        observer.batchWritten(batch.size(), entries);
         long ticket = batch.get(batch.size() - 1).ticket();
         batch.clear();
         publish(ticket);
@@ -766,7 +769,8 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
    * the hard state has not reached (nor entries with no hard state at all). Neither order exposes anything
    * acknowledged: no ticket of the batch is durable before both are done.
    */
-  private void writeBatch(List<Pending> batch) throws IOException {
+  private int writeBatch(List<Pending> batch) throws IOException {
+    int entries = 0;
     HardState hs = null;
     for (Pending p : batch) {
       if (p.write().hardState() != null) hs = p.write().hardState();
@@ -780,12 +784,14 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
       if (w.truncateFrom() > 0) truncate(w.truncateFrom());
       if (w.compactThrough() > 0) compact(w.compactThrough());
       for (LogEntry e : w.entries()) append(e);
+      entries += w.entries().size();
     }
     flushBuffer();
     if (current != null && current.dirty) {
       force(current.channel);
       current.dirty = false;
     }
+    return entries;
   }
 
   private long lastIndex() {
@@ -941,14 +947,21 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
   private void timedForce(FileChannel channel, boolean metaData) throws IOException {
     long start = System.nanoTime();
     forcer.force(channel, metaData);
-    fsyncStats.record(System.nanoTime() - start);
+    long nanos = System.nanoTime() - start;
+    fsyncStats.record(nanos);
     fsyncs.incrementAndGet();
+    observer.fsynced(nanos);
   }
 
   /** How an fsync is done; tests swap in one that fails. */
   @FunctionalInterface
   interface Forcer {
     void force(FileChannel channel, boolean metaData) throws IOException;
+  }
+
+  /** Tells {@code o} of every fsync and every batch written from now on (the node's metrics). */
+  public void observe(StorageObserver o) {
+    observer = java.util.Objects.requireNonNull(o, "observer");
   }
 
   /** fsync latencies, for the node's storage health. */
