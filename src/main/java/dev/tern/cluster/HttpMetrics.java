@@ -23,7 +23,8 @@ final class HttpMetrics {
   /** Route templates, in the order {@link #routeOf} returns their index. */
   static final String[] ROUTES = {
       "/v1/kv/{key}", "/v1/kv", "/v1/status", "/health", "/v1/snapshot", "/v1/members", "/v1/members/{id}",
-      "/v1/leader/transfer", "/v1/testing/partition", "/metrics", "other"};
+      "/v1/leader/transfer", "/v1/testing/partition", "/metrics", "/v1/watch", "other"};
+  private static final int OTHER = ROUTES.length - 1;
   static final String[] METHODS = {"GET", "PUT", "POST", "DELETE", "HEAD", "other"};
   private static final int CODES = 600;
 
@@ -63,7 +64,7 @@ final class HttpMetrics {
     if (path.startsWith("/v1/")) {
       if (path.startsWith("kv", 4)) {
         if (path.length() == 6) return 1;
-        return path.charAt(6) == '/' ? 0 : 10; // a key may hold slashes: all of the rest is the key
+        return path.charAt(6) == '/' ? 0 : OTHER; // a key may hold slashes: all of the rest is the key
       }
       if (path.equals("/v1/status")) return 2;
       if (path.equals("/v1/snapshot")) return 4;
@@ -71,11 +72,12 @@ final class HttpMetrics {
       if (path.startsWith("/v1/members/") && path.length() > 12 && path.indexOf('/', 12) < 0) return 6;
       if (path.equals("/v1/leader/transfer")) return 7;
       if (path.equals("/v1/testing/partition")) return 8;
-      return 10;
+      if (path.equals("/v1/watch")) return 10;
+      return OTHER;
     }
     if (path.equals("/health")) return 3;
     if (path.equals("/metrics")) return 9;
-    return 10;
+    return OTHER;
   }
 
   static int methodOf(HttpRequest request) {
