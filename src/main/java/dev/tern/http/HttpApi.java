@@ -20,6 +20,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
@@ -149,7 +150,7 @@ public final class HttpApi {
     this.limits = Objects.requireNonNull(limits, "limits");
     this.faultInjection = faultInjection;
     if (limits.maxKeyBytes() < 1 || limits.maxValueBytes() < 0 || limits.maxListLimit() < 1
-        || limits.maxInflightRequests() < 1 || limits.requestTimeout().isNegative() || limits.requestTimeout().isZero()) {
+        || limits.maxInflightRequests() < 1 || limits.maxRequestIdLength() < 1 || limits.requestTimeout().isNegative() || limits.requestTimeout().isZero()) {
       throw new IllegalArgumentException("bad HTTP limits: " + limits);
     }
     this.askTimeout = limits.requestTimeout().plusSeconds(1);
@@ -239,15 +240,25 @@ public final class HttpApi {
           return parameterOptional("consistency", consistency -> parameterOptional("raw", raw ->
               extractRequest(request -> getRoute(key, consistency, raw.isPresent() || wantsRaw(request)))));
         case "PUT":
-          return parameterOptional("cas", cas -> putRoute(key, cas));
+          return withCommandId(id -> parameterOptional("cas", cas -> putRoute(key, cas, id)));
         default:
-          HttpResponse refused = ops == null ? null : ops.refuseWrite();
-          if (refused != null) return complete(refused);
-          return parameterOptional("cas", cas -> cas.isPresent()
-              ? complete(badRequest("cas is only supported on PUT"))
-              : completeWithFuture(admit(() -> ask(
-                  replyTo -> new KvFront.Delete(key, replyTo), this::kvReply))));
+          return withCommandId(id -> {
+            HttpResponse refused = ops == null ? null : ops.refuseWrite();
+            if (refused != null) return complete(refused);
+            return parameterOptional("cas", cas -> cas.isPresent()
+                ? complete(badRequest("cas is only supported on PUT"))
+                : completeWithFuture(admit(() -> ask(
+                    replyTo -> new KvFront.Delete(key, id, replyTo), this::kvReply))));
+          });
       }
+    });
+  }
+
+  /** A write's command id from its {@code Request-Id} header (null without one); a bad one is answered 400. */
+  private Route withCommandId(Function<String, Route> inner) {
+    return optionalHeaderValueByName(RequestIds.HEADER, header -> {
+      RequestIds.Parsed id = RequestIds.parse(header, limits.maxRequestIdLength());
+      return id.error() != null ? complete(badRequest(id.error())) : inner.apply(id.commandId());
     });
   }
 
@@ -258,7 +269,7 @@ public final class HttpApi {
         replyTo -> new KvFront.Get(key, linearizable, replyTo), reply -> kvReplyIn(reply, raw))));
   }
 
-  private Route putRoute(String key, Optional<String> casParam) {
+  private Route putRoute(String key, Optional<String> casParam, String commandId) {
     long expectedRevision = KvFront.Put.UNCONDITIONAL;
     if (casParam.isPresent()) {
       expectedRevision = parseNonNegativeLong(casParam.get());
@@ -275,7 +286,7 @@ public final class HttpApi {
       }
       return completeWithFuture(admit(() -> readValue(entity).thenCompose(read -> {
         if (read.error() != null) return CompletableFuture.completedFuture(read.error());
-        return ask(replyTo -> new KvFront.Put(key, read.value(), expected, replyTo), this::kvReply);
+        return ask(replyTo -> new KvFront.Put(key, read.value(), expected, commandId, replyTo), this::kvReply);
       })));
     });
   }

@@ -70,7 +70,7 @@ public final class KvStateMachine implements StateMachine {
         result = new KvResult.Invalid("undecodable command at index " + entry.index());
       } else {
         KvResult first = recentResults.get(command.id());
-        result = first != null ? first : execute(command, entry.index());
+        result = first != null ? recalled(first) : execute(command, entry.index());
         if (first == null) recentResults.put(command.id(), withoutValue(result));
       }
       lastApplied = entry.index();
@@ -87,6 +87,19 @@ public final class KvStateMachine implements StateMachine {
   static KvResult withoutValue(KvResult result) {
     return result instanceof KvResult.Written w && w.value() != null ? new KvResult.Written(w.key(), (Bytes) null, w.revision())
         : result;
+  }
+
+  /**
+   * A remembered result as the first application answered it: a write's value, which the window does not keep,
+   * is taken from the store when the key still holds that very write (the usual case for a retry); otherwise it
+   * stays null. Deterministic, but it only shapes the answer: state and window are untouched.
+   */
+  private KvResult recalled(KvResult remembered) {
+    if (remembered instanceof KvResult.Written w && w.value() == null) {
+      VersionedValue now = store.get(w.key()).orElse(null);
+      if (now != null && now.revision() == w.revision()) return new KvResult.Written(w.key(), now.value(), w.revision());
+    }
+    return remembered;
   }
 
   private static KvCommand decodeOrNull(LogEntry entry) {
