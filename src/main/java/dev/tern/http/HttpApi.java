@@ -87,6 +87,7 @@ public final class HttpApi {
 
   private static final List<String> KEY_METHODS = List.of("GET", "PUT", "DELETE");
   private static final List<String> GET_ONLY = List.of("GET");
+  private static final List<String> POST_ONLY = List.of("POST");
   private static final List<String> PARTITION_METHODS = List.of("POST", "DELETE");
   /** The largest body {@code POST /v1/testing/partition} reads: a list of member ids. */
 
@@ -202,10 +203,12 @@ public final class HttpApi {
     Route list = onlyMethods(GET_ONLY, method -> listRoute());
     Route status = onlyMethods(GET_ONLY, method -> statusRoute());
     Route health = onlyMethods(GET_ONLY, method -> healthRoute());
+    Route txn = onlyMethods(POST_ONLY, method -> withCommandId(this::txnRoute));
     Route api = concat(
         path(segment("v1").slash("kv"), () -> list),
         pathPrefix(segment("v1").slash("kv").slash(remaining()), this::keyRoute),
         path(segment("v1").slash("status"), () -> status),
+        path(segment("v1").slash("txn"), () -> txn),
         path("health", () -> health));
     if (!extraRoutes.isEmpty()) api = concat(api, extraRoutes.toArray(Route[]::new));
     if (ops != null) {
@@ -291,6 +294,25 @@ public final class HttpApi {
     });
   }
 
+  /** {@code POST /v1/txn}: the body as {@link TxnJson} reads it, one command through the log. */
+  private Route txnRoute(String commandId) {
+    int maxBytes = limits.txn().maxBytes();
+    HttpResponse tooLarge = tooLarge("transaction body is larger than the limit of " + maxBytes + " bytes (tern.txn.max-bytes)");
+    return extractRequest(request -> {
+      HttpResponse refused = ops == null ? null : ops.refuseWrite();
+      if (refused != null) return completeWithFuture(refuseBody(request, refused));
+      OptionalLong declared = request.entity().getContentLengthOption();
+      if (declared.isPresent() && declared.getAsLong() > maxBytes) return completeWithFuture(refuseBody(request, tooLarge));
+      return completeWithFuture(admit(() -> readBody(request.entity(), maxBytes, tooLarge).thenCompose(read -> {
+        if (read.error() != null) return CompletableFuture.completedFuture(read.error());
+        TxnJson.Parsed parsed = TxnJson.parse(read.value().toArray(), limits);
+        if (parsed.error() != null) return CompletableFuture.completedFuture(badRequest(parsed.error()));
+        TxnJson.Request t = parsed.request();
+        return ask(replyTo -> new KvFront.Txn(t.compares(), t.success(), t.failure(), commandId, replyTo), this::kvReply);
+      })));
+    });
+  }
+
   /** The value, or the error response to answer instead. */
   private record ValueRead(Bytes value, HttpResponse error) {}
 
@@ -315,17 +337,21 @@ public final class HttpApi {
    * limit is read to its end but not kept (see {@link #refuseBody}), and answered 413.
    */
   private CompletionStage<ValueRead> readValue(RequestEntity entity) {
-    int maxBytes = limits.maxValueBytes();
+    return readBody(entity, limits.maxValueBytes(), valueTooLarge(limits));
+  }
+
+  /** As {@link #readValue}, for a body of at most {@code maxBytes}, else {@code tooLarge}. */
+  private CompletionStage<ValueRead> readBody(RequestEntity entity, int maxBytes, HttpResponse tooLarge) {
     if (entity instanceof HttpEntity.Strict strict) { // the whole body came with the headers: no stream to run
       return CompletableFuture.completedFuture(strict.getData().size() > maxBytes
-          ? new ValueRead(null, valueTooLarge(limits)) : decodedValue(strict.getData().toArray()));
+          ? new ValueRead(null, tooLarge) : decodedValue(strict.getData().toArray()));
     }
     return entity.withoutSizeLimit().getDataBytes()
         .completionTimeout(limits.requestTimeout())
         .runFold(new BoundedBody(maxBytes), BoundedBody::add, system)
         .handle((body, failure) -> {
           if (failure != null) return new ValueRead(null, bodyFailure(unwrap(failure), limits));
-          if (body.overflowed()) return new ValueRead(null, valueTooLarge(limits));
+          if (body.overflowed()) return new ValueRead(null, tooLarge);
           return decodedValue(body.bytes());
         });
   }
@@ -448,6 +474,9 @@ public final class HttpApi {
     }
     if (result instanceof KvResult.Value v) {
       return raw ? KvJson.raw(v) : KvJson.ok(v.key(), v.value(), v.revision());
+    }
+    if (result instanceof KvResult.TxnDone t) {
+      return TxnJson.ok(t); // a transaction's, or the first result of a request id a transaction used first
     }
     if (result instanceof KvResult.Deleted d) {
       return HttpJson.ok(HttpJson.object().put("key", d.key()).put("revision", d.revision()));

@@ -76,6 +76,13 @@ public final class KvFront {
     }
   }
 
+  /**
+   * A transaction ({@code KvCommand.Txn}): answered {@code Done(TxnDone)} once applied; {@code commandId} as for
+   * {@link Put}.
+   */
+  public record Txn(List<dev.tern.kv.TxnCompare> compares, List<dev.tern.kv.TxnOp> success,
+      List<dev.tern.kv.TxnOp> failure, String commandId, CompletableFuture<Reply> reply) implements Command {}
+
   /** A get; linearizable (ReadIndex) unless {@code linearizable} is false (served from applied state). */
   public record Get(String key, boolean linearizable, CompletableFuture<Reply> reply) implements Command {}
 

@@ -174,6 +174,8 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     return newReceiveBuilder()
         .onMessage(KvFront.Put.class, this::onPut)
         .onMessage(KvFront.Delete.class, d -> startWrite(new KvCommand.Delete(idOf(d.commandId()), d.key()), d.reply()))
+        .onMessage(KvFront.Txn.class, t -> startWrite(
+            new KvCommand.Txn(idOf(t.commandId()), t.compares(), t.success(), t.failure()), t.reply()))
         .onMessage(KvFront.Get.class, this::onGet)
         .onMessage(KvFront.ListKeys.class, l -> startRead(null, l.prefix(), l.limit(), l.reply()))
         .onMessage(KvFront.GetNodeStatus.class, this::onStatus)

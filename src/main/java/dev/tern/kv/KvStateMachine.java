@@ -85,6 +85,7 @@ public final class KvStateMachine implements StateMachine {
    * {@value #DEDUPLICATION_WINDOW} commands, which for large values runs to gigabytes.
    */
   static KvResult withoutValue(KvResult result) {
+    if (result instanceof KvResult.TxnDone t) return TxnExecutor.withoutValues(t);
     return result instanceof KvResult.Written w && w.value() != null ? new KvResult.Written(w.key(), (Bytes) null, w.revision())
         : result;
   }
@@ -95,6 +96,7 @@ public final class KvStateMachine implements StateMachine {
    * stays null. Deterministic, but it only shapes the answer: state and window are untouched.
    */
   private KvResult recalled(KvResult remembered) {
+    if (remembered instanceof KvResult.TxnDone t) return TxnExecutor.recalled(store, t);
     if (remembered instanceof KvResult.Written w && w.value() == null) {
       VersionedValue now = store.get(w.key()).orElse(null);
       if (now != null && now.revision() == w.revision()) return new KvResult.Written(w.key(), now.value(), w.revision());
@@ -113,24 +115,29 @@ public final class KvStateMachine implements StateMachine {
   }
 
   private KvResult execute(KvCommand command, long index) {
-    String key = command.key();
     if (command instanceof KvCommand.Put put) {
+      String key = put.key();
       store.put(key, put.value(), index);
       return new KvResult.Written(key, put.value(), index);
-    } else if (command instanceof KvCommand.Delete) {
+    } else if (command instanceof KvCommand.Delete delete) {
+      String key = delete.key();
       return store.remove(key) ? new KvResult.Deleted(key, index) : new KvResult.NotFound(key);
     } else if (command instanceof KvCommand.CompareAndSet cas) {
+      String key = cas.key();
       long currentRevision = store.get(key).map(VersionedValue::revision).orElse(0L);
       if (currentRevision != cas.expectedRevision()) {
         return new KvResult.CasConflict(key, currentRevision);
       }
       store.put(key, cas.value(), index);
       return new KvResult.Written(key, cas.value(), index);
-    } else if (command instanceof KvCommand.Get) {
+    } else if (command instanceof KvCommand.Get get) {
+      String key = get.key();
       return store
           .get(key)
           .<KvResult>map(v -> new KvResult.Value(key, v.value(), v.revision()))
           .orElseGet(() -> new KvResult.NotFound(key));
+    } else if (command instanceof KvCommand.Txn txn) {
+      return TxnExecutor.execute(store, txn, index);
     }
     // Unreachable while KvCommand stays sealed; a new subtype must be handled here before it can be proposed.
     throw new IllegalStateException("unhandled command type " + command.getClass().getName());
