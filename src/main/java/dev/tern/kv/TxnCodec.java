@@ -49,8 +49,7 @@ final class TxnCodec {
         }
       }
       ops(out, txn.success());
-      ops(out, txn.failure());
-      out.flush();
+      ops(out, txn.failure()); // a DataOutputStream keeps no buffer: the bytes are all in `bytes` now
     } catch (IOException e) {
       throw new UncheckedIOException("writing into memory", e); // cannot happen
     }

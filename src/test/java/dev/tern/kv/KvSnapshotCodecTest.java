@@ -76,8 +76,9 @@ class KvSnapshotCodecTest {
     badType[txn + 1 + 1 + 8 + 4] = 9; // the operation result's type
     assertEquals("unknown operation result type 9 in key-value snapshot", org.junit.jupiter.api.Assertions.assertThrows(
         IllegalArgumentException.class, () -> KvSnapshotCodec.read(badType)).getMessage());
+    // A corrupt count is refused as such, not allocated (a list of 2^31 results would end the node).
     byte[] badCount = bytes.clone();
-    java.nio.ByteBuffer.wrap(badCount).putInt(txn + 1 + 1 + 8, 1000);
+    java.nio.ByteBuffer.wrap(badCount).putInt(txn + 1 + 1 + 8, Integer.MAX_VALUE - 8);
     assertEquals("truncated key-value snapshot", org.junit.jupiter.api.Assertions.assertThrows(
         IllegalArgumentException.class, () -> KvSnapshotCodec.read(badCount)).getMessage());
   }

@@ -96,6 +96,11 @@ class TxnCodecTest {
     byte[] failureOp = KvCodec.encode(new KvCommand.Txn("i", List.of(), List.of(), List.of(new TxnOp.Delete("g"))));
     assertReason(set(failureOp, 2 + 5 + 4 + 4 + 4, 0), "unknown operation 0 in failure");
     assertReason(set(failureOp, 2 + 5 + 4 + 4, 0x80), "failure count -2147483647 does not fit in what is left");
+    // One more operation than there are bytes left: refused by its count, before reading any of them.
+    int countAt = 2 + 5 + 4 + 4 + 3; // the low byte of the failure count
+    int left = failureOp.length - (countAt + 1);
+    assertReason(set(failureOp, countAt, left + 1), "failure count " + (left + 1) + " does not fit in what is left");
+    assertReason(set(failureOp, countAt, left), "failure runs past the end");
   }
 
   /** The operations of each kind decode to their own kind (a put is never read back as a delete). */
