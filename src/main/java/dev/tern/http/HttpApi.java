@@ -1,7 +1,6 @@
 package dev.tern.http;
 
 import static dev.tern.http.ApiErrors.badConsistency;
-import static dev.tern.http.ApiErrors.bodyFailure;
 import static dev.tern.http.ApiErrors.unwrap;
 import static dev.tern.http.ApiErrors.badRequest;
 import static dev.tern.http.ApiErrors.guarded;
@@ -33,7 +32,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.tern.cluster.Member;
 import dev.tern.cluster.PeerGateway;
-import dev.tern.kv.Bytes;
 import dev.tern.kv.KvResult;
 import java.time.Duration;
 import java.util.List;
@@ -51,14 +49,11 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
-import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,6 +111,8 @@ public final class HttpApi {
   private final Duration askTimeout;
   private final AtomicInteger inflight = new AtomicInteger();
   private final OverdueReplies overdue;
+  /** Reads request bodies within their limits, and drains those that are refused. */
+  private final RequestBodies bodies;
   private final Route route;
   /** The membership routes (a node's; null in tests of the KV API alone). */
 
@@ -155,6 +152,7 @@ public final class HttpApi {
       throw new IllegalArgumentException("bad HTTP limits: " + limits);
     }
     this.askTimeout = limits.requestTimeout().plusSeconds(1);
+    this.bodies = new RequestBodies(system, limits);
     this.route = buildRoute();
     this.overdue = new OverdueReplies(askTimeout);
     Duration sweep = Duration.ofMillis(100);
@@ -281,11 +279,11 @@ public final class HttpApi {
     long expected = expectedRevision;
     return extractRequest(request -> {
       HttpResponse refused = ops == null ? null : ops.refuseWrite(); // read-only: a volatile read, no disk access
-      if (refused != null) return completeWithFuture(refuseBody(request, refused));
+      if (refused != null) return completeWithFuture(bodies.refuse(request, refused));
       RequestEntity entity = request.entity();
       OptionalLong declared = entity.getContentLengthOption();
       if (declared.isPresent() && declared.getAsLong() > limits.maxValueBytes()) {
-        return completeWithFuture(refuseBody(request, valueTooLarge(limits)));
+        return completeWithFuture(bodies.refuse(request, valueTooLarge(limits)));
       }
       return completeWithFuture(admit(() -> readValue(entity).thenCompose(read -> {
         if (read.error() != null) return CompletableFuture.completedFuture(read.error());
@@ -300,10 +298,10 @@ public final class HttpApi {
     HttpResponse tooLarge = tooLarge("transaction body is larger than the limit of " + maxBytes + " bytes (tern.txn.max-bytes)");
     return extractRequest(request -> {
       HttpResponse refused = ops == null ? null : ops.refuseWrite();
-      if (refused != null) return completeWithFuture(refuseBody(request, refused));
+      if (refused != null) return completeWithFuture(bodies.refuse(request, refused));
       OptionalLong declared = request.entity().getContentLengthOption();
-      if (declared.isPresent() && declared.getAsLong() > maxBytes) return completeWithFuture(refuseBody(request, tooLarge));
-      return completeWithFuture(admit(() -> readBody(request.entity(), maxBytes, tooLarge).thenCompose(read -> {
+      if (declared.isPresent() && declared.getAsLong() > maxBytes) return completeWithFuture(bodies.refuse(request, tooLarge));
+      return completeWithFuture(admit(() -> bodies.read(request.entity(), maxBytes, tooLarge).thenCompose(read -> {
         if (read.error() != null) return CompletableFuture.completedFuture(read.error());
         TxnJson.Parsed parsed = TxnJson.parse(read.value().toArray(), limits);
         if (parsed.error() != null) return CompletableFuture.completedFuture(badRequest(parsed.error()));
@@ -313,51 +311,9 @@ public final class HttpApi {
     });
   }
 
-  /** The value, or the error response to answer instead. */
-  private record ValueRead(Bytes value, HttpResponse error) {}
-
-  /**
-   * Answers {@code response} to a request whose body will not be used, without cutting off its upload: a client
-   * that waits for "100 Continue" is answered at once and sends nothing; any other client is still sending, so the
-   * body is read and thrown away first (closing a socket with unread data resets the connection, and the client
-   * would see a reset instead of the 413). The request timeout bounds the reading.
-   */
-  private CompletionStage<HttpResponse> refuseBody(HttpRequest request, HttpResponse response) {
-    boolean waitsForContinue = request.getHeader("Expect")
-        .map(h -> h.value().trim().equalsIgnoreCase("100-continue")).orElse(false);
-    if (waitsForContinue) return CompletableFuture.completedFuture(response);
-    return request.entity().withoutSizeLimit().getDataBytes()
-        .completionTimeout(limits.requestTimeout())
-        .runWith(Sink.ignore(), system)
-        .handle((done, failure) -> response);
-  }
-
-  /**
-   * Reads the body: the value, any bytes. A body of unknown length that turns out larger than the value
-   * limit is read to its end but not kept (see {@link #refuseBody}), and answered 413.
-   */
-  private CompletionStage<ValueRead> readValue(RequestEntity entity) {
-    return readBody(entity, limits.maxValueBytes(), valueTooLarge(limits));
-  }
-
-  /** As {@link #readValue}, for a body of at most {@code maxBytes}, else {@code tooLarge}. */
-  private CompletionStage<ValueRead> readBody(RequestEntity entity, int maxBytes, HttpResponse tooLarge) {
-    if (entity instanceof HttpEntity.Strict strict) { // the whole body came with the headers: no stream to run
-      return CompletableFuture.completedFuture(strict.getData().size() > maxBytes
-          ? new ValueRead(null, tooLarge) : decodedValue(strict.getData().toArray()));
-    }
-    return entity.withoutSizeLimit().getDataBytes()
-        .completionTimeout(limits.requestTimeout())
-        .runFold(new BoundedBody(maxBytes), BoundedBody::add, system)
-        .handle((body, failure) -> {
-          if (failure != null) return new ValueRead(null, bodyFailure(unwrap(failure), limits));
-          if (body.overflowed()) return new ValueRead(null, tooLarge);
-          return decodedValue(body.bytes());
-        });
-  }
-
-  private static ValueRead decodedValue(byte[] bytes) {
-    return new ValueRead(Bytes.wrap(bytes), null); // a fresh array, handed over
+  /** The value (any bytes, up to the value limit), or the error response to answer instead. */
+  private CompletionStage<RequestBodies.Read> readValue(RequestEntity entity) {
+    return bodies.read(entity, limits.maxValueBytes(), valueTooLarge(limits));
   }
 
   private Route listRoute() {

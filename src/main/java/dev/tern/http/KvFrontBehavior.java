@@ -173,9 +173,11 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   public Receive<KvFront.Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(KvFront.Put.class, this::onPut)
-        .onMessage(KvFront.Delete.class, d -> startWrite(new KvCommand.Delete(idOf(d.commandId()), d.key()), d.reply()))
+        .onMessage(KvFront.Delete.class, d -> startWrite(new KvCommand.Delete(idOf(d.commandId()), d.key()), d.reply(),
+            d.commandId() != null))
         .onMessage(KvFront.Txn.class, t -> startWrite(
-            new KvCommand.Txn(idOf(t.commandId()), t.compares(), t.success(), t.failure()), t.reply()))
+            new KvCommand.Txn(idOf(t.commandId()), t.compares(), t.success(), t.failure()), t.reply(),
+            t.commandId() != null))
         .onMessage(KvFront.Get.class, this::onGet)
         .onMessage(KvFront.ListKeys.class, l -> startRead(null, l.prefix(), l.limit(), l.reply()))
         .onMessage(KvFront.GetNodeStatus.class, this::onStatus)
@@ -225,14 +227,15 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
     KvCommand cmd = p.expectedRevision() == KvFront.Put.UNCONDITIONAL
         ? new KvCommand.Put(id, p.key(), p.value())
         : new KvCommand.CompareAndSet(id, p.key(), p.expectedRevision(), p.value());
-    return startWrite(cmd, p.reply());
+    return startWrite(cmd, p.reply(), p.commandId() != null);
   }
 
-  private Behavior<KvFront.Command> startWrite(KvCommand cmd, CompletableFuture<KvFront.Reply> reply) {
-    Write inProgress = writesById.get(cmd.id());
+  /** {@code clientId}: the command id is the client's, so it may already be in progress here. */
+  private Behavior<KvFront.Command> startWrite(KvCommand cmd, CompletableFuture<KvFront.Reply> reply, boolean clientId) {
+    Write inProgress = clientId ? writesById.get(cmd.id()) : null; // our own ids never repeat: no lookup
     if (inProgress != null) {
-      // A client retried through this node before its first try was answered (only a client's request id can
-      // repeat here): one proposal, one answer for both, the first one's.
+      // A client retried through this node before its first try was answered: one proposal, one answer for
+      // both, the first one's.
       if (inProgress.sameId == null) inProgress.sameId = new ArrayList<>(1);
       inProgress.sameId.add(reply);
       return this;
