@@ -30,6 +30,11 @@ final class KvSnapshotCodec {
   /** The decoded state. */
   record State(long lastApplied, SortedMap<String, VersionedValue> data, LinkedHashMap<String, KvResult> recent) {}
 
+  /** Whether {@link #read} reads snapshots of this version. */
+  static boolean readable(int version) {
+    return version == 1 || version == VERSION;
+  }
+
   static void write(OutputStream raw, long lastApplied, SortedMap<String, VersionedValue> data, Map<String, KvResult> recent)
       throws IOException {
     DataOutputStream out = new DataOutputStream(raw);
@@ -53,7 +58,7 @@ final class KvSnapshotCodec {
     try {
       DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
       int version = in.readInt();
-      if (version != 1 && version != VERSION) throw new IllegalArgumentException("unknown key-value snapshot version " + version);
+      if (!readable(version)) throw new IllegalArgumentException("unknown key-value snapshot version " + version);
       long lastApplied = in.readLong();
       int keys = count(in);
       TreeMap<String, VersionedValue> data = new TreeMap<>();

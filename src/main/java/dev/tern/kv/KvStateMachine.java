@@ -218,6 +218,14 @@ public final class KvStateMachine implements StateMachine {
     return new Capture(index, out -> KvSnapshotCodec.write(out, index, data, recent));
   }
 
+  /**
+   * Whether a snapshot whose data starts with this version number is one {@link #restore} reads (for a backup's
+   * check before it is restored: the data starts with {@code [int version][long lastApplied]}).
+   */
+  public static boolean readsSnapshotVersion(int version) {
+    return KvSnapshotCodec.readable(version);
+  }
+
   @Override
   public void restore(long lastIncludedIndex, byte[] data) {
     KvSnapshotCodec.State state = KvSnapshotCodec.read(data);

@@ -56,6 +56,10 @@ class KvSnapshotCodecTest {
     KvSnapshotCodec.State v1 = KvSnapshotCodec.read(bytes);
     assertEquals(data, v1.data());
     assertEquals(recent, v1.recent());
+    org.junit.jupiter.api.Assertions.assertTrue(KvStateMachine.readsSnapshotVersion(1));
+    org.junit.jupiter.api.Assertions.assertTrue(KvStateMachine.readsSnapshotVersion(2));
+    org.junit.jupiter.api.Assertions.assertFalse(KvStateMachine.readsSnapshotVersion(0));
+    org.junit.jupiter.api.Assertions.assertFalse(KvStateMachine.readsSnapshotVersion(3));
     for (int version : new int[] {0, 3}) {
       java.nio.ByteBuffer.wrap(bytes).putInt(0, version);
       IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
