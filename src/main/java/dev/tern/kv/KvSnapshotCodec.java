@@ -22,13 +22,23 @@ final class KvSnapshotCodec {
   private KvSnapshotCodec() {}
 
   /**
-   * 2 added the result of a transaction (type 8) to the window; everything else is as in 1, which is still read.
-   * A node that only reads 1 refuses a snapshot of 2 with a clear error rather than misreading it.
+   * 2 added the result of a transaction (type 8) to the window; everything else is as in 1, which is still read,
+   * and still written when there is no transaction in the window ({@link #versionFor}). A node that only reads 1
+   * refuses a snapshot of 2 with a clear error rather than misreading it.
    */
   static final int VERSION = 2;
 
   /** The decoded state. */
   record State(long lastApplied, SortedMap<String, VersionedValue> data, LinkedHashMap<String, KvResult> recent) {}
+
+  /**
+   * The lowest version that holds {@code recent}: 1 unless a transaction's result is in it, so that a node of a
+   * release before transactions still reads the snapshots of a cluster that has not used them (during an upgrade).
+   */
+  static int versionFor(Map<String, KvResult> recent) {
+    for (KvResult r : recent.values()) if (r instanceof KvResult.TxnDone) return VERSION;
+    return 1;
+  }
 
   /** Whether {@link #read} reads snapshots of this version. */
   static boolean readable(int version) {
@@ -38,7 +48,7 @@ final class KvSnapshotCodec {
   static void write(OutputStream raw, long lastApplied, SortedMap<String, VersionedValue> data, Map<String, KvResult> recent)
       throws IOException {
     DataOutputStream out = new DataOutputStream(raw);
-    out.writeInt(VERSION);
+    out.writeInt(versionFor(recent));
     out.writeLong(lastApplied);
     out.writeInt(data.size());
     for (Map.Entry<String, VersionedValue> e : data.entrySet()) {

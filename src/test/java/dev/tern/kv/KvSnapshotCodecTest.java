@@ -51,8 +51,7 @@ class KvSnapshotCodecTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     KvSnapshotCodec.write(out, 2, data, recent);
     byte[] bytes = out.toByteArray();
-    assertEquals(2, java.nio.ByteBuffer.wrap(bytes).getInt(0), "written as version 2");
-    java.nio.ByteBuffer.wrap(bytes).putInt(0, 1);
+    assertEquals(1, java.nio.ByteBuffer.wrap(bytes).getInt(0), "no transaction in the window: written as version 1");
     KvSnapshotCodec.State v1 = KvSnapshotCodec.read(bytes);
     assertEquals(data, v1.data());
     assertEquals(recent, v1.recent());
@@ -66,6 +65,20 @@ class KvSnapshotCodecTest {
           () -> KvSnapshotCodec.read(bytes));
       assertEquals("unknown key-value snapshot version " + version, e.getMessage());
     }
+  }
+
+  /** A transaction's result in the window makes it version 2, which a node without transactions refuses. */
+  @Test
+  void aTransactionInTheWindowMakesItVersion2() throws IOException {
+    LinkedHashMap<String, KvResult> recent = new LinkedHashMap<>();
+    recent.put("p", new KvResult.Written("k", (Bytes) null, 2));
+    assertEquals(1, KvSnapshotCodec.versionFor(recent));
+    recent.put("t", new KvResult.TxnDone(false, 3, List.of()));
+    assertEquals(2, KvSnapshotCodec.versionFor(recent));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    KvSnapshotCodec.write(out, 3, new TreeMap<>(), recent);
+    assertEquals(2, java.nio.ByteBuffer.wrap(out.toByteArray()).getInt(0));
+    assertEquals(recent, KvSnapshotCodec.read(out.toByteArray()).recent());
   }
 
   @Test
