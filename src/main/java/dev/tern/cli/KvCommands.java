@@ -37,7 +37,12 @@ final class KvCommands {
       if ((value == null) == (file == null)) {
         throw new ParameterException(spec.commandLine(), "give either VALUE or --file FILE");
       }
-      if (value != null) return printWritten(client.put(KV + TernClient.keyPath(key), value));
+      // One request id for this command, kept on every endpoint the client fails over to: applied at most once.
+      String requestId = TernClient.newRequestId();
+      if (value != null) {
+        return printWritten(client.write("PUT", KV + TernClient.keyPath(key),
+            value.getBytes(java.nio.charset.StandardCharsets.UTF_8), TernClient.TEXT, requestId));
+      }
       byte[] bytes;
       try {
         bytes = file.equals("-") ? System.in.readAllBytes() : java.nio.file.Files.readAllBytes(java.nio.file.Path.of(file));
@@ -48,7 +53,7 @@ final class KvCommands {
         err().println(file + " is too large to send as one value");
         return ExitCodes.USAGE;
       }
-      return printWritten(client.put(KV + TernClient.keyPath(key), bytes));
+      return printWritten(client.write("PUT", KV + TernClient.keyPath(key), bytes, "application/octet-stream", requestId));
     }
   }
 
@@ -76,7 +81,8 @@ final class KvCommands {
       if (revision < 0) throw new ParameterException(spec.commandLine(), "REV must be 0 or more");
       var q = TernClient.params();
       q.put("cas", revision);
-      TernClient.Response r = client.put(KV + TernClient.keyPath(key) + TernClient.query(q), value);
+      TernClient.Response r = client.write("PUT", KV + TernClient.keyPath(key) + TernClient.query(q),
+          value.getBytes(java.nio.charset.StandardCharsets.UTF_8), TernClient.TEXT, TernClient.newRequestId());
       return printWritten(r);
     }
   }
@@ -161,7 +167,7 @@ final class KvCommands {
     @Override
     int run(TernClient client) throws TernClient.UnreachableException {
       requireKey(key);
-      TernClient.Response r = client.delete(KV + TernClient.keyPath(key));
+      TernClient.Response r = client.write("DELETE", KV + TernClient.keyPath(key), null, null, TernClient.newRequestId());
       if (!r.ok()) return failure(r);
       if (!hasLong(r.json(), "revision")) return unexpected(r, "{\"revision\": N}");
       out().println("deleted revision=" + r.json().get("revision").asLong());

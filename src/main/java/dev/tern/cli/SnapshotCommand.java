@@ -197,7 +197,8 @@ final class SnapshotCommand implements Callable<Integer> {
     /** The data must be the key-value state at the header's index (KvSnapshotCodec: [int version][long index]). */
     private void checkData(BackupFile.Verified v) throws IOException, BackupFile.BadBackupException {
       ByteBuffer head = ByteBuffer.wrap(BackupFile.readAt(file, v.dataOffset(), 12));
-      if (v.dataLength() < 12 || head.getInt() != 1 || head.getLong() != v.index()) {
+      if (v.dataLength() < 12 || !dev.tern.kv.KvStateMachine.readsSnapshotVersion(head.getInt())
+          || head.getLong() != v.index()) {
         throw new BackupFile.BadBackupException(file + " does not hold key-value data at index " + v.index());
       }
     }

@@ -166,11 +166,26 @@ public final class TernClient {
 
   /** A PUT whose body is {@code body}'s bytes as they are ({@code application/octet-stream}). */
   public Response put(String pathAndQuery, byte[] body) throws UnreachableException {
-    return send("PUT", pathAndQuery, body, "application/octet-stream");
+    return send("PUT", pathAndQuery, body, "application/octet-stream", null);
   }
 
   public Response delete(String pathAndQuery) throws UnreachableException {
     return send("DELETE", pathAndQuery, null);
+  }
+
+  /**
+   * A write sent with the {@code Request-Id} header {@code requestId} (null: none), the same on every endpoint it
+   * fails over to: the cluster applies it at most once however many of them received it (docs/api.md,
+   * "Exactly-once writes"). {@code body} null sends none.
+   */
+  public Response write(String method, String pathAndQuery, byte[] body, String contentType, String requestId)
+      throws UnreachableException {
+    return send(method, pathAndQuery, body, contentType, requestId);
+  }
+
+  /** A fresh request id for one write: random (a UUID), so no two clients' ids meet. */
+  public static String newRequestId() {
+    return java.util.UUID.randomUUID().toString();
   }
 
   /**
@@ -179,11 +194,13 @@ public final class TernClient {
    * the next one (as with any retry: docs/api.md, "Retrying safely").
    */
   public Response send(String method, String pathAndQuery, String body) throws UnreachableException {
-    return send(method, pathAndQuery, body == null ? null : body.getBytes(StandardCharsets.UTF_8),
-        "text/plain; charset=UTF-8");
+    return send(method, pathAndQuery, body == null ? null : body.getBytes(StandardCharsets.UTF_8), TEXT, null);
   }
 
-  private Response send(String method, String pathAndQuery, byte[] body, String contentType)
+  /** The content type of a text body. */
+  public static final String TEXT = "text/plain; charset=UTF-8";
+
+  private Response send(String method, String pathAndQuery, byte[] body, String contentType, String requestId)
       throws UnreachableException {
     int start = current;
     UnreachableException unreachable = null;
@@ -191,7 +208,7 @@ public final class TernClient {
     for (int i = 0; i < endpoints.size(); i++) {
       int at = (start + i) % endpoints.size();
       try {
-        Response r = sendTo(endpoints.get(at), method, pathAndQuery, body, contentType);
+        Response r = sendTo(endpoints.get(at), method, pathAndQuery, body, contentType, requestId);
         if (r.status() != 503 || i == endpoints.size() - 1) {
           current = at;
           return r;
@@ -214,9 +231,10 @@ public final class TernClient {
     return exchange(base, request, handler);
   }
 
-  private Response sendTo(URI base, String method, String pathAndQuery, byte[] body, String contentType)
-      throws UnreachableException {
+  private Response sendTo(URI base, String method, String pathAndQuery, byte[] body, String contentType,
+      String requestId) throws UnreachableException {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout);
+    if (requestId != null) request.header("Request-Id", requestId);
     if (body == null) {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {

@@ -23,7 +23,7 @@ final class HttpMetrics {
   /** Route templates, in the order {@link #routeOf} returns their index. */
   static final String[] ROUTES = {
       "/v1/kv/{key}", "/v1/kv", "/v1/status", "/health", "/v1/snapshot", "/v1/members", "/v1/members/{id}",
-      "/v1/leader/transfer", "/v1/testing/partition", "/metrics", "/v1/watch", "other"};
+      "/v1/leader/transfer", "/v1/testing/partition", "/metrics", "/v1/watch", "/v1/txn", "other"};
   private static final int OTHER = ROUTES.length - 1;
   static final String[] METHODS = {"GET", "PUT", "POST", "DELETE", "HEAD", "other"};
   private static final int CODES = 600;
@@ -73,6 +73,7 @@ final class HttpMetrics {
       if (path.equals("/v1/leader/transfer")) return 7;
       if (path.equals("/v1/testing/partition")) return 8;
       if (path.equals("/v1/watch")) return 10;
+      if (path.equals("/v1/txn")) return 11;
       return OTHER;
     }
     if (path.equals("/health")) return 3;

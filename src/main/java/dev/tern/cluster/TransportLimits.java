@@ -89,6 +89,15 @@ public record TransportLimits(long frameBytes, long largeFrameBytes) {
           + "pekko.remote.artery.advanced.maximum-large-frame-size is " + t.largeFrameBytes
           + ": raise maximum-large-frame-size to at least " + roundUpMiB(largestEntry) + " or lower the limits");
     }
+    // A transaction is one entry too; its binary form is no larger than its JSON body (each key, value and number
+    // takes fewer bytes in it than in JSON, base64 values far fewer), plus the command's overhead.
+    long txnBytes = tern.getBytes("txn.max-bytes");
+    long largestTxn = txnBytes + COMMAND_OVERHEAD + ENTRY_OVERHEAD + MESSAGE_OVERHEAD;
+    if (largestTxn > t.largeFrameBytes) {
+      problems.add("a transaction of tern.txn.max-bytes (" + txnBytes + " bytes) needs frames of at least " + largestTxn
+          + " bytes, but pekko.remote.artery.advanced.maximum-large-frame-size is " + t.largeFrameBytes
+          + ": raise maximum-large-frame-size to at least " + roundUpMiB(largestTxn) + " or lower tern.txn.max-bytes");
+    }
     // A batch of small entries travels on the ordinary lane.
     long largestBatch = appendBytes + appendEntries * ENTRY_OVERHEAD + MESSAGE_OVERHEAD;
     if (largestBatch > t.frameBytes) {

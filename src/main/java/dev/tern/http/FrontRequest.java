@@ -34,6 +34,11 @@ abstract class FrontRequest {
     final byte[] bytes;
     final CompletableFuture<KvFront.Reply> reply;
     long index; // where the leader put it, once known
+    /**
+     * Requests that came with the same client request id while this one was in progress (null: none, as almost
+     * always): they get this write's answer, as a retry after it would.
+     */
+    java.util.List<CompletableFuture<KvFront.Reply>> sameId;
 
     Write(long seq, long deadline, KvCommand command, CompletableFuture<KvFront.Reply> reply) {
       super(seq, deadline);
@@ -42,14 +47,25 @@ abstract class FrontRequest {
       this.reply = reply;
     }
 
-    /** Answers the client; a result remembered for a repeated command id lacks the value, which we know. */
+    /**
+     * Answers the client. A result remembered for a repeated command id may lack the value (the state machine
+     * gives it when the key still holds it): an id this front made was proposed by this very write, so the value
+     * is ours; a client's request id may have come first with another body, so its value is not known and the
+     * answer goes without one (docs/api.md, "Exactly-once writes").
+     */
     void answer(KvResult result) {
-      if (result instanceof KvResult.Written w && w.value() == null) {
+      if (result instanceof KvResult.Written w && w.value() == null && !RequestIds.isClientId(command.id())) {
         Bytes value = command instanceof KvCommand.Put p ? p.value()
             : command instanceof KvCommand.CompareAndSet c ? c.value() : null;
         result = new KvResult.Written(w.key(), value, w.revision());
       }
-      reply.complete(new KvFront.Reply.Done(result));
+      complete(new KvFront.Reply.Done(result));
+    }
+
+    /** Completes this request and those that came with the same request id meanwhile. */
+    void complete(KvFront.Reply answer) {
+      reply.complete(answer);
+      if (sameId != null) for (CompletableFuture<KvFront.Reply> r : sameId) r.complete(answer);
     }
   }
 

@@ -1,7 +1,6 @@
 package dev.tern.http;
 
 import static dev.tern.http.ApiErrors.badConsistency;
-import static dev.tern.http.ApiErrors.bodyFailure;
 import static dev.tern.http.ApiErrors.unwrap;
 import static dev.tern.http.ApiErrors.badRequest;
 import static dev.tern.http.ApiErrors.guarded;
@@ -20,6 +19,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
@@ -32,7 +32,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.tern.cluster.Member;
 import dev.tern.cluster.PeerGateway;
-import dev.tern.kv.Bytes;
 import dev.tern.kv.KvResult;
 import java.time.Duration;
 import java.util.List;
@@ -50,14 +49,11 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
-import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,6 +82,7 @@ public final class HttpApi {
 
   private static final List<String> KEY_METHODS = List.of("GET", "PUT", "DELETE");
   private static final List<String> GET_ONLY = List.of("GET");
+  private static final List<String> POST_ONLY = List.of("POST");
   private static final List<String> PARTITION_METHODS = List.of("POST", "DELETE");
   /** The largest body {@code POST /v1/testing/partition} reads: a list of member ids. */
 
@@ -114,6 +111,8 @@ public final class HttpApi {
   private final Duration askTimeout;
   private final AtomicInteger inflight = new AtomicInteger();
   private final OverdueReplies overdue;
+  /** Reads request bodies within their limits, and drains those that are refused. */
+  private final RequestBodies bodies;
   private final Route route;
   /** The membership routes (a node's; null in tests of the KV API alone). */
 
@@ -149,10 +148,11 @@ public final class HttpApi {
     this.limits = Objects.requireNonNull(limits, "limits");
     this.faultInjection = faultInjection;
     if (limits.maxKeyBytes() < 1 || limits.maxValueBytes() < 0 || limits.maxListLimit() < 1
-        || limits.maxInflightRequests() < 1 || limits.requestTimeout().isNegative() || limits.requestTimeout().isZero()) {
+        || limits.maxInflightRequests() < 1 || limits.maxRequestIdLength() < 1 || limits.requestTimeout().isNegative() || limits.requestTimeout().isZero()) {
       throw new IllegalArgumentException("bad HTTP limits: " + limits);
     }
     this.askTimeout = limits.requestTimeout().plusSeconds(1);
+    this.bodies = new RequestBodies(system, limits);
     this.route = buildRoute();
     this.overdue = new OverdueReplies(askTimeout);
     Duration sweep = Duration.ofMillis(100);
@@ -206,10 +206,12 @@ public final class HttpApi {
     Route list = onlyMethods(GET_ONLY, method -> listRoute());
     Route status = onlyMethods(GET_ONLY, method -> statusRoute());
     Route health = onlyMethods(GET_ONLY, method -> healthRoute());
+    Route txn = onlyMethods(POST_ONLY, method -> withCommandId(this::txnRoute));
     Route api = concat(
         path(segment("v1").slash("kv"), () -> list),
         pathPrefix(segment("v1").slash("kv").slash(remaining()), this::keyRoute),
         path(segment("v1").slash("status"), () -> status),
+        path(segment("v1").slash("txn"), () -> txn),
         path("health", () -> health));
     if (!extraRoutes.isEmpty()) api = concat(api, extraRoutes.toArray(Route[]::new));
     if (ops != null) {
@@ -244,15 +246,25 @@ public final class HttpApi {
           return parameterOptional("consistency", consistency -> parameterOptional("raw", raw ->
               extractRequest(request -> getRoute(key, consistency, raw.isPresent() || wantsRaw(request)))));
         case "PUT":
-          return parameterOptional("cas", cas -> putRoute(key, cas));
+          return withCommandId(id -> parameterOptional("cas", cas -> putRoute(key, cas, id)));
         default:
-          HttpResponse refused = ops == null ? null : ops.refuseWrite();
-          if (refused != null) return complete(refused);
-          return parameterOptional("cas", cas -> cas.isPresent()
-              ? complete(badRequest("cas is only supported on PUT"))
-              : completeWithFuture(admit(() -> ask(
-                  replyTo -> new KvFront.Delete(key, replyTo), this::kvReply))));
+          return withCommandId(id -> {
+            HttpResponse refused = ops == null ? null : ops.refuseWrite();
+            if (refused != null) return complete(refused);
+            return parameterOptional("cas", cas -> cas.isPresent()
+                ? complete(badRequest("cas is only supported on PUT"))
+                : completeWithFuture(admit(() -> ask(
+                    replyTo -> new KvFront.Delete(key, id, replyTo), this::kvReply))));
+          });
       }
+    });
+  }
+
+  /** A write's command id from its {@code Request-Id} header (null without one); a bad one is answered 400. */
+  private Route withCommandId(Function<String, Route> inner) {
+    return optionalHeaderValueByName(RequestIds.HEADER, header -> {
+      RequestIds.Parsed id = RequestIds.parse(header, limits.maxRequestIdLength());
+      return id.error() != null ? complete(badRequest(id.error())) : inner.apply(id.commandId());
     });
   }
 
@@ -263,7 +275,7 @@ public final class HttpApi {
         replyTo -> new KvFront.Get(key, linearizable, replyTo), reply -> kvReplyIn(reply, raw))));
   }
 
-  private Route putRoute(String key, Optional<String> casParam) {
+  private Route putRoute(String key, Optional<String> casParam, String commandId) {
     long expectedRevision = KvFront.Put.UNCONDITIONAL;
     if (casParam.isPresent()) {
       expectedRevision = parseNonNegativeLong(casParam.get());
@@ -272,60 +284,41 @@ public final class HttpApi {
     long expected = expectedRevision;
     return extractRequest(request -> {
       HttpResponse refused = ops == null ? null : ops.refuseWrite(); // read-only: a volatile read, no disk access
-      if (refused != null) return completeWithFuture(refuseBody(request, refused));
+      if (refused != null) return completeWithFuture(bodies.refuse(request, refused));
       RequestEntity entity = request.entity();
       OptionalLong declared = entity.getContentLengthOption();
       if (declared.isPresent() && declared.getAsLong() > limits.maxValueBytes()) {
-        return completeWithFuture(refuseBody(request, valueTooLarge(limits)));
+        return completeWithFuture(bodies.refuse(request, valueTooLarge(limits)));
       }
       return completeWithFuture(admit(() -> readValue(entity).thenCompose(read -> {
         if (read.error() != null) return CompletableFuture.completedFuture(read.error());
-        return ask(replyTo -> new KvFront.Put(key, read.value(), expected, replyTo), this::kvReply);
+        return ask(replyTo -> new KvFront.Put(key, read.value(), expected, commandId, replyTo), this::kvReply);
       })));
     });
   }
 
-  /** The value, or the error response to answer instead. */
-  private record ValueRead(Bytes value, HttpResponse error) {}
-
-  /**
-   * Answers {@code response} to a request whose body will not be used, without cutting off its upload: a client
-   * that waits for "100 Continue" is answered at once and sends nothing; any other client is still sending, so the
-   * body is read and thrown away first (closing a socket with unread data resets the connection, and the client
-   * would see a reset instead of the 413). The request timeout bounds the reading.
-   */
-  private CompletionStage<HttpResponse> refuseBody(HttpRequest request, HttpResponse response) {
-    boolean waitsForContinue = request.getHeader("Expect")
-        .map(h -> h.value().trim().equalsIgnoreCase("100-continue")).orElse(false);
-    if (waitsForContinue) return CompletableFuture.completedFuture(response);
-    return request.entity().withoutSizeLimit().getDataBytes()
-        .completionTimeout(limits.requestTimeout())
-        .runWith(Sink.ignore(), system)
-        .handle((done, failure) -> response);
+  /** {@code POST /v1/txn}: the body as {@link TxnJson} reads it, one command through the log. */
+  private Route txnRoute(String commandId) {
+    int maxBytes = limits.txn().maxBytes();
+    HttpResponse tooLarge = tooLarge("transaction body is larger than the limit of " + maxBytes + " bytes (tern.txn.max-bytes)");
+    return extractRequest(request -> {
+      HttpResponse refused = ops == null ? null : ops.refuseWrite();
+      if (refused != null) return completeWithFuture(bodies.refuse(request, refused));
+      OptionalLong declared = request.entity().getContentLengthOption();
+      if (declared.isPresent() && declared.getAsLong() > maxBytes) return completeWithFuture(bodies.refuse(request, tooLarge));
+      return completeWithFuture(admit(() -> bodies.read(request.entity(), maxBytes, tooLarge).thenCompose(read -> {
+        if (read.error() != null) return CompletableFuture.completedFuture(read.error());
+        TxnJson.Parsed parsed = TxnJson.parse(read.value().toArray(), limits);
+        if (parsed.error() != null) return CompletableFuture.completedFuture(badRequest(parsed.error()));
+        TxnJson.Request t = parsed.request();
+        return ask(replyTo -> new KvFront.Txn(t.compares(), t.success(), t.failure(), commandId, replyTo), this::kvReply);
+      })));
+    });
   }
 
-  /**
-   * Reads the body: the value, any bytes. A body of unknown length that turns out larger than the value
-   * limit is read to its end but not kept (see {@link #refuseBody}), and answered 413.
-   */
-  private CompletionStage<ValueRead> readValue(RequestEntity entity) {
-    int maxBytes = limits.maxValueBytes();
-    if (entity instanceof HttpEntity.Strict strict) { // the whole body came with the headers: no stream to run
-      return CompletableFuture.completedFuture(strict.getData().size() > maxBytes
-          ? new ValueRead(null, valueTooLarge(limits)) : decodedValue(strict.getData().toArray()));
-    }
-    return entity.withoutSizeLimit().getDataBytes()
-        .completionTimeout(limits.requestTimeout())
-        .runFold(new BoundedBody(maxBytes), BoundedBody::add, system)
-        .handle((body, failure) -> {
-          if (failure != null) return new ValueRead(null, bodyFailure(unwrap(failure), limits));
-          if (body.overflowed()) return new ValueRead(null, valueTooLarge(limits));
-          return decodedValue(body.bytes());
-        });
-  }
-
-  private static ValueRead decodedValue(byte[] bytes) {
-    return new ValueRead(Bytes.wrap(bytes), null); // a fresh array, handed over
+  /** The value (any bytes, up to the value limit), or the error response to answer instead. */
+  private CompletionStage<RequestBodies.Read> readValue(RequestEntity entity) {
+    return bodies.read(entity, limits.maxValueBytes(), valueTooLarge(limits));
   }
 
   private Route listRoute() {
@@ -442,6 +435,9 @@ public final class HttpApi {
     }
     if (result instanceof KvResult.Value v) {
       return raw ? KvJson.raw(v) : KvJson.ok(v.key(), v.value(), v.revision());
+    }
+    if (result instanceof KvResult.TxnDone t) {
+      return TxnJson.ok(t); // a transaction's, or the first result of a request id a transaction used first
     }
     if (result instanceof KvResult.Deleted d) {
       return HttpJson.ok(HttpJson.object().put("key", d.key()).put("revision", d.revision()));

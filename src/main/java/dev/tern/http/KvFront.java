@@ -51,16 +51,37 @@ public final class KvFront {
   // actor and no timeout task per request, as an ask would need (the front answers every request by its
   // deadline itself). They never cross the network.
 
-  /** Put; with {@code expectedRevision} >= 0 a compare-and-set on that revision (0 = must be absent). */
-  public record Put(String key, Bytes value, long expectedRevision, CompletableFuture<Reply> reply) implements Command {
+  /**
+   * Put; with {@code expectedRevision} >= 0 a compare-and-set on that revision (0 = must be absent).
+   * {@code commandId} is the command id made from the client's request id ({@link RequestIds}), or null for one
+   * the front makes.
+   */
+  public record Put(String key, Bytes value, long expectedRevision, String commandId, CompletableFuture<Reply> reply)
+      implements Command {
     public static final long UNCONDITIONAL = -1;
 
+    public Put(String key, Bytes value, long expectedRevision, CompletableFuture<Reply> reply) {
+      this(key, value, expectedRevision, null, reply);
+    }
+
     public Put(String key, String value, long expectedRevision, CompletableFuture<Reply> reply) {
-      this(key, Bytes.utf8(value), expectedRevision, reply);
+      this(key, Bytes.utf8(value), expectedRevision, null, reply);
     }
   }
 
-  public record Delete(String key, CompletableFuture<Reply> reply) implements Command {}
+  /** A delete; {@code commandId} as for {@link Put}. */
+  public record Delete(String key, String commandId, CompletableFuture<Reply> reply) implements Command {
+    public Delete(String key, CompletableFuture<Reply> reply) {
+      this(key, null, reply);
+    }
+  }
+
+  /**
+   * A transaction ({@code KvCommand.Txn}): answered {@code Done(TxnDone)} once applied; {@code commandId} as for
+   * {@link Put}.
+   */
+  public record Txn(List<dev.tern.kv.TxnCompare> compares, List<dev.tern.kv.TxnOp> success,
+      List<dev.tern.kv.TxnOp> failure, String commandId, CompletableFuture<Reply> reply) implements Command {}
 
   /** A get; linearizable (ReadIndex) unless {@code linearizable} is false (served from applied state). */
   public record Get(String key, boolean linearizable, CompletableFuture<Reply> reply) implements Command {}

@@ -173,7 +173,11 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   public Receive<KvFront.Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(KvFront.Put.class, this::onPut)
-        .onMessage(KvFront.Delete.class, d -> startWrite(new KvCommand.Delete(newId(), d.key()), d.reply()))
+        .onMessage(KvFront.Delete.class, d -> startWrite(new KvCommand.Delete(idOf(d.commandId()), d.key()), d.reply(),
+            d.commandId() != null))
+        .onMessage(KvFront.Txn.class, t -> startWrite(
+            new KvCommand.Txn(idOf(t.commandId()), t.compares(), t.success(), t.failure()), t.reply(),
+            t.commandId() != null))
         .onMessage(KvFront.Get.class, this::onGet)
         .onMessage(KvFront.ListKeys.class, l -> startRead(null, l.prefix(), l.limit(), l.reply()))
         .onMessage(KvFront.GetNodeStatus.class, this::onStatus)
@@ -188,6 +192,11 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
 
   private String newId() {
     return selfId + "-" + idPrefix + nextSeq;
+  }
+
+  /** The client's command id (from its request id), or a new one of ours. */
+  private String idOf(String clientId) {
+    return clientId != null ? clientId : newId();
   }
 
   /** Sends a request to node {@code target}'s replica: our own directly, any other over the network. */
@@ -214,13 +223,23 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
   // ---- writes -------------------------------------------------------------------------------------------
 
   private Behavior<KvFront.Command> onPut(KvFront.Put p) {
+    String id = idOf(p.commandId());
     KvCommand cmd = p.expectedRevision() == KvFront.Put.UNCONDITIONAL
-        ? new KvCommand.Put(newId(), p.key(), p.value())
-        : new KvCommand.CompareAndSet(newId(), p.key(), p.expectedRevision(), p.value());
-    return startWrite(cmd, p.reply());
+        ? new KvCommand.Put(id, p.key(), p.value())
+        : new KvCommand.CompareAndSet(id, p.key(), p.expectedRevision(), p.value());
+    return startWrite(cmd, p.reply(), p.commandId() != null);
   }
 
-  private Behavior<KvFront.Command> startWrite(KvCommand cmd, CompletableFuture<KvFront.Reply> reply) {
+  /** {@code clientId}: the command id is the client's, so it may already be in progress here. */
+  private Behavior<KvFront.Command> startWrite(KvCommand cmd, CompletableFuture<KvFront.Reply> reply, boolean clientId) {
+    Write inProgress = clientId ? writesById.get(cmd.id()) : null; // our own ids never repeat: no lookup
+    if (inProgress != null) {
+      // A client retried through this node before its first try was answered: one proposal, one answer for
+      // both, the first one's.
+      if (inProgress.sameId == null) inProgress.sameId = new ArrayList<>(1);
+      inProgress.sameId.add(reply);
+      return this;
+    }
     Write w = new Write(nextSeq++, clock.getAsLong() + timeoutNanos, cmd, reply);
     writes.put(w.seq, w);
     writesById.put(cmd.id(), w);
@@ -406,7 +425,7 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
       Write w = writes.values().iterator().next();
       if (w.deadline - now > 0) break;
       finish(w);
-      w.reply.complete(new KvFront.Reply.Unavailable(why + "; the write may still be applied later"));
+      w.complete(new KvFront.Reply.Unavailable(why + "; the write may still be applied later"));
     }
     while (!reads.isEmpty()) {
       Read read = reads.values().iterator().next();

@@ -33,9 +33,12 @@ final class KvJson {
     void write(JsonGenerator json) throws IOException;
   }
 
-  /** A 200 answer {@code {"key", "value" or "valueBase64", "revision"}}. */
+  /**
+   * A 200 answer {@code {"key", "value" or "valueBase64", "revision"}}; with a null value (a retried write whose
+   * first value is no longer known, see {@code FrontRequest.Write#answer}) {@code {"key", "revision"}}.
+   */
   static HttpResponse ok(String key, Bytes value, long revision) {
-    return json(64 + value.length(), json -> writeItem(json, key, value, revision));
+    return json(64 + (value == null ? 0 : value.length()), json -> writeItem(json, key, value, revision));
   }
 
   /** A 200 answer {@code {"items": [{"key", "value" or "valueBase64", "revision"}, ...]}}. */
@@ -62,9 +65,9 @@ final class KvJson {
   private static void writeItem(JsonGenerator json, String key, Bytes value, long revision) throws IOException {
     json.writeStartObject();
     json.writeStringField("key", key);
-    String text = value.utf8OrNull();
+    String text = value == null ? null : value.utf8OrNull();
     if (text != null) json.writeStringField("value", text);
-    else json.writeStringField("valueBase64", value.base64());
+    else if (value != null) json.writeStringField("valueBase64", value.base64());
     json.writeNumberField("revision", revision);
     json.writeEndObject();
   }

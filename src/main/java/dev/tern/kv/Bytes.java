@@ -102,6 +102,11 @@ public final class Bytes {
     }
   }
 
+  /** Compares as unsigned bytes, lexicographically (a prefix is less than the longer value). */
+  public int compareUnsigned(Bytes other) {
+    return Arrays.compareUnsigned(array, offset, offset + length, other.array, other.offset, other.offset + other.length);
+  }
+
   public String base64() {
     return Base64.getEncoder().encodeToString(toArray());
   }

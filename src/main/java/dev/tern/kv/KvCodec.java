@@ -13,6 +13,10 @@ import java.util.Objects;
  * Jackson's CBOR decoding (text into char segments, then a String) took 8% of a node's CPU and a large share of
  * its garbage.
  *
+ * <p>A transaction ({@link KvCommand.Txn}, type {@link #TXN}) came later within format 1: a new type byte, so every
+ * entry of types 1-4 reads as before; its layout is {@link TxnCodec}'s. A node that predates it cannot apply it:
+ * upgrade every node before sending transactions.
+ *
  * <p>Logs written before format 1 hold CBOR maps (Jackson, strict); they are still read, so a node upgraded in
  * place replays its old log and agrees with replicas that are not yet upgraded. A CBOR map's first byte is
  * 0xA0-0xBF, never {@link #FORMAT}, so the first byte tells the two apart.
@@ -26,27 +30,33 @@ public final class KvCodec {
   static final byte DELETE = 2;
   static final byte CAS = 3;
   static final byte GET = 4;
+  static final byte TXN = 5;
 
   private KvCodec() {}
 
   public static byte[] encode(KvCommand command) {
     Objects.requireNonNull(command, "command");
+    if (command instanceof KvCommand.Txn txn) return TxnCodec.encode(txn);
     byte[] id = utf8(command.id());
-    byte[] key = utf8(command.key());
+    byte[] key;
     byte type;
     Bytes value = null;
     long expected = 0;
     if (command instanceof KvCommand.Put p) {
       type = PUT;
+      key = utf8(p.key());
       value = p.value();
     } else if (command instanceof KvCommand.CompareAndSet c) {
       type = CAS;
+      key = utf8(c.key());
       value = c.value();
       expected = c.expectedRevision();
-    } else if (command instanceof KvCommand.Delete) {
+    } else if (command instanceof KvCommand.Delete d) {
       type = DELETE;
-    } else if (command instanceof KvCommand.Get) {
+      key = utf8(d.key());
+    } else if (command instanceof KvCommand.Get g) {
       type = GET;
+      key = utf8(g.key());
     } else {
       // Unreachable while KvCommand stays sealed.
       throw new IllegalStateException("unhandled command type " + command.getClass().getName());
@@ -78,17 +88,7 @@ public final class KvCodec {
       byte type = in.bytes[1];
       in.at = 2;
       String id = in.string("id");
-      String key = in.string("key");
-      KvCommand command = switch (type) {
-        case PUT -> new KvCommand.Put(id, key, in.bytes("value"));
-        case DELETE -> new KvCommand.Delete(id, key);
-        case CAS -> {
-          long expected = in.longValue("expectedRevision");
-          yield new KvCommand.CompareAndSet(id, key, expected, in.bytes("value"));
-        }
-        case GET -> new KvCommand.Get(id, key);
-        default -> throw new IllegalArgumentException("unknown command type " + type);
-      };
+      KvCommand command = type == TXN ? TxnCodec.read(in, id) : keyCommand(type, id, in);
       if (in.at != bytes.length) {
         throw new IllegalArgumentException((bytes.length - in.at) + " trailing bytes");
       }
@@ -98,17 +98,32 @@ public final class KvCodec {
     }
   }
 
-  private static byte[] utf8(String s) {
+  /** A command on one key: types 1-4. */
+  private static KvCommand keyCommand(byte type, String id, Reader in) {
+    String key = in.string("key");
+    return switch (type) {
+      case PUT -> new KvCommand.Put(id, key, in.bytes("value"));
+      case DELETE -> new KvCommand.Delete(id, key);
+      case CAS -> {
+        long expected = in.longValue("expectedRevision");
+        yield new KvCommand.CompareAndSet(id, key, expected, in.bytes("value"));
+      }
+      case GET -> new KvCommand.Get(id, key);
+      default -> throw new IllegalArgumentException("unknown command type " + type);
+    };
+  }
+
+  static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static int putBytes(byte[] out, int at, byte[] field) {
+  static int putBytes(byte[] out, int at, byte[] field) {
     at = putInt(out, at, field.length);
     System.arraycopy(field, 0, out, at, field.length);
     return at + field.length;
   }
 
-  private static int putInt(byte[] out, int at, int v) {
+  static int putInt(byte[] out, int at, int v) {
     out[at] = (byte) (v >>> 24);
     out[at + 1] = (byte) (v >>> 16);
     out[at + 2] = (byte) (v >>> 8);
@@ -116,19 +131,24 @@ public final class KvCodec {
     return at + 4;
   }
 
-  private static int putLong(byte[] out, int at, long v) {
+  static int putLong(byte[] out, int at, long v) {
     putInt(out, at, (int) (v >>> 32));
     return putInt(out, at + 4, (int) v);
   }
 
   /** Bounds-checked reading: a length that runs past the end is an error, never an exception of another kind. */
-  private static final class Reader {
+  static final class Reader {
     final byte[] bytes;
     int at;
 
     Reader(byte[] bytes) {
       if (bytes.length < 2) throw new IllegalArgumentException("too short for a command");
       this.bytes = bytes;
+    }
+
+    byte byteValue(String field) {
+      need(1, field);
+      return bytes[at++];
     }
 
     int intValue(String field) {

@@ -1,5 +1,6 @@
 package dev.tern.kv;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -10,8 +11,6 @@ import java.util.Objects;
 public sealed interface KvCommand {
 
   String id();
-
-  String key();
 
   record Put(String id, String key, Bytes value) implements KvCommand {
     public Put {
@@ -54,6 +53,20 @@ public sealed interface KvCommand {
     public Get {
       Objects.requireNonNull(id, "id");
       Objects.requireNonNull(key, "key");
+    }
+  }
+
+  /**
+   * A transaction: if every compare holds on the state it is applied to, the {@code success} operations run, else
+   * the {@code failure} ones, in order, all in this one entry: every key it writes gets the entry's index as its
+   * revision, and no other command sees a part of it.
+   */
+  record Txn(String id, List<TxnCompare> compares, List<TxnOp> success, List<TxnOp> failure) implements KvCommand {
+    public Txn {
+      Objects.requireNonNull(id, "id");
+      compares = List.copyOf(compares);
+      success = List.copyOf(success);
+      failure = List.copyOf(failure);
     }
   }
 }

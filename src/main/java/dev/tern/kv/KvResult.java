@@ -32,6 +32,16 @@ public sealed interface KvResult {
   /** {@code currentRevision} is 0 when the key is absent, so the client can retry with it. */
   record CasConflict(String key, long currentRevision) implements KvResult {}
 
+  /**
+   * A transaction ran: {@code succeeded} says which branch (every compare held: success), {@code revision} is its
+   * entry's index (the revision of every key it wrote), {@code results} one per operation of that branch.
+   */
+  record TxnDone(boolean succeeded, long revision, java.util.List<TxnOpResult> results) implements KvResult {
+    public TxnDone {
+      results = java.util.List.copyOf(results);
+    }
+  }
+
   /** The entry's bytes did not decode; it was applied as a no-op so every replica still agrees. */
   record Invalid(String reason) implements KvResult {}
 }

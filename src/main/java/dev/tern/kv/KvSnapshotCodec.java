@@ -21,15 +21,34 @@ import java.util.TreeMap;
 final class KvSnapshotCodec {
   private KvSnapshotCodec() {}
 
-  private static final int VERSION = 1;
+  /**
+   * 2 added the result of a transaction (type 8) to the window; everything else is as in 1, which is still read,
+   * and still written when there is no transaction in the window ({@link #versionFor}). A node that only reads 1
+   * refuses a snapshot of 2 with a clear error rather than misreading it.
+   */
+  static final int VERSION = 2;
 
   /** The decoded state. */
   record State(long lastApplied, SortedMap<String, VersionedValue> data, LinkedHashMap<String, KvResult> recent) {}
 
+  /**
+   * The lowest version that holds {@code recent}: 1 unless a transaction's result is in it, so that a node of a
+   * release before transactions still reads the snapshots of a cluster that has not used them (during an upgrade).
+   */
+  static int versionFor(Map<String, KvResult> recent) {
+    for (KvResult r : recent.values()) if (r instanceof KvResult.TxnDone) return VERSION;
+    return 1;
+  }
+
+  /** Whether {@link #read} reads snapshots of this version. */
+  static boolean readable(int version) {
+    return version == 1 || version == VERSION;
+  }
+
   static void write(OutputStream raw, long lastApplied, SortedMap<String, VersionedValue> data, Map<String, KvResult> recent)
       throws IOException {
     DataOutputStream out = new DataOutputStream(raw);
-    out.writeInt(VERSION);
+    out.writeInt(versionFor(recent));
     out.writeLong(lastApplied);
     out.writeInt(data.size());
     for (Map.Entry<String, VersionedValue> e : data.entrySet()) {
@@ -49,7 +68,7 @@ final class KvSnapshotCodec {
     try {
       DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
       int version = in.readInt();
-      if (version != VERSION) throw new IllegalArgumentException("unknown key-value snapshot version " + version);
+      if (!readable(version)) throw new IllegalArgumentException("unknown key-value snapshot version " + version);
       long lastApplied = in.readLong();
       int keys = count(in);
       TreeMap<String, VersionedValue> data = new TreeMap<>();
@@ -98,6 +117,12 @@ final class KvSnapshotCodec {
     } else if (r instanceof KvResult.Invalid i) {
       out.writeByte(6);
       string(out, i.reason());
+    } else if (r instanceof KvResult.TxnDone t) {
+      out.writeByte(8);
+      out.writeBoolean(t.succeeded());
+      out.writeLong(t.revision());
+      out.writeInt(t.results().size());
+      for (TxnOpResult op : t.results()) txnOp(out, op);
     } else {
       throw new IllegalStateException("unhandled result type " + r.getClass().getName());
     }
@@ -113,7 +138,45 @@ final class KvSnapshotCodec {
       case 5 -> new KvResult.CasConflict(string(in), in.readLong());
       case 6 -> new KvResult.Invalid(string(in));
       case 7 -> new KvResult.Written(string(in), (Bytes) null, in.readLong());
+      case 8 -> {
+        boolean succeeded = in.readBoolean();
+        long revision = in.readLong();
+        int n = count(in);
+        if (n > in.available()) throw new EOFException("a count of " + n + " runs past the end");
+        java.util.List<TxnOpResult> ops = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) ops.add(txnOp(in));
+        yield new KvResult.TxnDone(succeeded, revision, ops);
+      }
       default -> throw new IllegalArgumentException("unknown result type " + type + " in key-value snapshot");
+    };
+  }
+
+  /** An operation's result as the window keeps it: without a get's value. */
+  private static void txnOp(DataOutputStream out, TxnOpResult op) throws IOException {
+    if (op instanceof TxnOpResult.Put p) {
+      out.writeByte(1);
+      string(out, p.key());
+      out.writeLong(p.revision());
+    } else if (op instanceof TxnOpResult.Delete d) {
+      out.writeByte(2);
+      string(out, d.key());
+      out.writeBoolean(d.deleted());
+    } else if (op instanceof TxnOpResult.Get g) {
+      out.writeByte(3);
+      string(out, g.key());
+      out.writeLong(g.revision());
+    } else {
+      throw new IllegalStateException("unhandled operation result " + op.getClass().getName());
+    }
+  }
+
+  private static TxnOpResult txnOp(DataInputStream in) throws IOException {
+    int type = in.readByte();
+    return switch (type) {
+      case 1 -> new TxnOpResult.Put(string(in), in.readLong());
+      case 2 -> new TxnOpResult.Delete(string(in), in.readBoolean());
+      case 3 -> new TxnOpResult.Get(string(in), null, in.readLong());
+      default -> throw new IllegalArgumentException("unknown operation result type " + type + " in key-value snapshot");
     };
   }
 

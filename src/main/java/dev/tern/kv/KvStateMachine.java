@@ -84,7 +84,7 @@ public final class KvStateMachine implements StateMachine {
         result = new KvResult.Invalid("undecodable command at index " + entry.index());
       } else {
         KvResult first = recentResults.get(command.id());
-        result = first != null ? first : execute(command, entry.index());
+        result = first != null ? recalled(first) : execute(command, entry.index());
         if (first == null) recentResults.put(command.id(), withoutValue(result));
       }
       lastApplied = entry.index();
@@ -100,8 +100,23 @@ public final class KvStateMachine implements StateMachine {
    * {@value #DEDUPLICATION_WINDOW} commands, which for large values runs to gigabytes.
    */
   static KvResult withoutValue(KvResult result) {
+    if (result instanceof KvResult.TxnDone t) return TxnExecutor.withoutValues(t);
     return result instanceof KvResult.Written w && w.value() != null ? new KvResult.Written(w.key(), (Bytes) null, w.revision())
         : result;
+  }
+
+  /**
+   * A remembered result as the first application answered it: a write's value, which the window does not keep,
+   * is taken from the store when the key still holds that very write (the usual case for a retry); otherwise it
+   * stays null. Deterministic, but it only shapes the answer: state and window are untouched.
+   */
+  private KvResult recalled(KvResult remembered) {
+    if (remembered instanceof KvResult.TxnDone t) return TxnExecutor.recalled(store, t);
+    if (remembered instanceof KvResult.Written w && w.value() == null) {
+      VersionedValue now = store.get(w.key()).orElse(null);
+      if (now != null && now.revision() == w.revision()) return new KvResult.Written(w.key(), now.value(), w.revision());
+    }
+    return remembered;
   }
 
   private static KvCommand decodeOrNull(LogEntry entry) {
@@ -115,24 +130,29 @@ public final class KvStateMachine implements StateMachine {
   }
 
   private KvResult execute(KvCommand command, long index) {
-    String key = command.key();
     if (command instanceof KvCommand.Put put) {
+      String key = put.key();
       store.put(key, put.value(), index);
       return new KvResult.Written(key, put.value(), index);
-    } else if (command instanceof KvCommand.Delete) {
+    } else if (command instanceof KvCommand.Delete delete) {
+      String key = delete.key();
       return store.remove(key, index) ? new KvResult.Deleted(key, index) : new KvResult.NotFound(key);
     } else if (command instanceof KvCommand.CompareAndSet cas) {
+      String key = cas.key();
       long currentRevision = store.get(key).map(VersionedValue::revision).orElse(0L);
       if (currentRevision != cas.expectedRevision()) {
         return new KvResult.CasConflict(key, currentRevision);
       }
       store.put(key, cas.value(), index);
       return new KvResult.Written(key, cas.value(), index);
-    } else if (command instanceof KvCommand.Get) {
+    } else if (command instanceof KvCommand.Get get) {
+      String key = get.key();
       return store
           .get(key)
           .<KvResult>map(v -> new KvResult.Value(key, v.value(), v.revision()))
           .orElseGet(() -> new KvResult.NotFound(key));
+    } else if (command instanceof KvCommand.Txn txn) {
+      return TxnExecutor.execute(store, txn, index);
     }
     // Unreachable while KvCommand stays sealed; a new subtype must be handled here before it can be proposed.
     throw new IllegalStateException("unhandled command type " + command.getClass().getName());
@@ -211,6 +231,14 @@ public final class KvStateMachine implements StateMachine {
       recent = new LinkedHashMap<>(recentResults);
     }
     return new Capture(index, out -> KvSnapshotCodec.write(out, index, data, recent));
+  }
+
+  /**
+   * Whether a snapshot whose data starts with this version number is one {@link #restore} reads (for a backup's
+   * check before it is restored: the data starts with {@code [int version][long lastApplied]}).
+   */
+  public static boolean readsSnapshotVersion(int version) {
+    return KvSnapshotCodec.readable(version);
   }
 
   @Override

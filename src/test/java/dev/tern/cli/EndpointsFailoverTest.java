@@ -53,6 +53,35 @@ class EndpointsFailoverTest {
     }
   }
 
+  /**
+   * Exactly-once writes (docs/api.md): each write command sends one fresh Request-Id, the same to every endpoint
+   * it fails over to, so the cluster applies it once even when the node that timed out had taken it.
+   */
+  @Test
+  void aWriteKeepsItsRequestIdAcrossFailoverAndEachCommandGetsAFreshOne() throws Exception {
+    for (String[] command : new String[][] {{"put", "k", "v"}, {"del", "k"}, {"cas", "k", "3", "v"}}) {
+      try (FakeNode lost = new FakeNode().respond(503, NO_LEADER); FakeNode live = new FakeNode().respond(200, WRITTEN)) {
+        String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(command),
+            java.util.stream.Stream.of("--endpoints", lost.url() + "," + live.url())).toArray(String[]::new);
+        Cli.Result first = Cli.run(args);
+        assertEquals(0, first.code(), first.toString());
+        Cli.run(args);
+        String id = lost.requests().get(0).requestId();
+        assertTrue(id != null && id.matches("[0-9a-f-]{36}"), command[0] + ": a UUID request id, got " + id);
+        assertEquals(id, live.requests().get(0).requestId(), command[0] + ": the same id on the next endpoint");
+        assertTrue(!id.equals(lost.requests().get(1).requestId()), command[0] + ": the next command has a new id");
+      }
+    }
+  }
+
+  @Test
+  void readsCarryNoRequestId() throws Exception {
+    try (FakeNode live = new FakeNode().respond(200, WRITTEN)) {
+      assertEquals(0, Cli.run("get", "k", "--endpoints", live.url()).code());
+      assertEquals(null, live.only().requestId());
+    }
+  }
+
   @Test
   void aTimeoutMovesOnToTheNextNode() throws Exception {
     try (FakeNode stuck = new FakeNode().hang(); FakeNode live = new FakeNode().respond(200, WRITTEN)) {

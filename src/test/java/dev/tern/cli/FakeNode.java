@@ -16,7 +16,7 @@ import java.util.concurrent.Executors;
 /** A tiny HTTP server on 127.0.0.1 that records each request and answers with a canned response. */
 final class FakeNode implements AutoCloseable {
   /** One request as the server saw it; paths and queries are still percent-encoded. */
-  record Request(String method, String rawPath, String rawQuery, String body, String contentType) {}
+  record Request(String method, String rawPath, String rawQuery, String body, String contentType, String requestId) {}
 
   private final HttpServer server;
   private final ExecutorService executor = Executors.newCachedThreadPool();
@@ -62,7 +62,7 @@ final class FakeNode implements AutoCloseable {
   private void handle(HttpExchange ex) throws IOException {
     String requestBody = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     requests.add(new Request(ex.getRequestMethod(), ex.getRequestURI().getRawPath(), ex.getRequestURI().getRawQuery(),
-        requestBody, ex.getRequestHeaders().getFirst("Content-Type")));
+        requestBody, ex.getRequestHeaders().getFirst("Content-Type"), ex.getRequestHeaders().getFirst("Request-Id")));
     if (hang) {
       try {
         released.await();

@@ -38,6 +38,41 @@ class SnapshotSaveTest {
     }
   }
 
+  /**
+   * A backup of today's key-value state (snapshot version 2, with a transaction's result in its window) restores,
+   * and so does one of version 1; a version the state machine does not read is refused before anything is written.
+   */
+  @Test
+  void restoreTakesTheSnapshotVersionsTheStateMachineReads() throws Exception {
+    dev.tern.kv.KvStateMachine kv = new dev.tern.kv.KvStateMachine();
+    kv.apply(dev.tern.raft.LogEntry.command(1, 1, dev.tern.kv.KvCodec.encode(new dev.tern.kv.KvCommand.Txn("t",
+        java.util.List.of(), java.util.List.of(new dev.tern.kv.TxnOp.Put("k", "v")), java.util.List.of()))));
+    java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+    kv.snapshot().writeTo(data);
+    byte[] v2 = data.toByteArray();
+    byte[] v1 = v2.clone();
+    java.nio.ByteBuffer.wrap(v1).putInt(0, 1);
+    byte[] v3 = v2.clone();
+    java.nio.ByteBuffer.wrap(v3).putInt(0, 3);
+    int[] expected = {ExitCodes.OK, ExitCodes.OK, ExitCodes.ERROR};
+    byte[][] all = {v2, v1, v3};
+    for (int i = 0; i < all.length; i++) {
+      byte[] bytes = all[i];
+      Path file = dir.resolve("v" + i + ".tbak");
+      try (var out = Files.newOutputStream(file)) {
+        dev.tern.storage.BackupFile.write(out, 1, 1, "cluster", o -> o.write(bytes));
+      }
+      Path root = dir.resolve("root" + i);
+      Cli.Result r = Cli.run("snapshot", "restore", file.toString(), "--members", "n1=127.0.0.1:7101:8101",
+          "--data-dir-root", root.toString());
+      assertEquals(expected[i], r.code(), r.toString());
+      if (expected[i] == ExitCodes.ERROR) {
+        assertTrue(r.err().contains("does not hold key-value data at index 1"), r.err());
+        assertFalse(Files.exists(root.resolve("n1")));
+      }
+    }
+  }
+
   @Test
   void restoreRefusesAMissingFileAndBadMembers() {
     Cli.Result missing = Cli.run("snapshot", "restore", dir.resolve("none.tbak").toString(), "--members",

@@ -178,9 +178,15 @@ final class LocalCluster implements AutoCloseable {
   }
 
   Response request(String id, String method, String path, String body) {
+    return request(id, method, path, body, java.util.Map.of());
+  }
+
+  /** As above, with these request headers. */
+  Response request(String id, String method, String path, String body, java.util.Map<String, String> headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node(id).self().httpAddress() + path))
         .timeout(Duration.ofSeconds(10))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(b::header);
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       JsonNode json = r.body().isEmpty() ? null : JSON.readTree(r.body());

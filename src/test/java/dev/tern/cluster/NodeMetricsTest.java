@@ -173,6 +173,7 @@ class NodeMetricsTest {
     assertEquals("/v1/members", r[HttpMetrics.routeOf("/v1/members")]);
     assertEquals("/v1/members/{id}", r[HttpMetrics.routeOf("/v1/members/n4")]);
     assertEquals("/v1/watch", r[HttpMetrics.routeOf("/v1/watch")]);
+    assertEquals("/v1/txn", r[HttpMetrics.routeOf("/v1/txn")]);
     assertEquals("other", r[HttpMetrics.routeOf("/v1/members/n4/x")]);
     assertEquals("/v1/leader/transfer", r[HttpMetrics.routeOf("/v1/leader/transfer")]);
     assertEquals("/v1/testing/partition", r[HttpMetrics.routeOf("/v1/testing/partition")]);

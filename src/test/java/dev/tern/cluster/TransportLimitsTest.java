@@ -55,6 +55,16 @@ class TransportLimitsTest {
         "tern.kv.max-value-bytes = 8MiB\npekko.remote.artery.advanced.maximum-large-frame-size = 9MiB")));
   }
 
+  /** A transaction is one entry: its largest body must fit the large lane, as the largest value must. */
+  @Test
+  void theLargestTransactionMustFitTheLargeFrame() {
+    String m = assertThrows(IllegalArgumentException.class,
+        () -> TransportLimits.check(shippedWith("tern.txn.max-bytes = 4MiB"))).getMessage();
+    assertTrue(m.contains("tern.txn.max-bytes") && m.contains("maximum-large-frame-size") && m.contains("at least 5MiB"), m);
+    assertDoesNotThrow(() -> TransportLimits.check(shippedWith(
+        "tern.txn.max-bytes = 4MiB\npekko.remote.artery.advanced.maximum-large-frame-size = 5MiB")));
+  }
+
   @Test
   void batchesAndSnapshotPiecesMustFitTheOrdinaryFrame() {
     String batch = assertThrows(IllegalArgumentException.class,

@@ -30,7 +30,7 @@ class KvCodecTest {
       node.put("type", "cas").put("id", c.id()).put("key", c.key()).put("expectedRevision", c.expectedRevision())
           .put("value", c.value().utf8());
     } else {
-      node.put("type", "get").put("id", command.id()).put("key", command.key());
+      node.put("type", "get").put("id", command.id()).put("key", ((KvCommand.Get) command).key());
     }
     return CBOR.writeValueAsBytes(node);
   }

@@ -88,6 +88,19 @@ class WatchHubTest {
     assertTrue(w.got.get(1).get(0).isDelete());
   }
 
+  // A transaction's writes share its revision: a watcher gets them together, in the transaction's order, once.
+  @Test
+  void aTransactionsChangesComeTogetherAtItsRevision() throws Exception {
+    put("t/b", "old");
+    Recorder w = new Recorder();
+    hub.watch("t/", false, 0, w);
+    apply(new KvCommand.Txn("c" + ids++, List.of(),
+        List.of(new TxnOp.Put("t/a", Bytes.utf8("1")), new TxnOp.Delete("t/b"), new TxnOp.Get("t/a"),
+            new TxnOp.Put("x/other", Bytes.utf8("2"))),
+        List.of()));
+    assertEquals(List.of(List.of(put(2, "t/a", "1"), new KvEvent(2, "t/b", null))), w.got);
+  }
+
   // An exact key watch sees that key only, not the keys it prefixes.
   @Test
   void anExactWatchSeesOneKey() throws Exception {

@@ -52,10 +52,24 @@ public final class History {
     return invoke(client, key, Kind.GET, null, 0);
   }
 
+  /** A one-key transaction: if the key's revision is {@code expectedRevision} (0: absent) put {@code value}, else get. */
+  public Call invokeTxnOnRevision(int client, String key, long expectedRevision, String value) {
+    return invoke(client, key, Kind.TXN, value, expectedRevision, null);
+  }
+
+  /** A one-key transaction: if the key's value is {@code compareValue} put {@code value}, else get. */
+  public Call invokeTxnOnValue(int client, String key, String compareValue, String value) {
+    return invoke(client, key, Kind.TXN, value, 0, compareValue);
+  }
+
   private Call invoke(int client, String key, Kind kind, String value, long expectedRevision) {
+    return invoke(client, key, kind, value, expectedRevision, null);
+  }
+
+  private Call invoke(int client, String key, Kind kind, String value, long expectedRevision, String compareValue) {
     synchronized (lock) {
       // Timestamp under the lock so ids and invocation times are ordered the same way.
-      Call call = new Call(nextId++, client, key, kind, value, expectedRevision, clock.getAsLong());
+      Call call = new Call(nextId++, client, key, kind, value, expectedRevision, compareValue, clock.getAsLong());
       inFlight.put(call.id, call);
       return call;
     }
@@ -93,6 +107,7 @@ public final class History {
     private final Kind kind;
     private final String value;
     private final long expectedRevision;
+    private final String compareValue;
     private final long invokeNanos;
 
     private Call(
@@ -102,6 +117,7 @@ public final class History {
         Kind kind,
         String value,
         long expectedRevision,
+        String compareValue,
         long invokeNanos) {
       this.id = id;
       this.client = client;
@@ -109,6 +125,7 @@ public final class History {
       this.kind = kind;
       this.value = value;
       this.expectedRevision = expectedRevision;
+      this.compareValue = compareValue;
       this.invokeNanos = invokeNanos;
     }
 
@@ -129,6 +146,11 @@ public final class History {
     /** A CAS failed; the key's revision was {@code currentRevision} (0 if absent). */
     public void conflict(long currentRevision) {
       complete(Outcome.CONFLICT, null, currentRevision);
+    }
+
+    /** A TXN's compare failed; its get read {@code readValue} at {@code revision} (null and 0: absent). */
+    public void txnFailed(String readValue, long revision) {
+      complete(Outcome.CONFLICT, readValue, revision);
     }
 
     /** A GET or DELETE found no key. */
@@ -176,7 +198,8 @@ public final class History {
           resultValue,
           resultRevision,
           invokeNanos,
-          completeNanos);
+          completeNanos,
+          compareValue);
     }
   }
 }

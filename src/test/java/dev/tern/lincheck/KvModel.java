@@ -83,7 +83,55 @@ final class KvModel {
       case PUT -> put(s, op);
       case CAS -> cas(s, op);
       case DELETE -> delete(s, op);
+      case TXN -> txn(s, op);
     };
+  }
+
+  /**
+   * A one-key transaction ({@link Op.Kind#TXN}): success is a put guarded by its compare, failure a read of a state
+   * in which the compare does not hold. An UNKNOWN one is modelled as its success only: its failure branch changes
+   * nothing, which the search covers by never linearizing it.
+   */
+  private State txn(State s, Op op) {
+    return switch (op.outcome()) {
+      case OK -> {
+        long newRevision = op.resultRevision();
+        yield compareCouldHold(s, op) && newRevision > Math.max(s.revision(), op.expectedRevision())
+            ? State.present(op.value(), newRevision, true)
+            : null;
+      }
+      case UNKNOWN -> compareCouldHold(s, op)
+          ? State.present(op.value(), Math.max(s.revision(), op.expectedRevision()) + 1, false)
+          : null;
+      case CONFLICT -> {
+        String read = op.resultValue();
+        long readRevision = op.resultRevision();
+        // The read must show a state in which the compare fails...
+        boolean compareFails = op.compareValue() != null
+            ? read == null || !read.equals(op.compareValue())
+            : readRevision != op.expectedRevision();
+        if (!compareFails) yield null;
+        // ...and be a state the key can be in now, as a GET's.
+        if (read == null) yield s.presence() == Presence.PRESENT ? null : absentKeepingFloor(s);
+        if (s.presence() == Presence.ABSENT || (s.value() != null && !s.value().equals(read))
+            || !revisionCouldBe(s, readRevision)) {
+          yield null;
+        }
+        yield State.present(read, readRevision, true);
+      }
+      case NOT_FOUND -> throw new IllegalStateException("TXN cannot be NOT_FOUND");
+    };
+  }
+
+  /** Whether the TXN's compare can hold in {@code s}: the value is (or may be) compareValue, or as CAS's match. */
+  private boolean compareCouldHold(State s, Op op) {
+    if (op.compareValue() != null) {
+      return s.presence() != Presence.ABSENT && (s.value() == null || s.value().equals(op.compareValue()));
+    }
+    long expected = op.expectedRevision();
+    return expected == 0
+        ? s.presence() != Presence.PRESENT
+        : s.presence() != Presence.ABSENT && revisionCouldBe(s, expected);
   }
 
   private State get(State s, Op op) {

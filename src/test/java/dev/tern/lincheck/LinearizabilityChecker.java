@@ -258,6 +258,6 @@ public final class LinearizabilityChecker {
     }
     return new Op(
         op.id(), op.client(), op.key(), op.kind(), op.value(), op.expectedRevision(),
-        Outcome.UNKNOWN, null, 0, op.invokeNanos(), Long.MAX_VALUE);
+        Outcome.UNKNOWN, null, 0, op.invokeNanos(), Long.MAX_VALUE, op.compareValue());
   }
 }

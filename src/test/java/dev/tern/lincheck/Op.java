@@ -14,9 +14,12 @@ import java.util.Objects;
  * @param client the process / client that issued it (a client issues one op at a time)
  * @param value input value of PUT and CAS, null otherwise
  * @param expectedRevision input of CAS (0 = the key must be absent), 0 otherwise
- * @param resultValue the value returned by an OK GET, null otherwise
+ * @param resultValue the value returned by an OK GET or read by a TXN's failure branch, null otherwise
  * @param resultRevision OK write: the new revision (log index); OK GET: the value's revision;
- *     CAS CONFLICT: the key's revision at that time (0 if absent); otherwise 0
+ *     CAS CONFLICT: the key's revision at that time (0 if absent); TXN CONFLICT: the revision its failure branch
+ *     read (0 if absent); otherwise 0
+ * @param compareValue a TXN's compare "value = compareValue"; null for every other op, and for a TXN whose compare
+ *     is "revision = expectedRevision"
  */
 public record Op(
     long id,
@@ -29,13 +32,21 @@ public record Op(
     String resultValue,
     long resultRevision,
     long invokeNanos,
-    long completeNanos) {
+    long completeNanos,
+    String compareValue) {
 
   public enum Kind {
     PUT,
     CAS,
     DELETE,
-    GET
+    GET,
+    /**
+     * A transaction on one key (docs/api.md, "Transactions"): if the compare holds (the value is
+     * {@code compareValue}, or without one the revision is {@code expectedRevision}, 0 = absent), put {@code value};
+     * otherwise get the key. OK: the put ran, at {@code resultRevision}; CONFLICT: the get ran and read
+     * {@code resultValue} at {@code resultRevision} (null and 0: absent).
+     */
+    TXN
   }
 
   public enum Outcome {
@@ -43,6 +54,13 @@ public record Op(
     CONFLICT,
     NOT_FOUND,
     UNKNOWN
+  }
+
+  /** An op other than a value-comparing TXN. */
+  public Op(long id, int client, String key, Kind kind, String value, long expectedRevision, Outcome outcome,
+      String resultValue, long resultRevision, long invokeNanos, long completeNanos) {
+    this(id, client, key, kind, value, expectedRevision, outcome, resultValue, resultRevision, invokeNanos,
+        completeNanos, null);
   }
 
   public Op {
@@ -58,13 +76,22 @@ public record Op(
     boolean allowed =
         switch (kind) {
           case PUT -> outcome == Outcome.OK || outcome == Outcome.UNKNOWN;
-          case CAS -> outcome != Outcome.NOT_FOUND;
+          case CAS, TXN -> outcome != Outcome.NOT_FOUND;
           case DELETE, GET -> outcome != Outcome.CONFLICT;
         };
     if (!allowed) {
       throw new IllegalArgumentException(kind + " cannot end in " + outcome);
     }
-    if ((kind == Kind.PUT || kind == Kind.CAS) && value == null) {
+    if (compareValue != null && kind != Kind.TXN) {
+      throw new IllegalArgumentException("only a TXN compares a value");
+    }
+    if (kind == Kind.TXN && compareValue != null && expectedRevision != 0) {
+      throw new IllegalArgumentException("a TXN compares a value or a revision, not both");
+    }
+    if (kind == Kind.TXN && outcome == Outcome.CONFLICT && (resultValue == null) != (resultRevision == 0)) {
+      throw new IllegalArgumentException("a TXN's failure branch read a value with its revision, or nothing");
+    }
+    if ((kind == Kind.PUT || kind == Kind.CAS || kind == Kind.TXN) && value == null) {
       throw new IllegalArgumentException(kind + " needs a value");
     }
     if (expectedRevision < 0 || resultRevision < 0) {
@@ -95,6 +122,8 @@ public record Op(
           case CAS -> "CAS(expect=" + expectedRevision + ", v=\"" + value + "\")";
           case DELETE -> "DELETE";
           case GET -> "GET";
+          case TXN -> "TXN(if " + (compareValue != null ? "value=\"" + compareValue + "\"" : "rev=" + expectedRevision)
+              + " put v=\"" + value + "\" else get)";
         };
     String result =
         switch (outcome) {
@@ -102,7 +131,9 @@ public record Op(
               kind == Kind.GET
                   ? "OK v=\"" + resultValue + "\" rev=" + resultRevision
                   : "OK rev=" + resultRevision;
-          case CONFLICT -> "CONFLICT current=" + resultRevision;
+          case CONFLICT -> kind == Kind.TXN
+              ? "FAILED read " + (resultValue == null ? "absent" : "v=\"" + resultValue + "\" rev=" + resultRevision)
+              : "CONFLICT current=" + resultRevision;
           case NOT_FOUND -> "NOT_FOUND";
           case UNKNOWN -> "UNKNOWN";
         };

@@ -1,7 +1,11 @@
 package dev.tern.raft;
 
 import dev.tern.http.KvFront;
+import dev.tern.kv.Bytes;
 import dev.tern.kv.KvResult;
+import dev.tern.kv.TxnCompare;
+import dev.tern.kv.TxnOp;
+import dev.tern.kv.TxnOpResult;
 import dev.tern.lincheck.History;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,8 +17,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The simulated clients of {@link KvSimulation}, as FaultIT's: each sends one request at a time to a random node's
- * front: 30 % linearizable gets, 10 % stale gets, 25 % puts, 23 % compare-and-sets, 12 % deletes, on a few keys,
- * with a unique value per write. Every request but the stale gets goes into a {@link History} in simulated time:
+ * front: 28 % linearizable gets, 10 % stale gets, 22 % puts, 20 % compare-and-sets, 10 % transactions, 10 % deletes,
+ * on a few keys, with a unique value per write. A transaction is on one key: if its value is the last one this
+ * client saw (or its revision is: half of them each) put a new value, else get the key. Every request but the stale gets goes into a {@link History} in simulated time:
  * invoked when handed to the front, completed when the front answers. A write answered Unavailable, or whose node
  * crashed before answering, has an unknown outcome; a read that got no value did nothing and is left out. Every
  * {@code epoch} the clients move to fresh keys, which bounds each key's history.
@@ -36,6 +41,8 @@ final class KvClients {
   private final Map<String, Long> revisionOfValue = new HashMap<>();
   private final Map<Long, String> writeAtRevision = new HashMap<>();
   private final Map<String, Long> lastRevision = new HashMap<>();
+  /** The last value seen of each key (written or read), for transactions that compare values. */
+  private final Map<String, String> lastValue = new HashMap<>();
   private final Set<String> allKeys = new HashSet<>();
   /**
    * Requests invoked at or after this time to the node that then leads must get a definite answer: the cluster is
@@ -102,13 +109,26 @@ final class KvClients {
     History.Call call;
     KvFront.Command command;
     String value = "v" + nextValue++;
-    if (roll < 40) {
+    if (roll < 38) {
       call = history.invokeGet(client, key);
       command = new KvFront.Get(key, true, reply);
-    } else if (roll < 65) {
+    } else if (roll < 60) {
       call = history.invokePut(client, key, value);
       command = new KvFront.Put(key, value, KvFront.Put.UNCONDITIONAL, reply);
-    } else if (roll < 88) {
+    } else if (roll < 70) {
+      TxnCompare compare;
+      if (lastValue.containsKey(key) && sim.randomInt(2) == 0) {
+        String expected = lastValue.get(key);
+        call = history.invokeTxnOnValue(client, key, expected, value);
+        compare = TxnCompare.value(key, TxnCompare.Relation.EQUAL, Bytes.utf8(expected));
+      } else {
+        long expected = lastRevision.containsKey(key) && sim.randomInt(4) > 0 ? lastRevision.get(key) : 0;
+        call = history.invokeTxnOnRevision(client, key, expected, value);
+        compare = TxnCompare.revision(key, TxnCompare.Relation.EQUAL, expected);
+      }
+      command = new KvFront.Txn(List.of(compare), List.of(new TxnOp.Put(key, Bytes.utf8(value))),
+          List.of(new TxnOp.Get(key)), null, reply);
+    } else if (roll < 90) {
       long expected = lastRevision.containsKey(key) && sim.randomInt(4) > 0 ? lastRevision.get(key) : 0;
       call = history.invokeCas(client, key, expected, value);
       command = new KvFront.Put(key, value, expected, reply);
@@ -168,11 +188,43 @@ final class KvClients {
     } else if (result instanceof KvResult.NotFound) {
       call.notFound();
       lastRevision.put(key, 0L);
+      lastValue.remove(key);
     } else if (result instanceof KvResult.Value v) {
       read(key, reply, false);
       call.okRead(v.value().utf8(), v.revision());
+    } else if (result instanceof KvResult.TxnDone t) {
+      transacted(call, key, value, t);
     } else {
       throw anomaly("request on " + key + " answered " + result);
+    }
+  }
+
+  /** A one-key transaction's answer: its put ran at the transaction's revision, or its get read the key. */
+  private void transacted(History.Call call, String key, String value, KvResult.TxnDone t) {
+    if (t.results().size() != 1) throw anomaly("a transaction on " + key + " answered " + t);
+    if (t.succeeded()) {
+      if (!t.results().get(0).equals(new TxnOpResult.Put(key, t.revision()))) {
+        throw anomaly("a transaction's put of " + value + " to " + key + " answered " + t);
+      }
+      wrote(key, value, t.revision());
+      call.ok(t.revision());
+    } else if (t.results().get(0) instanceof TxnOpResult.Get g && g.key().equals(key)) {
+      if (!g.found()) {
+        call.txnFailed(null, 0);
+        lastRevision.put(key, 0L);
+        lastValue.remove(key);
+        return;
+      }
+      String read = g.value().utf8();
+      if (!triedValues.getOrDefault(key, Set.of()).contains(read)) {
+        throw anomaly("a transaction's read of " + key + " saw " + read + ", never written to it");
+      }
+      seen(key, read, g.revision());
+      lastRevision.put(key, g.revision());
+      lastValue.put(key, read);
+      call.txnFailed(read, g.revision());
+    } else {
+      throw anomaly("a failed transaction on " + key + " answered " + t);
     }
   }
 
@@ -182,6 +234,8 @@ final class KvClients {
     if (before != null) throw anomaly("revision " + revision + " reported for two writes: " + before + " and " + owner);
     if (value != null) seen(key, value, revision);
     lastRevision.put(key, revision);
+    if (value != null) lastValue.put(key, value);
+    else lastValue.remove(key);
   }
 
   /** A read, linearizable or stale: it may only see a value some client wrote to that key, at one revision. */
@@ -193,7 +247,10 @@ final class KvClients {
         throw anomaly((stale ? "a stale" : "a") + " read of " + key + " saw " + v.value().utf8() + ", never written to it");
       }
       seen(key, v.value().utf8(), v.revision());
-      if (!stale) lastRevision.put(key, v.revision());
+      if (!stale) {
+        lastRevision.put(key, v.revision());
+        lastValue.put(key, v.value().utf8());
+      }
     } else if (!(d.result() instanceof KvResult.NotFound)) {
       throw anomaly("a read of " + key + " answered " + d.result());
     }
