@@ -9,6 +9,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Asks the other members whether the cluster publishes another incarnation for this node (see
@@ -34,28 +36,59 @@ final class IncarnationCheck {
   }
 
   /**
-   * Why this node must not run, or null: the first member among {@code members} that publishes an incarnation for
-   * this node other than its own ({@code incarnation}; for a directory not created yet, any incarnation at all).
+   * Why this node must not run, or null: the incarnation that the most up-to-date of {@code members} publishes for this
+   * node, if it is not its own ({@code incarnation}; for a directory not created yet, any incarnation at all).
    */
   String conflict(Members members) {
+    Map<String, JsonNode> statuses = new LinkedHashMap<>();
     for (Member m : members.all()) {
       if (m.id().equals(selfId)) continue;
-      String published = publishedBy(m);
-      if (published != null && !published.equals(DataDirIdentity.hex(incarnation))) {
-        return message(selfId, m.id(), published, incarnation);
-      }
+      JsonNode status = statusOf(m);
+      if (status != null) statuses.put(m.id(), status);
     }
-    return null;
+    return verdict(selfId, incarnation, statuses);
   }
 
-  /** The incarnation member {@code m} publishes for this node, or null (none, or no answer). */
-  private String publishedBy(Member m) {
+  /**
+   * The verdict from the statuses that members gave ({@code statuses}, by member id). Only the most up-to-date member
+   * counts: the one with the highest commit index among those still in their own configuration. A member that was
+   * removed keeps running with the configuration it last knew, which may still publish the incarnation a replaced
+   * node had; and a node that catches up replays old configurations, asking those members too. Committed entries
+   * only grow, so the member with the highest commit index knows the newest committed configuration (or one being
+   * committed after it).
+   */
+  static String verdict(String selfId, long incarnation, Map<String, JsonNode> statuses) {
+    String newest = null;
+    long newestCommit = -1;
+    for (Map.Entry<String, JsonNode> e : statuses.entrySet()) {
+      if (!listsItself(e.getValue(), e.getKey())) continue;
+      long commit = e.getValue().path("commitIndex").asLong(-1);
+      if (commit > newestCommit) {
+        newest = e.getKey();
+        newestCommit = commit;
+      }
+    }
+    if (newest == null) return null;
+    String published = incarnationIn(statuses.get(newest), selfId);
+    if (published == null || published.equals(DataDirIdentity.hex(incarnation))) return null;
+    return message(selfId, newest, published, incarnation);
+  }
+
+  private static boolean listsItself(JsonNode status, String id) {
+    for (JsonNode s : status.path("configuration").path("members")) {
+      if (id.equals(s.path("id").asText())) return true;
+    }
+    return false;
+  }
+
+  /** Member {@code m}'s /v1/status, or null (down, starting, or not a Tern node: it tells nothing). */
+  private JsonNode statusOf(Member m) {
     try {
       HttpRequest request = HttpRequest.newBuilder(URI.create(m.httpAddress() + "/v1/status")).timeout(timeout).GET().build();
       HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? incarnationIn(JSON.readTree(r.body()), selfId) : null;
+      return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
     } catch (IOException | IllegalArgumentException e) {
-      return null; // down, starting, or not a Tern node: it tells nothing
+      return null;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return null;

@@ -133,11 +133,16 @@ class MembershipIT {
       for (String id : rest) {
         long deadline = System.nanoTime() + STEP.toNanos();
         List<String> missing;
+        int unanswered;
         do {
           Map<String, String> held = new java.util.HashMap<>();
+          unanswered = 0;
           for (int w = 0; w < 4; w++) {
             JsonNode page = getOrNull(httpOf.get(id) + "/v1/kv?prefix=crash/" + w + "/&limit=10000");
-            if (page == null) continue;
+            if (page == null) {
+              unanswered++;
+              continue;
+            }
             assertTrue(page.path("items").size() < 10000, "a full page: use narrower prefixes");
             for (JsonNode item : page.path("items")) held.put(item.path("key").asText(), item.path("value").asText());
           }
@@ -147,8 +152,16 @@ class MembershipIT {
           }
           if (!missing.isEmpty()) Thread.sleep(200); // bounded by the deadline
         } while (!missing.isEmpty() && System.nanoTime() < deadline);
-        List<String> lacking = missing;
-        assertTrue(lacking.isEmpty(), () -> id + " lacks " + lacking.size() + " acknowledged writes, e.g. " + lacking.get(0));
+        if (!missing.isEmpty()) {
+          // What the node itself says, and its log's end when the test started it: enough to tell a node that stopped
+          // from one that lags.
+          JsonNode s = getOrNull(httpOf.get(id) + "/v1/status");
+          Path log = dir.resolve(id + ".log");
+          List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+          throw new AssertionError(id + " lacks " + missing.size() + " of " + load.acked.size()
+              + " acknowledged writes, e.g. " + missing.get(0) + " (" + unanswered + " of 4 lists unanswered); its status: "
+              + s + "; its log ends:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+        }
       }
       System.out.printf("MembershipIT: 3 -> 5 -> 3 (removed %s, the leader, and %s) with %d writes acknowledged and"
           + " %d unknown, all on %s, in %.1f s%n", leader, second, load.acked.size(), load.unknown.get(), rest,
