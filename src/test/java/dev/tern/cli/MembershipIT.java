@@ -110,8 +110,11 @@ class MembershipIT {
       n5.destroy();
       if (!n5.waitFor(20, TimeUnit.SECONDS)) n5.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
       deleteTree(dir.resolve("n5"));
-      extra.set(0, startJoining(dir, "n5", List.of("--join", httpOf.get("n4"),
-          "--advertise", "127.0.0.1:" + ports.get("n5")[0] + ":" + ports.get("n5")[1])));
+      // Its incarnation check runs every 50 ms, not 2 s, so that it surely runs while n5 catches up through the old
+      // configurations, which publish its old incarnation, as do the two members removed above, which still run: only the
+      // current members' answers may count (IncarnationCheckTest). With a check every 2 s this failed now and then.
+      extra.set(0, startJoining(dir, "n5", List.of("-Dtern.cluster.incarnation-check-interval=50ms",
+          "--join", httpOf.get("n4"), "--advertise", "127.0.0.1:" + ports.get("n5")[0] + ":" + ports.get("n5")[1])));
       Run back = LocalProcesses.retry(STEP, "member", "add", "n5", "--host", "127.0.0.1",
           "--artery-port", String.valueOf(ports.get("n5")[0]), "--http-port", String.valueOf(ports.get("n5")[1]),
           "--node", httpOf.get("n4"));
