@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.tern.http.AppliedNotifier;
 import dev.tern.http.HttpApi;
 import dev.tern.http.KvFront;
+import dev.tern.http.LeaseApi;
 import dev.tern.http.KvLimits;
 import dev.tern.http.LeaderTransferApi;
 import dev.tern.http.MembersApi;
@@ -357,12 +358,18 @@ public final class TernNode {
       Random random = new Random(new SecureRandom().nextLong());
       // With metrics, the replica's RPCs are counted on their way out and in, and its elections and leaders observed.
       PeerTransport transport = metrics == null ? routes::send : metrics.raft().counting(routes::send);
+      // The leases' clock runs on the leader (LeaseKeeper): it follows the replica's leaders.
+      ActorRef<LeaseKeeper.Command> leaseKeeper = ctx.spawn(LeaseKeeper.create(id, stateMachine.kv(),
+          config.getDuration("tern.lease.check-interval")), "lease-keeper");
+      RaftObserver observer = RaftObserver.both(metrics == null ? RaftObserver.NONE : metrics.raft(),
+          LeaseKeeper.observer(leaseKeeper));
       Behavior<Object> inbound = PeerGateway.inbound(id, directory, routes,
           RaftReplica.createObserved(id, bootstrap, settings, storage, stateMachine, transport, random,
-              directory::update, metrics == null ? RaftObserver.NONE : metrics.raft()));
+              directory::update, observer));
       ActorRef<Object> raft = ctx.spawn(metrics == null ? inbound : metrics.raft().countingInbound(inbound),
           PeerGateway.REPLICA);
       ActorRef<RaftMessage> replica = raft.narrow();
+      leaseKeeper.tell(new LeaseKeeper.Init(replica));
       // A clean stop (SIGTERM, or stop()) of the leader hands leadership over first, so that a rolling restart waits
       // for no election timeout; a crash-like terminate() does not.
       CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
@@ -383,7 +390,8 @@ public final class TernNode {
       MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
       List<org.apache.pekko.http.javadsl.server.Route> extra = new java.util.ArrayList<>(List.of(
           new LeaderTransferApi(ctx.getSystem(), replica, directory::current, transferAnswer).route(), membersApi.route(),
-          new WatchApi(ctx.getSystem(), stateMachine.kv().watches(), watchSettings).route()));
+          new WatchApi(ctx.getSystem(), stateMachine.kv().watches(), watchSettings).route(),
+          new LeaseApi(front, stateMachine.kv(), LeaseApi.Settings.fromConfig(config.getConfig("tern")), limits).route()));
       if (metrics != null) {
         java.time.Duration statusTimeout = metrics.settings().statusTimeout();
         extra.add(metrics.route(() -> AskPattern.ask(replica, RaftMessage.GetStatus::new, statusTimeout,

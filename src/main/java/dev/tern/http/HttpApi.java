@@ -246,7 +246,8 @@ public final class HttpApi {
           return parameterOptional("consistency", consistency -> parameterOptional("raw", raw ->
               extractRequest(request -> getRoute(key, consistency, raw.isPresent() || wantsRaw(request)))));
         case "PUT":
-          return withCommandId(id -> parameterOptional("cas", cas -> putRoute(key, cas, id)));
+          return withCommandId(id -> parameterOptional("cas", cas -> parameterOptional("lease", lease ->
+              putRoute(key, cas, lease, id))));
         default:
           return withCommandId(id -> {
             HttpResponse refused = ops == null ? null : ops.refuseWrite();
@@ -262,6 +263,10 @@ public final class HttpApi {
 
   /** A write's command id from its {@code Request-Id} header (null without one); a bad one is answered 400. */
   private Route withCommandId(Function<String, Route> inner) {
+    return withCommandId(limits, inner);
+  }
+
+  static Route withCommandId(KvLimits limits, Function<String, Route> inner) {
     return optionalHeaderValueByName(RequestIds.HEADER, header -> {
       RequestIds.Parsed id = RequestIds.parse(header, limits.maxRequestIdLength());
       return id.error() != null ? complete(badRequest(id.error())) : inner.apply(id.commandId());
@@ -275,13 +280,20 @@ public final class HttpApi {
         replyTo -> new KvFront.Get(key, linearizable, replyTo), reply -> kvReplyIn(reply, raw))));
   }
 
-  private Route putRoute(String key, Optional<String> casParam, String commandId) {
+  private Route putRoute(String key, Optional<String> casParam, Optional<String> leaseParam, String commandId) {
     long expectedRevision = KvFront.Put.UNCONDITIONAL;
     if (casParam.isPresent()) {
       expectedRevision = parseNonNegativeLong(casParam.get());
       if (expectedRevision < 0) return complete(badRequest("cas must be a non-negative integer revision"));
     }
+    long lease = dev.tern.kv.KvCommand.NO_LEASE;
+    if (leaseParam.isPresent()) {
+      lease = parseNonNegativeLong(leaseParam.get());
+      if (lease < 1) return complete(badRequest("lease must be a lease id (a positive integer)"));
+      if (casParam.isPresent()) return complete(badRequest("cas and lease together: use a transaction (POST /v1/txn)"));
+    }
     long expected = expectedRevision;
+    long withLease = lease;
     return extractRequest(request -> {
       HttpResponse refused = ops == null ? null : ops.refuseWrite(); // read-only: a volatile read, no disk access
       if (refused != null) return completeWithFuture(bodies.refuse(request, refused));
@@ -292,6 +304,10 @@ public final class HttpApi {
       }
       return completeWithFuture(admit(() -> readValue(entity).thenCompose(read -> {
         if (read.error() != null) return CompletableFuture.completedFuture(read.error());
+        if (withLease != dev.tern.kv.KvCommand.NO_LEASE) {
+          return ask(replyTo -> new KvFront.Submit(id -> new dev.tern.kv.KvCommand.Put(id, key, read.value(), withLease),
+              commandId, replyTo), this::kvReply);
+        }
         return ask(replyTo -> new KvFront.Put(key, read.value(), expected, commandId, replyTo), this::kvReply);
       })));
     });
@@ -445,6 +461,7 @@ public final class HttpApi {
     if (result instanceof KvResult.NotFound nf) {
       return HttpJson.response(StatusCodes.NOT_FOUND, HttpJson.error("key not found").put("key", nf.key()));
     }
+    if (result instanceof KvResult.LeaseNotFound nf) return LeaseApi.notFound(nf.lease());
     if (result instanceof KvResult.CasConflict c) {
       return HttpJson.response(StatusCodes.CONFLICT,
           HttpJson.error("revision mismatch").put("key", c.key()).put("revision", c.currentRevision()));

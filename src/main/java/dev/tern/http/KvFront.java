@@ -83,6 +83,13 @@ public final class KvFront {
   public record Txn(List<dev.tern.kv.TxnCompare> compares, List<dev.tern.kv.TxnOp> success,
       List<dev.tern.kv.TxnOp> failure, String commandId, CompletableFuture<Reply> reply) implements Command {}
 
+  /**
+   * Any other command through the log (leases, a put with a lease): {@code command} makes it from the command id,
+   * which is {@code commandId} (as for {@link Put}) or one the front makes. Answered {@code Done} once applied.
+   */
+  public record Submit(java.util.function.Function<String, dev.tern.kv.KvCommand> command, String commandId,
+      CompletableFuture<Reply> reply) implements Command {}
+
   /** A get; linearizable (ReadIndex) unless {@code linearizable} is false (served from applied state). */
   public record Get(String key, boolean linearizable, CompletableFuture<Reply> reply) implements Command {}
 

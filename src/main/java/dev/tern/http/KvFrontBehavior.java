@@ -178,6 +178,8 @@ final class KvFrontBehavior extends AbstractBehavior<KvFront.Command> {
         .onMessage(KvFront.Txn.class, t -> startWrite(
             new KvCommand.Txn(idOf(t.commandId()), t.compares(), t.success(), t.failure()), t.reply(),
             t.commandId() != null))
+        .onMessage(KvFront.Submit.class, c -> startWrite(c.command().apply(idOf(c.commandId())), c.reply(),
+            c.commandId() != null))
         .onMessage(KvFront.Get.class, this::onGet)
         .onMessage(KvFront.ListKeys.class, l -> startRead(null, l.prefix(), l.limit(), l.reply()))
         .onMessage(KvFront.GetNodeStatus.class, this::onStatus)

@@ -96,8 +96,8 @@ final class TxnJson {
     if (!body.isObject()) throw new Bad(where + ": must be an object");
     switch (kind) {
       case "put":
-        onlyFields(body, where, Set.of("key", "value", "valueBase64"));
-        return new TxnOp.Put(key(body, where, limits), value(body, where, limits));
+        onlyFields(body, where, Set.of("key", "value", "valueBase64", "lease"));
+        return new TxnOp.Put(key(body, where, limits), value(body, where, limits), lease(body, where));
       case "delete":
         onlyFields(body, where, Set.of("key"));
         return new TxnOp.Delete(key(body, where, limits));
@@ -155,6 +155,16 @@ final class TxnJson {
   }
 
   /** A key as the rest of the API takes them: not empty, well-formed text, at most max-key-bytes. */
+  /** A put's lease: a positive integer id, or none. */
+  private static long lease(JsonNode node, String at) throws Bad {
+    JsonNode lease = node.get("lease");
+    if (lease == null) return dev.tern.kv.KvCommand.NO_LEASE;
+    if (!lease.isIntegralNumber() || !lease.canConvertToLong() || lease.asLong() < 1) {
+      throw new Bad(at + ".lease: must be a lease id (a positive integer)");
+    }
+    return lease.asLong();
+  }
+
   private static String key(JsonNode node, String at, KvLimits limits) throws Bad {
     String key = text(node, "key", at);
     if (key.isEmpty()) throw new Bad(at + ".key: must not be empty");

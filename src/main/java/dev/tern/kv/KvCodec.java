@@ -17,6 +17,8 @@ import java.util.Objects;
  * entry of types 1-4 reads as before; its layout is {@link TxnCodec}'s. A node that predates it cannot apply it:
  * upgrade every node before sending transactions.
  *
+ * <p>Leases came later still, the same way: types 6 (a put with a lease) and 7-10 (grant, keepalive, revoke, expire).
+ *
  * <p>Logs written before format 1 hold CBOR maps (Jackson, strict); they are still read, so a node upgraded in
  * place replays its old log and agrees with replicas that are not yet upgraded. A CBOR map's first byte is
  * 0xA0-0xBF, never {@link #FORMAT}, so the first byte tells the two apart.
@@ -31,21 +33,33 @@ public final class KvCodec {
   static final byte CAS = 3;
   static final byte GET = 4;
   static final byte TXN = 5;
+  /** A put attaching its key to a lease: as {@link #PUT}, with the lease id (8 bytes) before the value. */
+  static final byte PUT_LEASE = 6;
+  /** Lease commands: after the id, 8-byte fields only (a TTL; a lease id; a lease id and a renewal index). */
+  static final byte LEASE_GRANT = 7;
+  static final byte LEASE_KEEPALIVE = 8;
+  static final byte LEASE_REVOKE = 9;
+  static final byte LEASE_EXPIRE = 10;
 
   private KvCodec() {}
 
   public static byte[] encode(KvCommand command) {
     Objects.requireNonNull(command, "command");
     if (command instanceof KvCommand.Txn txn) return TxnCodec.encode(txn);
+    if (command instanceof KvCommand.LeaseGrant g) return leaseCommand(LEASE_GRANT, g.id(), g.ttlMillis());
+    if (command instanceof KvCommand.LeaseKeepAlive k) return leaseCommand(LEASE_KEEPALIVE, k.id(), k.lease());
+    if (command instanceof KvCommand.LeaseRevoke r) return leaseCommand(LEASE_REVOKE, r.id(), r.lease());
+    if (command instanceof KvCommand.LeaseExpire e) return leaseCommand(LEASE_EXPIRE, e.id(), e.lease(), e.renewedAt());
     byte[] id = utf8(command.id());
     byte[] key;
     byte type;
     Bytes value = null;
     long expected = 0;
     if (command instanceof KvCommand.Put p) {
-      type = PUT;
+      type = p.lease() == KvCommand.NO_LEASE ? PUT : PUT_LEASE;
       key = utf8(p.key());
       value = p.value();
+      expected = p.lease();
     } else if (command instanceof KvCommand.CompareAndSet c) {
       type = CAS;
       key = utf8(c.key());
@@ -61,13 +75,14 @@ public final class KvCodec {
       // Unreachable while KvCommand stays sealed.
       throw new IllegalStateException("unhandled command type " + command.getClass().getName());
     }
-    int size = 2 + 4 + id.length + 4 + key.length + (type == CAS ? 8 : 0) + (value != null ? 4 + value.length() : 0);
+    boolean withLong = type == CAS || type == PUT_LEASE; // the expected revision, or the lease
+    int size = 2 + 4 + id.length + 4 + key.length + (withLong ? 8 : 0) + (value != null ? 4 + value.length() : 0);
     byte[] out = new byte[size];
     out[0] = FORMAT;
     out[1] = type;
     int at = putBytes(out, 2, id);
     at = putBytes(out, at, key);
-    if (type == CAS) at = putLong(out, at, expected);
+    if (withLong) at = putLong(out, at, expected);
     if (value != null) {
       at = putInt(out, at, value.length());
       value.asReadOnlyBuffer().get(out, at, value.length());
@@ -88,7 +103,8 @@ public final class KvCodec {
       byte type = in.bytes[1];
       in.at = 2;
       String id = in.string("id");
-      KvCommand command = type == TXN ? TxnCodec.read(in, id) : keyCommand(type, id, in);
+      KvCommand command = type == TXN ? TxnCodec.read(in, id)
+          : type >= LEASE_GRANT && type <= LEASE_EXPIRE ? leaseCommand(type, id, in) : keyCommand(type, id, in);
       if (in.at != bytes.length) {
         throw new IllegalArgumentException((bytes.length - in.at) + " trailing bytes");
       }
@@ -109,7 +125,35 @@ public final class KvCodec {
         yield new KvCommand.CompareAndSet(id, key, expected, in.bytes("value"));
       }
       case GET -> new KvCommand.Get(id, key);
+      case PUT_LEASE -> {
+        long lease = in.longValue("lease");
+        if (lease <= 0) throw new IllegalArgumentException("lease " + lease + " is not a lease id");
+        yield new KvCommand.Put(id, key, in.bytes("value"), lease);
+      }
       default -> throw new IllegalArgumentException("unknown command type " + type);
+    };
+  }
+
+  private static byte[] leaseCommand(byte type, String commandId, long... fields) {
+    byte[] id = utf8(commandId);
+    byte[] out = new byte[2 + 4 + id.length + 8 * fields.length];
+    out[0] = FORMAT;
+    out[1] = type;
+    int at = putBytes(out, 2, id);
+    for (long f : fields) at = putLong(out, at, f);
+    return out;
+  }
+
+  /** Types 7-10: the lease commands. */
+  private static KvCommand leaseCommand(byte type, String id, Reader in) {
+    return switch (type) {
+      case LEASE_GRANT -> new KvCommand.LeaseGrant(id, in.longValue("ttlMillis"));
+      case LEASE_KEEPALIVE -> new KvCommand.LeaseKeepAlive(id, in.longValue("lease"));
+      case LEASE_REVOKE -> new KvCommand.LeaseRevoke(id, in.longValue("lease"));
+      default -> {
+        long lease = in.longValue("lease");
+        yield new KvCommand.LeaseExpire(id, lease, in.longValue("renewedAt"));
+      }
     };
   }
 

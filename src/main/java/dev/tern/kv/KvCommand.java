@@ -12,17 +12,26 @@ public sealed interface KvCommand {
 
   String id();
 
-  record Put(String id, String key, Bytes value) implements KvCommand {
+  /** {@code lease} is the lease the key is attached to ({@link #NO_LEASE}: none; a put detaches it from any other). */
+  record Put(String id, String key, Bytes value, long lease) implements KvCommand {
     public Put {
       Objects.requireNonNull(id, "id");
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(value, "value");
+      if (lease < 0) throw new IllegalArgumentException("lease must be >= 0, got " + lease);
+    }
+
+    public Put(String id, String key, Bytes value) {
+      this(id, key, value, NO_LEASE);
     }
 
     public Put(String id, String key, String value) {
       this(id, key, Bytes.utf8(value));
     }
   }
+
+  /** No lease: lease ids are the log indexes of their grants, so never 0. */
+  long NO_LEASE = 0;
 
   record Delete(String id, String key) implements KvCommand {
     public Delete {
@@ -67,6 +76,41 @@ public sealed interface KvCommand {
       compares = List.copyOf(compares);
       success = List.copyOf(success);
       failure = List.copyOf(failure);
+    }
+  }
+
+  /**
+   * Grants a lease of {@code ttlMillis}; its id is this entry's index. The leader revokes it ({@link LeaseExpire}) once
+   * it goes {@code ttlMillis} without a {@link LeaseKeepAlive}, by the leader's own clock.
+   */
+  record LeaseGrant(String id, long ttlMillis) implements KvCommand {
+    public LeaseGrant {
+      Objects.requireNonNull(id, "id");
+      if (ttlMillis < 1) throw new IllegalArgumentException("ttlMillis must be >= 1, got " + ttlMillis);
+    }
+  }
+
+  /** Renews a lease: its {@code renewedAt} becomes this entry's index, and the leader gives it its whole TTL again. */
+  record LeaseKeepAlive(String id, long lease) implements KvCommand {
+    public LeaseKeepAlive {
+      Objects.requireNonNull(id, "id");
+    }
+  }
+
+  /** A client revokes a lease: it ends, and its keys are deleted, all at this entry's revision. */
+  record LeaseRevoke(String id, long lease) implements KvCommand {
+    public LeaseRevoke {
+      Objects.requireNonNull(id, "id");
+    }
+  }
+
+  /**
+   * The leader's revocation of a lease it saw go its TTL without renewal: applied only if the lease was not renewed
+   * since the renewal the leader counted from ({@code renewedAt}), so a keepalive committed before it always wins.
+   */
+  record LeaseExpire(String id, long lease, long renewedAt) implements KvCommand {
+    public LeaseExpire {
+      Objects.requireNonNull(id, "id");
     }
   }
 }

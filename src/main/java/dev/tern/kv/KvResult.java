@@ -44,4 +44,20 @@ public sealed interface KvResult {
 
   /** The entry's bytes did not decode; it was applied as a no-op so every replica still agrees. */
   record Invalid(String reason) implements KvResult {}
+
+  /** A lease granted: {@code lease} is its id (the grant's index, also its {@code revision}). */
+  record LeaseGranted(long lease, long ttlMillis, long revision) implements KvResult {}
+
+  /** A lease that goes on: renewed by a keepalive, or renewed since the renewal an expiry counted from. */
+  record LeaseAlive(long lease, long ttlMillis) implements KvResult {}
+
+  /** A lease ended (revoked or expired): its {@code keys} were deleted at {@code revision}. */
+  record LeaseRevoked(long lease, long revision, java.util.List<String> keys) implements KvResult {
+    public LeaseRevoked {
+      keys = java.util.List.copyOf(keys);
+    }
+  }
+
+  /** The lease named does not exist (never granted, or already ended); nothing changed. */
+  record LeaseNotFound(long lease) implements KvResult {}
 }

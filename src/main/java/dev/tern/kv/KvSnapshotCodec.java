@@ -7,7 +7,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -26,29 +28,59 @@ final class KvSnapshotCodec {
    * and still written when there is no transaction in the window ({@link #versionFor}). A node that only reads 1
    * refuses a snapshot of 2 with a clear error rather than misreading it.
    */
-  static final int VERSION = 2;
-
-  /** The decoded state. */
-  record State(long lastApplied, SortedMap<String, VersionedValue> data, LinkedHashMap<String, KvResult> recent) {}
+  static final int VERSION_TXN = 2;
 
   /**
-   * The lowest version that holds {@code recent}: 1 unless a transaction's result is in it, so that a node of a
-   * release before transactions still reads the snapshots of a cluster that has not used them (during an upgrade).
+   * 3 added the leases (after the window: a count, then each lease's id, TTL in ms, last renewal and keys) and the
+   * results of lease commands (types 9-12); written only when there is a lease or such a result.
    */
+  static final int VERSION = 3;
+
+  /** The decoded state. */
+  record State(long lastApplied, SortedMap<String, VersionedValue> data, LinkedHashMap<String, KvResult> recent,
+      List<Lease> leases) {
+    State(long lastApplied, SortedMap<String, VersionedValue> data, LinkedHashMap<String, KvResult> recent) {
+      this(lastApplied, data, recent, List.of());
+    }
+  }
+
+  /**
+   * The lowest version that holds the state: 1 unless a transaction's result is in the window, 3 with leases, so that
+   * a node of an earlier release still reads the snapshots of a cluster that has not used what came after it (during
+   * an upgrade).
+   */
+  static int versionFor(Map<String, KvResult> recent, List<Lease> leases) {
+    if (!leases.isEmpty()) return VERSION;
+    int version = 1;
+    for (KvResult r : recent.values()) {
+      if (r instanceof KvResult.LeaseGranted || r instanceof KvResult.LeaseAlive || r instanceof KvResult.LeaseRevoked
+          || r instanceof KvResult.LeaseNotFound) {
+        return VERSION;
+      }
+      if (r instanceof KvResult.TxnDone) version = VERSION_TXN;
+    }
+    return version;
+  }
+
   static int versionFor(Map<String, KvResult> recent) {
-    for (KvResult r : recent.values()) if (r instanceof KvResult.TxnDone) return VERSION;
-    return 1;
+    return versionFor(recent, List.of());
   }
 
   /** Whether {@link #read} reads snapshots of this version. */
   static boolean readable(int version) {
-    return version == 1 || version == VERSION;
+    return version >= 1 && version <= VERSION;
   }
 
   static void write(OutputStream raw, long lastApplied, SortedMap<String, VersionedValue> data, Map<String, KvResult> recent)
       throws IOException {
+    write(raw, lastApplied, data, recent, List.of());
+  }
+
+  static void write(OutputStream raw, long lastApplied, SortedMap<String, VersionedValue> data, Map<String, KvResult> recent,
+      List<Lease> leases) throws IOException {
     DataOutputStream out = new DataOutputStream(raw);
-    out.writeInt(versionFor(recent));
+    int version = versionFor(recent, leases);
+    out.writeInt(version);
     out.writeLong(lastApplied);
     out.writeInt(data.size());
     for (Map.Entry<String, VersionedValue> e : data.entrySet()) {
@@ -60,6 +92,16 @@ final class KvSnapshotCodec {
     for (Map.Entry<String, KvResult> e : recent.entrySet()) { // oldest first, so eviction order survives
       string(out, e.getKey());
       result(out, e.getValue());
+    }
+    if (version >= VERSION) {
+      out.writeInt(leases.size());
+      for (Lease l : leases) {
+        out.writeLong(l.id());
+        out.writeLong(l.ttlMillis());
+        out.writeLong(l.renewedAt());
+        out.writeInt(l.keys().size());
+        for (String key : l.keys()) string(out, key);
+      }
     }
     out.flush();
   }
@@ -79,8 +121,26 @@ final class KvSnapshotCodec {
       int ids = count(in);
       LinkedHashMap<String, KvResult> recent = new LinkedHashMap<>();
       for (int i = 0; i < ids; i++) recent.put(string(in), result(in));
+      List<Lease> leases = new ArrayList<>();
+      if (version >= VERSION) {
+        int n = count(in);
+        for (int i = 0; i < n; i++) {
+          long id = in.readLong();
+          long ttl = in.readLong();
+          long renewedAt = in.readLong();
+          int k = count(in);
+          if (k > in.available()) throw new EOFException("a count of " + k + " runs past the end");
+          List<String> attached = new ArrayList<>(k);
+          for (int j = 0; j < k; j++) {
+            String key = string(in);
+            if (!data.containsKey(key)) throw new IllegalArgumentException("lease " + id + " holds a key that is absent");
+            attached.add(key);
+          }
+          leases.add(new Lease(id, ttl, renewedAt, attached));
+        }
+      }
       if (in.read() != -1) throw new IllegalArgumentException("trailing bytes after the key-value snapshot");
-      return new State(lastApplied, data, recent);
+      return new State(lastApplied, data, recent, leases);
     } catch (EOFException e) {
       throw new IllegalArgumentException("truncated key-value snapshot", e);
     } catch (IOException e) {
@@ -123,6 +183,24 @@ final class KvSnapshotCodec {
       out.writeLong(t.revision());
       out.writeInt(t.results().size());
       for (TxnOpResult op : t.results()) txnOp(out, op);
+    } else if (r instanceof KvResult.LeaseGranted g) {
+      out.writeByte(9);
+      out.writeLong(g.lease());
+      out.writeLong(g.ttlMillis());
+      out.writeLong(g.revision());
+    } else if (r instanceof KvResult.LeaseAlive a) {
+      out.writeByte(10);
+      out.writeLong(a.lease());
+      out.writeLong(a.ttlMillis());
+    } else if (r instanceof KvResult.LeaseRevoked v) {
+      out.writeByte(11);
+      out.writeLong(v.lease());
+      out.writeLong(v.revision());
+      out.writeInt(v.keys().size());
+      for (String key : v.keys()) string(out, key);
+    } else if (r instanceof KvResult.LeaseNotFound nf) {
+      out.writeByte(12);
+      out.writeLong(nf.lease());
     } else {
       throw new IllegalStateException("unhandled result type " + r.getClass().getName());
     }
@@ -147,6 +225,18 @@ final class KvSnapshotCodec {
         for (int i = 0; i < n; i++) ops.add(txnOp(in));
         yield new KvResult.TxnDone(succeeded, revision, ops);
       }
+      case 9 -> new KvResult.LeaseGranted(in.readLong(), in.readLong(), in.readLong());
+      case 10 -> new KvResult.LeaseAlive(in.readLong(), in.readLong());
+      case 11 -> {
+        long lease = in.readLong();
+        long revision = in.readLong();
+        int n = count(in);
+        if (n > in.available()) throw new EOFException("a count of " + n + " runs past the end");
+        List<String> keys = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) keys.add(string(in));
+        yield new KvResult.LeaseRevoked(lease, revision, keys);
+      }
+      case 12 -> new KvResult.LeaseNotFound(in.readLong());
       default -> throw new IllegalArgumentException("unknown result type " + type + " in key-value snapshot");
     };
   }

@@ -132,7 +132,8 @@ public final class KvStateMachine implements StateMachine {
   private KvResult execute(KvCommand command, long index) {
     if (command instanceof KvCommand.Put put) {
       String key = put.key();
-      store.put(key, put.value(), index);
+      if (put.lease() != KvCommand.NO_LEASE && !store.leaseExists(put.lease())) return new KvResult.LeaseNotFound(put.lease());
+      store.put(key, put.value(), index, put.lease());
       return new KvResult.Written(key, put.value(), index);
     } else if (command instanceof KvCommand.Delete delete) {
       String key = delete.key();
@@ -153,6 +154,23 @@ public final class KvStateMachine implements StateMachine {
           .orElseGet(() -> new KvResult.NotFound(key));
     } else if (command instanceof KvCommand.Txn txn) {
       return TxnExecutor.execute(store, txn, index);
+    } else if (command instanceof KvCommand.LeaseGrant grant) {
+      store.grantLease(index, grant.ttlMillis());
+      return new KvResult.LeaseGranted(index, grant.ttlMillis(), index);
+    } else if (command instanceof KvCommand.LeaseKeepAlive k) {
+      return store.renewLease(k.lease(), index) ? new KvResult.LeaseAlive(k.lease(), store.lease(k.lease()).ttlMillis())
+          : new KvResult.LeaseNotFound(k.lease());
+    } else if (command instanceof KvCommand.LeaseRevoke r) {
+      if (!store.leaseExists(r.lease())) return new KvResult.LeaseNotFound(r.lease());
+      return new KvResult.LeaseRevoked(r.lease(), index, store.endLease(r.lease(), index));
+    } else if (command instanceof KvCommand.LeaseExpire e) {
+      Lease lease = store.lease(e.lease());
+      if (lease == null) return new KvResult.LeaseNotFound(e.lease());
+      // Renewed after the renewal the leader counted from: a keepalive committed before the expiry wins.
+      if (lease.renewedAt() != e.renewedAt()) return new KvResult.LeaseAlive(e.lease(), lease.ttlMillis());
+      log.info("Lease {} expired (ttl {} ms, last renewed at index {}): deleting its {} keys at revision {}",
+          e.lease(), lease.ttlMillis(), lease.renewedAt(), lease.keys().size(), index);
+      return new KvResult.LeaseRevoked(e.lease(), index, store.endLease(e.lease(), index));
     }
     // Unreachable while KvCommand stays sealed; a new subtype must be handled here before it can be proposed.
     throw new IllegalStateException("unhandled command type " + command.getClass().getName());
@@ -180,6 +198,27 @@ public final class KvStateMachine implements StateMachine {
   public int size() {
     synchronized (lock) {
       return store.size();
+    }
+  }
+
+  /** The lease, or empty. */
+  public Optional<Lease> lease(long id) {
+    synchronized (lock) {
+      return Optional.ofNullable(store.lease(id));
+    }
+  }
+
+  /** Every lease, by id (the leader's {@link LeaseDeadlines} reads them). */
+  public List<Lease> leases() {
+    synchronized (lock) {
+      return store.leases();
+    }
+  }
+
+  /** The lease {@code key} belongs to, or {@link KvCommand#NO_LEASE}. */
+  public long leaseOf(String key) {
+    synchronized (lock) {
+      return store.leaseOf(key);
     }
   }
 
@@ -225,12 +264,14 @@ public final class KvStateMachine implements StateMachine {
     long index;
     SortedMap<String, VersionedValue> data;
     Map<String, KvResult> recent;
+    List<Lease> leaseList;
     synchronized (lock) {
       index = lastApplied;
       data = store.snapshot();
       recent = new LinkedHashMap<>(recentResults);
+      leaseList = store.leases();
     }
-    return new Capture(index, out -> KvSnapshotCodec.write(out, index, data, recent));
+    return new Capture(index, out -> KvSnapshotCodec.write(out, index, data, recent, leaseList));
   }
 
   /**
@@ -249,7 +290,7 @@ public final class KvStateMachine implements StateMachine {
           + ", not " + lastIncludedIndex);
     }
     synchronized (lock) {
-      store.replaceAll(state.data());
+      store.replaceAll(state.data(), state.leases());
       recentResults.clear();
       recentResults.putAll(state.recent());
       lastApplied = lastIncludedIndex;

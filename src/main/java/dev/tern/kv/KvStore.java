@@ -21,6 +21,7 @@ import java.util.TreeMap;
 public final class KvStore {
 
   private final TreeMap<String, VersionedValue> data = new TreeMap<>();
+  private final LeaseTable leases = new LeaseTable();
   /** Told of every put and removal (watches); restoring a snapshot is not a change. */
   private final java.util.function.Consumer<KvEvent> changes;
 
@@ -36,8 +37,15 @@ public final class KvStore {
     return Optional.ofNullable(data.get(Objects.requireNonNull(key, "key")));
   }
 
+  /** A put with no lease: the key leaves any lease it belonged to (as in etcd). */
   public void put(String key, Bytes value, long revision) {
+    put(key, value, revision, KvCommand.NO_LEASE);
+  }
+
+  /** A put attaching {@code key} to {@code lease}, which must exist ({@link #leaseExists}). */
+  public void put(String key, Bytes value, long revision, long lease) {
     data.put(Objects.requireNonNull(key, "key"), new VersionedValue(value, revision));
+    leases.attach(key, lease);
     changes.accept(new KvEvent(revision, key, value));
   }
 
@@ -48,8 +56,52 @@ public final class KvStore {
    */
   public boolean remove(String key, long revision) {
     boolean present = data.remove(Objects.requireNonNull(key, "key")) != null;
-    if (present) changes.accept(new KvEvent(revision, key, null));
+    if (present) {
+      leases.detach(key);
+      changes.accept(new KvEvent(revision, key, null));
+    }
     return present;
+  }
+
+  // ---- leases (see KvCommand.LeaseGrant) -------------------------------------------------------------------------
+
+  public boolean leaseExists(long lease) {
+    return leases.exists(lease);
+  }
+
+  /** A new lease whose id is {@code index}, the index of its grant (unique, and the same on every replica). */
+  public void grantLease(long index, long ttlMillis) {
+    leases.grant(index, ttlMillis);
+  }
+
+  /** @return whether the lease exists; if so its last renewal is now {@code index} */
+  public boolean renewLease(long lease, long index) {
+    return leases.renew(lease, index);
+  }
+
+  /** Ends {@code lease} and deletes its keys at {@code revision}; returns them in key order. The lease must exist. */
+  public List<String> endLease(long lease, long revision) {
+    List<String> keys = leases.end(lease);
+    for (String key : keys) {
+      data.remove(key);
+      changes.accept(new KvEvent(revision, key, null));
+    }
+    return keys;
+  }
+
+  /** The lease, or null. */
+  public Lease lease(long lease) {
+    return leases.get(lease);
+  }
+
+  /** Every lease, by id. */
+  public List<Lease> leases() {
+    return leases.all();
+  }
+
+  /** The lease {@code key} belongs to, or {@link KvCommand#NO_LEASE}. */
+  public long leaseOf(String key) {
+    return leases.leaseOf(key);
   }
 
   /** Keys starting with {@code prefix} ("" for all), in {@link String#compareTo} order, at most {@code limit}. */
@@ -71,8 +123,14 @@ public final class KvStore {
 
   /** Replaces the whole content (restoring a snapshot). */
   public void replaceAll(SortedMap<String, VersionedValue> content) {
+    replaceAll(content, List.of());
+  }
+
+  /** Replaces the whole content and the leases (restoring a snapshot). */
+  public void replaceAll(SortedMap<String, VersionedValue> content, List<Lease> leaseList) {
     data.clear();
     data.putAll(content);
+    leases.replaceAll(leaseList);
   }
 
   /** An immutable copy, for comparing replicas with {@code equals}. */
@@ -88,6 +146,12 @@ public final class KvStore {
       update(sha, e.getKey());
       update(sha, e.getValue().value());
       sha.update(ByteBuffer.allocate(Long.BYTES).putLong(e.getValue().revision()).array());
+    }
+    // Leases only when there are any, so that a store without leases digests as it did before they existed.
+    for (Lease l : leases.all()) {
+      sha.update(ByteBuffer.allocate(3 * Long.BYTES + Integer.BYTES).putLong(l.id()).putLong(l.ttlMillis())
+          .putLong(l.renewedAt()).putInt(l.keys().size()).array());
+      for (String key : l.keys()) update(sha, key);
     }
     return HexFormat.of().formatHex(sha.digest());
   }

@@ -25,6 +25,8 @@ final class TxnCodec {
   static final byte OP_PUT = 1;
   static final byte OP_DELETE = 2;
   static final byte OP_GET = 3;
+  /** A put with a lease: as {@link #OP_PUT}, with the lease id (8 bytes) between the key and the value. */
+  static final byte OP_PUT_LEASE = 4;
 
   static byte[] encode(KvCommand.Txn txn) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
@@ -60,8 +62,9 @@ final class TxnCodec {
     out.writeInt(ops.size());
     for (TxnOp op : ops) {
       if (op instanceof TxnOp.Put p) {
-        out.writeByte(OP_PUT);
+        out.writeByte(p.lease() == KvCommand.NO_LEASE ? OP_PUT : OP_PUT_LEASE);
         string(out, p.key());
+        if (p.lease() != KvCommand.NO_LEASE) out.writeLong(p.lease());
         value(out, p.value());
       } else if (op instanceof TxnOp.Delete d) {
         out.writeByte(OP_DELETE);
@@ -131,6 +134,11 @@ final class TxnCodec {
         case OP_PUT -> new TxnOp.Put(key, in.bytes("value"));
         case OP_DELETE -> new TxnOp.Delete(key);
         case OP_GET -> new TxnOp.Get(key);
+        case OP_PUT_LEASE -> {
+          long lease = in.longValue("lease");
+          if (lease <= 0) throw new IllegalArgumentException("lease " + lease + " is not a lease id");
+          yield new TxnOp.Put(key, in.bytes("value"), lease);
+        }
         default -> throw new IllegalArgumentException("unknown operation " + kind + " in " + branch);
       });
     }

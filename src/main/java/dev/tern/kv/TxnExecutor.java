@@ -11,7 +11,8 @@ import java.util.List;
 final class TxnExecutor {
   private TxnExecutor() {}
 
-  static KvResult.TxnDone execute(KvStore store, KvCommand.Txn txn, long index) {
+  /** The transaction's result, or {@link KvResult.LeaseNotFound} when a put of the chosen branch names no lease. */
+  static KvResult execute(KvStore store, KvCommand.Txn txn, long index) {
     boolean succeeded = true;
     for (TxnCompare c : txn.compares()) {
       if (!c.holds(store.get(c.key()).orElse(null))) {
@@ -20,10 +21,16 @@ final class TxnExecutor {
       }
     }
     List<TxnOp> ops = succeeded ? txn.success() : txn.failure();
+    // A put to a lease that does not exist fails the whole transaction before anything is written (as in etcd).
+    for (TxnOp op : ops) {
+      if (op instanceof TxnOp.Put p && p.lease() != KvCommand.NO_LEASE && !store.leaseExists(p.lease())) {
+        return new KvResult.LeaseNotFound(p.lease());
+      }
+    }
     List<TxnOpResult> results = new ArrayList<>(ops.size());
     for (TxnOp op : ops) {
       if (op instanceof TxnOp.Put p) {
-        store.put(p.key(), p.value(), index);
+        store.put(p.key(), p.value(), index, p.lease());
         results.add(new TxnOpResult.Put(p.key(), index));
       } else if (op instanceof TxnOp.Delete d) {
         results.add(new TxnOpResult.Delete(d.key(), store.remove(d.key(), index)));

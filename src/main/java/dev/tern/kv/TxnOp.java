@@ -7,10 +7,16 @@ public sealed interface TxnOp {
 
   String key();
 
-  record Put(String key, Bytes value) implements TxnOp {
+  /** {@code lease}: as in {@link KvCommand.Put}. */
+  record Put(String key, Bytes value, long lease) implements TxnOp {
     public Put {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(value, "value");
+      if (lease < 0) throw new IllegalArgumentException("lease must be >= 0, got " + lease);
+    }
+
+    public Put(String key, Bytes value) {
+      this(key, value, KvCommand.NO_LEASE);
     }
 
     public Put(String key, String value) {

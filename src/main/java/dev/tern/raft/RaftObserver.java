@@ -16,4 +16,21 @@ public interface RaftObserver {
 
   /** This node learned that {@code leaderId} (possibly itself) leads {@code term}. */
   default void leaderChanged(long term, String leaderId) {}
+
+  /** Tells both {@code a} and {@code b}, in that order. */
+  static RaftObserver both(RaftObserver a, RaftObserver b) {
+    return new RaftObserver() {
+      @Override
+      public void electionStarted(long term) {
+        a.electionStarted(term);
+        b.electionStarted(term);
+      }
+
+      @Override
+      public void leaderChanged(long term, String leaderId) {
+        a.leaderChanged(term, leaderId);
+        b.leaderChanged(term, leaderId);
+      }
+    };
+  }
 }

@@ -58,8 +58,9 @@ class KvSnapshotCodecTest {
     org.junit.jupiter.api.Assertions.assertTrue(KvStateMachine.readsSnapshotVersion(1));
     org.junit.jupiter.api.Assertions.assertTrue(KvStateMachine.readsSnapshotVersion(2));
     org.junit.jupiter.api.Assertions.assertFalse(KvStateMachine.readsSnapshotVersion(0));
-    org.junit.jupiter.api.Assertions.assertFalse(KvStateMachine.readsSnapshotVersion(3));
-    for (int version : new int[] {0, 3}) {
+    org.junit.jupiter.api.Assertions.assertTrue(KvStateMachine.readsSnapshotVersion(3));
+    org.junit.jupiter.api.Assertions.assertFalse(KvStateMachine.readsSnapshotVersion(4));
+    for (int version : new int[] {0, 4}) {
       java.nio.ByteBuffer.wrap(bytes).putInt(0, version);
       IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
           () -> KvSnapshotCodec.read(bytes));
