@@ -44,6 +44,8 @@ final class KvClients {
   /** The last value seen of each key (written or read), for transactions that compare values. */
   private final Map<String, String> lastValue = new HashMap<>();
   private final Set<String> allKeys = new HashSet<>();
+  /** The leases the lease traffic believes exist (granted, not seen ended). */
+  private final List<Long> leases = new java.util.ArrayList<>();
   /**
    * Requests invoked at or after this time to the node that then leads must get a definite answer: the cluster is
    * healthy by then. (A follower may still be catching up by InstallSnapshot, and rightly answer Unavailable.)
@@ -96,8 +98,12 @@ final class KvClients {
       return;
     }
     ops++;
-    String key = key(sim.randomInt(keys));
     int roll = sim.randomInt(100);
+    if (roll >= 95) {
+      issueLease(client, node);
+      return;
+    }
+    String key = key(sim.randomInt(keys));
     CompletableFuture<KvFront.Reply> reply = new CompletableFuture<>();
     if (roll < 10) {
       staleReads++;
@@ -155,6 +161,61 @@ final class KvClients {
       next(client);
     });
     kvSim.request(node, command);
+  }
+
+  /**
+   * Lease traffic (issue 11), on keys of its own ("lease-k*", outside the linearizability history): grants, puts that
+   * attach a key, keepalives, revocations, and the leader's expiries (as dev.tern.cluster.LeaseKeeper proposes them,
+   * here with a current or a stale renewal). Every replica must apply them alike: KvRun compares the replicas' data
+   * and leases once they converge, and the watches check the deletes that revocations make.
+   */
+  private void issueLease(int client, String node) {
+    CompletableFuture<KvFront.Reply> reply = new CompletableFuture<>();
+    Long lease = leases.isEmpty() ? null : leases.get(sim.randomInt(leases.size()));
+    int roll = sim.randomInt(100);
+    java.util.function.Function<String, dev.tern.kv.KvCommand> command;
+    if (lease == null || roll < 20) {
+      command = id -> new dev.tern.kv.KvCommand.LeaseGrant(id, 1000);
+    } else if (roll < 60) {
+      String key = "lease-k" + sim.randomInt(keys); // not in allKeys: the final reads are of the history's keys
+      String value = "v" + nextValue++;
+      command = id -> new dev.tern.kv.KvCommand.Put(id, key, Bytes.utf8(value), lease);
+    } else if (roll < 75) {
+      command = id -> new dev.tern.kv.KvCommand.LeaseKeepAlive(id, lease);
+    } else if (roll < 88) {
+      command = id -> new dev.tern.kv.KvCommand.LeaseRevoke(id, lease);
+    } else {
+      long renewedAt = kvSim.kv(node) == null ? lease : kvSim.kv(node).lease(lease).map(dev.tern.kv.Lease::renewedAt).orElse(lease);
+      command = id -> new dev.tern.kv.KvCommand.LeaseExpire(id, lease, renewedAt);
+    }
+    Map<CompletableFuture<KvFront.Reply>, Runnable> atNode = waiting.computeIfAbsent(node, n -> new HashMap<>());
+    inFlight++;
+    atNode.put(reply, () -> {
+      lostInCrash++;
+      inFlight--;
+      next(client);
+    });
+    reply.thenAccept(r -> {
+      if (atNode.remove(reply) == null) return;
+      inFlight--;
+      if (r instanceof KvFront.Reply.Done done) {
+        KvResult result = done.result();
+        if (result instanceof KvResult.LeaseGranted g) {
+          leases.add(g.lease());
+        } else if (result instanceof KvResult.LeaseRevoked v) {
+          leases.remove(v.lease());
+          for (String key : v.keys()) {
+            if (!key.startsWith("lease-k")) throw anomaly("revoking lease " + v.lease() + " deleted " + key + ", no lease's key");
+          }
+        } else if (result instanceof KvResult.LeaseNotFound nf) {
+          leases.remove(nf.lease());
+        } else if (!(result instanceof KvResult.Written || result instanceof KvResult.LeaseAlive)) {
+          throw anomaly("a lease request answered " + result);
+        }
+      }
+      next(client);
+    });
+    kvSim.request(node, new KvFront.Submit(command, null, reply));
   }
 
   private void crashed(String node) {

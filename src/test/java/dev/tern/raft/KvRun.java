@@ -92,11 +92,31 @@ final class KvRun {
         if (kv == null || kv.lastApplied() != commit) return false;
       }
       return true;
-    }, Duration.ofSeconds(30)); // a follower may be receiving a snapshot in 64-byte pieces
-    if (!converged) throw new InvariantChecker.Violation("Liveness", "the state machines did not converge");
+    }, Duration.ofSeconds(60)); // a follower may be receiving a snapshot in 64-byte pieces (90 KB took over 30 s)
+    if (!converged) {
+      StringBuilder where = new StringBuilder();
+      for (String id : kvSim.ids()) {
+        KvStateMachine kv = kvSim.kv(id);
+        where.append(' ').append(id).append(": applied ").append(kv == null ? "down" : String.valueOf(kv.lastApplied()))
+            .append(", commit ").append(sim.state(id) == null ? "?" : String.valueOf(sim.state(id).commitIndex)).append(';');
+      }
+      throw new InvariantChecker.Violation("Liveness", "the state machines did not converge (leader "
+          + sim.stableLeader().orElse("none") + "):" + where);
+    }
     kvSim.checkWatches();
     var reference = kvSim.kv(kvSim.ids().get(0)).contents();
     for (String id : kvSim.ids()) {
+      if (!kvSim.kv(id).leases().equals(kvSim.kv(kvSim.ids().get(0)).leases())) {
+        throw new InvariantChecker.Violation("State Machine Safety", id + " holds the leases " + kvSim.kv(id).leases()
+            + " but " + kvSim.ids().get(0) + " holds " + kvSim.kv(kvSim.ids().get(0)).leases() + " at the same index");
+      }
+      for (dev.tern.kv.Lease lease : kvSim.kv(id).leases()) {
+        for (String key : lease.keys()) {
+          if (!kvSim.kv(id).contents().containsKey(key)) {
+            throw new InvariantChecker.Violation("Leases", id + "'s lease " + lease.id() + " holds " + key + ", which is absent");
+          }
+        }
+      }
       if (!kvSim.kv(id).contents().equals(reference)) {
         throw new InvariantChecker.Violation("State Machine Safety", id + " holds " + kvSim.kv(id).contents()
             + " but " + kvSim.ids().get(0) + " holds " + reference + " at the same index");
