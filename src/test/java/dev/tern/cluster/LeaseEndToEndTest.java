@@ -126,7 +126,7 @@ class LeaseEndToEndTest {
   }
 
   @Test
-  void badLeaseRequestsGetClearErrors() {
+  void badLeaseRequestsGetClearErrorsAndLeasesSurviveARestart() {
     cluster = new LocalCluster(3, "");
     await(() -> cluster.agreedLeader(NODES), COLD_START, "a leader");
     assertEquals(400, cluster.request("n1", "POST", "/v1/leases", null).status(), "no ttl");
@@ -145,5 +145,18 @@ class LeaseEndToEndTest {
     long lease = grant("n1", "60s");
     JsonNode list = ok("n1", "GET", "/v1/leases", null);
     assertEquals(lease, list.get("leases").get(0).get("id").asLong());
+
+    // Leases survive a restart of every node (from their logs and snapshots), with their keys.
+    ok("n2", "PUT", "/v1/kv/kept?lease=" + lease, "v");
+    for (String id : NODES) cluster.stopNode(id);
+    for (String id : NODES) cluster.startAgain(id, false);
+    await(() -> cluster.agreedLeader(NODES), COLD_START, "a leader after the restart");
+    for (String id : NODES) {
+      JsonNode back = await(() -> Optional.of(cluster.request(id, "GET", "/v1/leases/" + lease, null))
+          .filter(r -> r.status() == 200).map(LocalCluster.Response::body), Duration.ofSeconds(10), "the lease on " + id);
+      assertEquals("kept", back.get("keys").get(0).asText(), id);
+    }
+    JsonNode revoked = ok("n3", "DELETE", "/v1/leases/" + lease, null);
+    assertEquals("kept", revoked.get("deleted").get(0).asText());
   }
 }
