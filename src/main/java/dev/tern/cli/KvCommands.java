@@ -31,16 +31,22 @@ final class KvCommands {
         + "(any bytes; '-' reads standard input), instead of VALUE.")
     String file;
 
+    @Option(names = "--lease", paramLabel = "ID", description = "Attach the key to lease ID (tern lease grant): it is"
+        + " deleted when the lease ends.")
+    Long lease;
+
     @Override
     int run(TernClient client) throws TernClient.UnreachableException {
       requireKey(key);
       if ((value == null) == (file == null)) {
         throw new ParameterException(spec.commandLine(), "give either VALUE or --file FILE");
       }
+      if (lease != null && lease < 1) throw new ParameterException(spec.commandLine(), "--lease must be a lease id (1 or more)");
+      String path = KV + TernClient.keyPath(key) + (lease == null ? "" : "?lease=" + lease);
       // One request id for this command, kept on every endpoint the client fails over to: applied at most once.
       String requestId = TernClient.newRequestId();
       if (value != null) {
-        return printWritten(client.write("PUT", KV + TernClient.keyPath(key),
+        return printWritten(client.write("PUT", path,
             value.getBytes(java.nio.charset.StandardCharsets.UTF_8), TernClient.TEXT, requestId));
       }
       byte[] bytes;
@@ -53,7 +59,7 @@ final class KvCommands {
         err().println(file + " is too large to send as one value");
         return ExitCodes.USAGE;
       }
-      return printWritten(client.write("PUT", KV + TernClient.keyPath(key), bytes, "application/octet-stream", requestId));
+      return printWritten(client.write("PUT", path, bytes, "application/octet-stream", requestId));
     }
   }
 

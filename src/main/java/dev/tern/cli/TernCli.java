@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
       KvCommands.Cas.class,
       KvCommands.ListKeys.class,
       WatchCommand.class,
+      LeaseCommands.class,
       StatusCommand.class,
       LeaderCommand.class,
       MemberCommands.class,

@@ -23,8 +23,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -37,7 +35,6 @@ import org.apache.pekko.http.javadsl.server.Route;
  * node takes them and the leader sees every renewal ({@code dev.tern.cluster.LeaseKeeper} expires the others).
  */
 public final class LeaseApi {
-  private static final Pattern DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h)?");
 
   /** {@code tern.lease.*}. */
   public record Settings(Duration minTtl, Duration maxTtl, Duration checkInterval, int maxLeases) {
@@ -83,7 +80,7 @@ public final class LeaseApi {
   private Route grant() {
     return parameterOptional("ttl", ttlParam -> {
       if (ttlParam.isEmpty()) return complete(badRequest("ttl is required, e.g. ?ttl=10s"));
-      Duration ttl = parseDuration(ttlParam.get());
+      Duration ttl = Lease.parseTtl(ttlParam.get());
       if (ttl == null) return complete(badRequest("ttl must be a duration such as 500ms, 10s, 5m or 1h (a bare number is seconds)"));
       if (ttl.compareTo(settings.minTtl()) < 0 || ttl.compareTo(settings.maxTtl()) > 0) {
         return complete(badRequest("ttl must be from " + settings.minTtl().toMillis() + " ms to "
@@ -146,19 +143,5 @@ public final class LeaseApi {
 
   static HttpResponse notFound(long lease) {
     return HttpJson.response(StatusCodes.NOT_FOUND, HttpJson.error("lease not found").put("lease", lease));
-  }
-
-  /** "500ms", "10s", "5m", "1h", or a bare number of seconds; null if it is none of those. */
-  static Duration parseDuration(String s) {
-    Matcher m = DURATION.matcher(s.trim());
-    if (!m.matches()) return null;
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "s" : m.group(2);
-    return switch (unit) {
-      case "ms" -> Duration.ofMillis(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofSeconds(n);
-    };
   }
 }

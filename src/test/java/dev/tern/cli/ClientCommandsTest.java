@@ -160,6 +160,50 @@ class ClientCommandsTest extends FakeNodeTest {
   }
 
   @Test
+  void leaseCommandsAndPutWithALeaseUseTheLeasesApi() throws Exception {
+    node.respond(200, "{\"id\":41,\"ttlMs\":10000,\"revision\":41}");
+    Cli.Result granted = tern("lease", "grant", "10s");
+    assertExit(ExitCodes.OK, granted);
+    assertEquals("41", granted.out().strip());
+    FakeNode.Request grant = last();
+    assertEquals("POST", grant.method());
+    assertEquals("/v1/leases", grant.rawPath());
+    assertEquals("ttl=10s", grant.rawQuery());
+
+    node.respond(200, "{\"key\":\"lock\",\"value\":\"me\",\"revision\":42}");
+    assertExit(ExitCodes.OK, tern("put", "lock", "me", "--lease", "41"));
+    FakeNode.Request put = last();
+    assertEquals("/v1/kv/lock", put.rawPath());
+    assertEquals("lease=41", put.rawQuery());
+
+    node.respond(200, "{\"id\":41,\"ttlMs\":10000}");
+    Cli.Result renewed = tern("lease", "keepalive", "41");
+    assertExit(ExitCodes.OK, renewed);
+    assertTrue(renewed.out().contains("lease 41 renewed: ttl 10000 ms"), renewed::toString);
+    assertEquals("/v1/leases/41/keepalive", last().rawPath());
+
+    node.respond(200, "{\"id\":41,\"revision\":44,\"deleted\":[\"lock\"]}");
+    Cli.Result revoked = tern("lease", "revoke", "41");
+    assertExit(ExitCodes.OK, revoked);
+    assertEquals("revoked lease 41 at revision 44\ndeleted lock", revoked.out().strip());
+    assertEquals("DELETE", last().method());
+
+    node.respond(404, "{\"error\":\"lease not found\",\"lease\":41}");
+    Cli.Result gone = tern("lease", "keepalive", "41", "--every", "1s");
+    assertTrue(gone.code() != ExitCodes.OK, gone::toString);
+    assertTrue(gone.err().contains("lease not found"), gone::toString);
+    int sent = node.requests().size();
+    assertExit(ExitCodes.USAGE, tern("lease", "keepalive", "41", "--every", "soon"));
+    assertExit(ExitCodes.USAGE, tern("put", "k", "v", "--lease", "0"));
+    assertEquals(sent, node.requests().size(), "nothing sent for bad arguments");
+  }
+
+  private FakeNode.Request last() {
+    java.util.List<FakeNode.Request> all = node.requests();
+    return all.get(all.size() - 1);
+  }
+
+  @Test
   void putNeedsExactlyOneOfValueAndFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     Cli.Result neither = tern("put", "k");
     assertExit(ExitCodes.USAGE, neither);

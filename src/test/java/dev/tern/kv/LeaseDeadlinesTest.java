@@ -55,4 +55,16 @@ class LeaseDeadlinesTest {
         "lease 5 ended; 6 is still there a second later");
     assertEquals(1, deadlines.tracked(), "an ended lease is forgotten");
   }
+
+  @Test
+  void ttlsAreReadAsTheApiDocumentsThem() {
+    assertEquals(java.time.Duration.ofMillis(500), Lease.parseTtl("500ms"));
+    assertEquals(java.time.Duration.ofSeconds(10), Lease.parseTtl("10s"));
+    assertEquals(java.time.Duration.ofSeconds(7), Lease.parseTtl(" 7 "), "a bare number is seconds");
+    assertEquals(java.time.Duration.ofMinutes(5), Lease.parseTtl("5m"));
+    assertEquals(java.time.Duration.ofHours(1), Lease.parseTtl("1h"));
+    for (String bad : List.of("", "soon", "-1s", "10d", "1.5s", "1234567890123s")) {
+      assertEquals(null, Lease.parseTtl(bad), bad);
+    }
+  }
 }
