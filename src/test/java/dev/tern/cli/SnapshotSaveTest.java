@@ -52,10 +52,10 @@ class SnapshotSaveTest {
     byte[] v2 = data.toByteArray();
     byte[] v1 = v2.clone();
     java.nio.ByteBuffer.wrap(v1).putInt(0, 1);
-    byte[] v3 = v2.clone();
-    java.nio.ByteBuffer.wrap(v3).putInt(0, 3);
+    byte[] v4 = v2.clone(); // leases made 3; 4 is unknown
+    java.nio.ByteBuffer.wrap(v4).putInt(0, 4);
     int[] expected = {ExitCodes.OK, ExitCodes.OK, ExitCodes.ERROR};
-    byte[][] all = {v2, v1, v3};
+    byte[][] all = {v2, v1, v4};
     for (int i = 0; i < all.length; i++) {
       byte[] bytes = all[i];
       Path file = dir.resolve("v" + i + ".tbak");
