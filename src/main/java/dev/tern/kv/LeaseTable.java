@@ -31,10 +31,6 @@ final class LeaseTable {
     return leases.containsKey(lease);
   }
 
-  long ttlMillis(long lease) {
-    return leases.get(lease).ttlMillis;
-  }
-
   void grant(long lease, long ttlMillis) {
     if (leases.containsKey(lease)) throw new IllegalStateException("lease " + lease + " exists already");
     leases.put(lease, new Entry(ttlMillis, lease));
@@ -48,10 +44,6 @@ final class LeaseTable {
     return true;
   }
 
-  long renewedAt(long lease) {
-    return leases.get(lease).renewedAt;
-  }
-
   /** Ends the lease, detaching its keys, and returns them in key order (the caller deletes them). */
   List<String> end(long lease) {
     Entry e = leases.remove(lease);
@@ -62,8 +54,6 @@ final class LeaseTable {
 
   /** {@code key} now belongs to {@code lease} ({@link KvCommand#NO_LEASE}: to none). The lease must exist. */
   void attach(String key, long lease) {
-    Long old = leaseOfKey.get(key);
-    if (old != null && old == lease) return;
     detach(key);
     if (lease == KvCommand.NO_LEASE) return;
     leases.get(lease).keys.add(key);
@@ -79,10 +69,6 @@ final class LeaseTable {
   long leaseOf(String key) {
     Long l = leaseOfKey.get(key);
     return l == null ? KvCommand.NO_LEASE : l;
-  }
-
-  int size() {
-    return leases.size();
   }
 
   Lease get(long lease) {
