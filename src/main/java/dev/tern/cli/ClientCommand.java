@@ -57,6 +57,18 @@ abstract class ClientCommand implements Callable<Integer> {
     }
   }
 
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN",
+      description = "The bearer token to send, for a cluster with tern.security.enabled (default: $TERN_TOKEN when set;"
+          + " prefer the variable: a command line is visible to other users of the machine).")
+  String token;
+
+  /** --token, else $TERN_TOKEN, else null (no Authorization header). */
+  final String token() {
+    return token != null ? token : environment("TERN_TOKEN");
+  }
+
   /** Where environment variables come from (tests replace it). */
   static java.util.function.UnaryOperator<String> env = System::getenv;
 
@@ -89,7 +101,7 @@ abstract class ClientCommand implements Callable<Integer> {
   public final Integer call() {
     java.util.List<URI> endpoints = endpoints();
     try {
-      return run(new TernClient(endpoints, timeout));
+      return run(new TernClient(endpoints, timeout, token()));
     } catch (TernClient.UnreachableException e) {
       err().println("unavailable: " + e.getMessage());
       return ExitCodes.UNAVAILABLE;
@@ -127,6 +139,11 @@ abstract class ClientCommand implements Callable<Integer> {
         JsonNode rev = r.json() == null ? null : r.json().get("revision");
         err().println("CAS conflict (HTTP 409): " + msg + (rev == null ? "" : "; current revision=" + rev.asText()));
         return ExitCodes.CONFLICT;
+      }
+      case 401, 403 -> {
+        err().println((r.status() == 401 ? "unauthorized" : "forbidden") + " (HTTP " + r.status() + "): " + msg
+            + (r.status() == 401 ? " (give a token with --token or $TERN_TOKEN)" : ""));
+        return ExitCodes.ERROR;
       }
       case 503 -> {
         err().println("unavailable (HTTP 503): " + msg);

@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
       MemberCommands.class,
       SnapshotCommand.class,
       BenchCommand.class,
+      TokenCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

@@ -27,8 +27,11 @@ final class IncarnationCheck {
   private final long incarnation;
   private final Duration timeout;
   private final HttpClient http;
+  /** tern.security.peer-token, or null: the members' API may need a token (docs/security.md). */
+  private final String token;
 
-  IncarnationCheck(String selfId, long incarnation, Duration timeout) {
+  IncarnationCheck(String selfId, long incarnation, Duration timeout, String token) {
+    this.token = token;
     this.selfId = selfId;
     this.incarnation = incarnation;
     this.timeout = timeout;
@@ -84,7 +87,9 @@ final class IncarnationCheck {
   /** Member {@code m}'s /v1/status, or null (down, starting, or not a Tern node: it tells nothing). */
   private JsonNode statusOf(Member m) {
     try {
-      HttpRequest request = HttpRequest.newBuilder(URI.create(m.httpAddress() + "/v1/status")).timeout(timeout).GET().build();
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(m.httpAddress() + "/v1/status")).timeout(timeout).GET();
+      if (token != null) b.header("Authorization", "Bearer " + token);
+      HttpRequest request = b.build();
       HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
     } catch (IOException | IllegalArgumentException e) {

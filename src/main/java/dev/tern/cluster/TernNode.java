@@ -3,6 +3,7 @@ package dev.tern.cluster;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.tern.http.AppliedNotifier;
+import dev.tern.http.Auth;
 import dev.tern.http.HttpApi;
 import dev.tern.http.KvFront;
 import dev.tern.http.KvLimits;
@@ -66,6 +67,8 @@ public final class TernNode {
 
   /** The node's metrics (GET /metrics), or null with tern.metrics.enabled off. */
   private final NodeMetrics metrics;
+  /** Client authentication (tern.security). */
+  private final Auth.Settings security;
   private volatile ActorSystem<Void> system;
   private volatile ActorRef<PeerGateway.Command> gateway;
   /** The members of the configuration in force, once the actor system runs. */
@@ -84,6 +87,7 @@ public final class TernNode {
     this.members = Members.fromConfig(tern);
     this.self = members.require(id);
     Duration checkEvery = tern.getDuration("cluster.incarnation-check-interval");
+    this.security = Auth.Settings.fromConfig(tern); // a bad token entry stops the node here
     refuseIfKnownAsAnother(tern, checkEvery);
     NodeDataDir data = NodeDataDir.open(tern); // refuses another node's or another cluster's directory
     this.storage = data.storage();
@@ -99,7 +103,7 @@ public final class TernNode {
       return t;
     });
     healthChecks.scheduleWithFixedDelay(health::check, every, every, TimeUnit.MILLISECONDS);
-    IncarnationCheck incarnationCheck = new IncarnationCheck(id, incarnation, answerWithin(checkEvery));
+    IncarnationCheck incarnationCheck = new IncarnationCheck(id, incarnation, answerWithin(checkEvery), security.peerToken());
     healthChecks.scheduleWithFixedDelay(() -> checkIncarnation(incarnationCheck), checkEvery.toMillis(),
         checkEvery.toMillis(), TimeUnit.MILLISECONDS);
     NodeMetrics.Settings metricsSettings = NodeMetrics.Settings.fromConfig(tern);
@@ -123,7 +127,7 @@ public final class TernNode {
     if (tern.getBoolean("cluster.join")) return; // a joining node is new, and JoinConfig checks it against the cluster
     Path dir = Path.of(tern.getString("data-dir")).toAbsolutePath().normalize();
     if (!DataDirIdentity.blank(dir)) return;
-    String why = new IncarnationCheck(id, DataDirIdentity.NO_INCARNATION, answerWithin(timeout)).conflict(members);
+    String why = new IncarnationCheck(id, DataDirIdentity.NO_INCARNATION, answerWithin(timeout), security.peerToken()).conflict(members);
     if (why != null) throw new NodeDataDir.LostStateException("refusing to start: " + why);
   }
 
@@ -393,7 +397,8 @@ public final class TernNode {
       HttpApi api = new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops);
       java.util.function.UnaryOperator<org.apache.pekko.http.javadsl.server.Route> counted =
           metrics == null ? r -> r : metrics.http(api::inflightRequests)::around;
-      api.bind(host, self.httpPort(), counted).whenComplete((binding, failure) -> {
+      Auth auth = new Auth(ctx.getSystem(), security, limits);
+      api.bind(host, self.httpPort(), r -> counted.apply(auth.protect(r))).whenComplete((binding, failure) -> {
         if (failure != null) {
           fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();
           log.error("{}: {}", id, fatal);

@@ -181,12 +181,21 @@ final class LocalCluster implements AutoCloseable {
     return request(id, method, path, body, java.util.Map.of());
   }
 
+  /**
+   * Headers sent with every request unless the request gives its own of the same name (a secured cluster's tests
+   * put an admin token here, so that the helpers that poll the status work; a request drops one by giving "").
+   */
+  volatile java.util.Map<String, String> defaultHeaders = java.util.Map.of();
+
   /** As above, with these request headers. */
   Response request(String id, String method, String path, String body, java.util.Map<String, String> headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node(id).self().httpAddress() + path))
         .timeout(Duration.ofSeconds(10))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    headers.forEach(b::header);
+    java.util.Map<String, String> all = new java.util.HashMap<>(defaultHeaders);
+    all.putAll(headers);
+    all.values().removeIf(String::isEmpty); // an empty value given for a default header: none sent
+    all.forEach(b::header);
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       JsonNode json = r.body().isEmpty() ? null : JSON.readTree(r.body());

@@ -1,0 +1,209 @@
+package dev.tern.cluster;
+
+import static dev.tern.cluster.LocalCluster.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tern.cli.TernCli;
+import dev.tern.http.Tokens;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import picocli.CommandLine;
+
+/**
+ * A 3-node cluster with {@code tern.security.enabled} on, over real HTTP (docs/security.md): who gets 401 and 403
+ * on which route, and what a token limited to a key prefix can reach. The tests share the cluster and leave it as
+ * they found it (no test depends on another's keys).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SecurityEndToEndTest {
+  private static final String READ = "read-token";
+  private static final String WRITE = "write-token";
+  private static final String ADMIN = "admin-token";
+  private static final String APP = "app-token"; // write, limited to keys under "app/"
+  private static final String APP_READ = "app-read-token"; // read, limited to keys under "app/"
+  private LocalCluster cluster;
+
+  /** Few iterations: the tests check the protocol, not the cost of guessing. */
+  private static String entry(String name, String token, String role, String prefix) {
+    return "{ name = " + name + ", hash = \"" + Tokens.hash(token, 1000) + "\", role = " + role
+        + (prefix == null ? "" : ", prefix = \"" + prefix + "\"") + " }";
+  }
+
+  @BeforeAll
+  void start() {
+    cluster = new LocalCluster(3, String.join("\n",
+        "tern.security.enabled = on",
+        "tern.security.peer-token = " + READ,
+        "tern.security.tokens = [",
+        entry("reader", READ, "read", null) + ",",
+        entry("writer", WRITE, "write", null) + ",",
+        entry("ops", ADMIN, "admin", null) + ",",
+        entry("app", APP, "write", "app/") + ",",
+        entry("app-reader", APP_READ, "read", "app/"),
+        "]"));
+    cluster.defaultHeaders = bearer(ADMIN);
+    await(() -> cluster.agreedLeader(List.of("n1", "n2", "n3")), Duration.ofSeconds(45), "a leader");
+  }
+
+  @AfterAll
+  void stop() {
+    cluster.close();
+  }
+
+  private static Map<String, String> bearer(String token) {
+    return Map.of("Authorization", token == null ? "" : "Bearer " + token);
+  }
+
+  private LocalCluster.Response call(String token, String method, String path, String body) {
+    return cluster.request("n1", method, path, body, bearer(token));
+  }
+
+  private static void assertStatus(int expected, LocalCluster.Response r, String what) {
+    assertEquals(expected, r.status(), () -> what + ": " + (r.body() == null ? "(no body)" : r.body().toString()));
+    if (expected >= 400) {
+      assertTrue(r.body() != null && r.body().get("error").isTextual(), () -> what + ": JSON error body, got " + r.body());
+    }
+  }
+
+  @Test
+  void healthNeedsNoToken() {
+    assertStatus(200, call(null, "GET", "/health", null), "GET /health without a token");
+  }
+
+  @Test
+  void noTokenOrAnUnknownOneIsUnauthorized() {
+    for (String[] c : List.of(new String[] {"GET", "/v1/kv/x"}, new String[] {"PUT", "/v1/kv/x"},
+        new String[] {"GET", "/v1/status"}, new String[] {"GET", "/v1/kv"}, new String[] {"GET", "/v1/members"},
+        new String[] {"GET", "/v1/no-such-route"})) {
+      LocalCluster.Response none = call(null, c[0], c[1], c[0].equals("PUT") ? "v" : null);
+      assertStatus(401, none, c[0] + " " + c[1] + " without a token");
+      assertEquals("Bearer realm=\"tern\"", none.raw().headers().firstValue("WWW-Authenticate").orElse(null));
+      assertStatus(401, call("not-a-token", c[0], c[1], c[0].equals("PUT") ? "v" : null), c[0] + " " + c[1] + " with a bad token");
+    }
+    LocalCluster.Response basic = cluster.request("n1", "GET", "/v1/kv/x", null, Map.of("Authorization", "Basic " + READ));
+    assertStatus(401, basic, "a token sent as Basic credentials");
+  }
+
+  @Test
+  void readTokenReadsButCannotWrite() {
+    assertStatus(200, call(ADMIN, "PUT", "/v1/kv/read-test", "hello"), "admin put");
+    LocalCluster.Response got = call(READ, "GET", "/v1/kv/read-test", null);
+    assertStatus(200, got, "read get");
+    assertEquals("hello", got.body().get("value").asText());
+    assertStatus(200, call(READ, "GET", "/v1/kv?prefix=read-", null), "read list");
+    assertStatus(200, call(READ, "GET", "/v1/status", null), "read status");
+    assertEquals(200, rawStatus(READ, "/metrics"), "read metrics (Prometheus text)");
+    LocalCluster.Response put = call(READ, "PUT", "/v1/kv/read-test", "changed");
+    assertStatus(403, put, "read put");
+    assertEquals("reader", put.body().get("token").asText());
+    assertStatus(403, call(READ, "DELETE", "/v1/kv/read-test", null), "read delete");
+    assertStatus(403, call(READ, "POST", "/v1/txn", "{\"success\":[{\"get\":{\"key\":\"read-test\"}}]}"), "read txn");
+    assertEquals("hello", call(READ, "GET", "/v1/kv/read-test", null).body().get("value").asText(), "nothing was written");
+  }
+
+  @Test
+  void writeTokenWritesButCannotAdminister() {
+    assertStatus(200, call(WRITE, "PUT", "/v1/kv/write-test", "a"), "write put");
+    LocalCluster.Response txn = call(WRITE, "POST", "/v1/txn", "{\"success\":[{\"put\":{\"key\":\"write-test\",\"value\":\"b\"}}]}");
+    assertStatus(200, txn, "write txn");
+    assertStatus(200, call(WRITE, "DELETE", "/v1/kv/write-test", null), "write delete");
+    assertStatus(403, call(WRITE, "GET", "/v1/members", null), "write lists members");
+    assertStatus(403, call(WRITE, "DELETE", "/v1/members/n3", null), "write removes a member");
+    assertStatus(403, call(WRITE, "POST", "/v1/leader/transfer", null), "write transfers leadership");
+    assertStatus(403, call(WRITE, "GET", "/v1/snapshot", null), "write takes a backup");
+    assertStatus(403, call(WRITE, "POST", "/v1/testing/partition", "[\"n2\"]"), "write cuts a partition");
+    assertEquals(3, cluster.request("n1", "GET", "/v1/members", null).body().get("members").size(), "still 3 members");
+  }
+
+  @Test
+  void adminTokenReachesAdminRoutes() {
+    assertStatus(200, call(ADMIN, "GET", "/v1/members", null), "admin lists members");
+    assertEquals(200, rawStatus(ADMIN, "/v1/snapshot"), "admin takes a backup (binary)");
+    assertStatus(404, call(ADMIN, "GET", "/v1/no-such-route", null), "admin on an unknown route");
+    // Asked of a follower, the transfer is forwarded to the leader with the caller's token, which checks it again.
+    String leader = await(() -> cluster.agreedLeader(List.of("n1", "n2", "n3")), Duration.ofSeconds(10), "a leader");
+    String follower = List.of("n1", "n2", "n3").stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+    LocalCluster.Response moved = cluster.request(follower, "POST", "/v1/leader/transfer", null, bearer(ADMIN));
+    assertStatus(200, moved, "admin transfers leadership through a follower");
+    assertTrue(!moved.body().get("leader").asText().equals(leader), "leadership moved: " + moved.body());
+  }
+
+  @Test
+  void prefixLimitedTokenReachesOnlyItsKeys() {
+    assertStatus(200, call(ADMIN, "PUT", "/v1/kv/other", "secret"), "admin put outside app/");
+    assertStatus(200, call(APP, "PUT", "/v1/kv/app%2Fa", "1"), "app put inside");
+    assertStatus(200, call(APP, "GET", "/v1/kv/app%2Fa", null), "app get inside");
+    assertStatus(403, call(APP, "GET", "/v1/kv/other", null), "app get outside");
+    assertStatus(403, call(APP, "PUT", "/v1/kv/other", "x"), "app put outside");
+    assertStatus(403, call(APP, "DELETE", "/v1/kv/other", null), "app delete outside");
+    assertStatus(403, call(APP, "PUT", "/v1/kv/ap", "x"), "app put on a shorter key");
+    assertStatus(200, call(APP, "GET", "/v1/kv?prefix=app%2F", null), "app list inside");
+    assertStatus(403, call(APP, "GET", "/v1/kv", null), "app list of every key");
+    assertStatus(403, call(APP, "GET", "/v1/kv?prefix=a", null), "app list of a wider prefix");
+    assertStatus(403, call(APP_READ, "GET", "/v1/watch?key=other", null), "app watch of a key outside");
+    assertStatus(403, call(APP_READ, "GET", "/v1/watch", null), "app watch of every key");
+    assertStatus(403, call(APP_READ, "GET", "/v1/watch?prefix=", null), "app watch of the empty prefix");
+    assertStatus(403, call(APP, "GET", "/v1/snapshot", null), "app backup of every key");
+    String inside = "{\"compare\":[{\"key\":\"app/a\",\"target\":\"exists\",\"result\":\"=\",\"exists\":true}],"
+        + "\"success\":[{\"put\":{\"key\":\"app/b\",\"value\":\"2\"}}],\"failure\":[{\"get\":{\"key\":\"app/a\"}}]}";
+    LocalCluster.Response txn = call(APP, "POST", "/v1/txn", inside);
+    assertStatus(200, txn, "app txn inside");
+    assertTrue(txn.body().get("succeeded").asBoolean(), txn.body().toString());
+    for (String outside : List.of(
+        "{\"compare\":[{\"key\":\"other\",\"target\":\"exists\",\"result\":\"=\",\"exists\":true}],\"success\":[{\"put\":{\"key\":\"app/c\",\"value\":\"3\"}}]}",
+        "{\"success\":[{\"put\":{\"key\":\"app/c\",\"value\":\"3\"}},{\"delete\":{\"key\":\"other\"}}]}",
+        "{\"success\":[{\"put\":{\"key\":\"app/c\",\"value\":\"3\"}}],\"failure\":[{\"get\":{\"key\":\"other\"}}]}")) {
+      assertStatus(403, call(APP, "POST", "/v1/txn", outside), "app txn touching 'other': " + outside);
+    }
+    assertStatus(400, call(APP, "POST", "/v1/txn", "{not json"), "app txn that does not parse");
+    assertStatus(404, call(APP, "GET", "/v1/kv/app%2Fc", null), "no txn that touched 'other' wrote app/c");
+    assertEquals("secret", call(ADMIN, "GET", "/v1/kv/other", null).body().get("value").asText(), "other unchanged");
+    assertStatus(200, call(APP_READ, "GET", "/v1/status", null), "a prefix-limited token still reads the status");
+  }
+
+  @Test
+  void cliSendsTheToken() {
+    String node = cluster.node("n2").self().httpAddress();
+    Object[] denied = cli("put", "cli-key", "v", "--node", node);
+    assertEquals(5, denied[0], () -> "exit code without a token: " + denied[1]);
+    assertTrue(((String) denied[1]).contains("unauthorized (HTTP 401)"), (String) denied[1]);
+    Object[] put = cli("put", "cli-key", "v", "--node", node, "--token", WRITE);
+    assertEquals(0, put[0], () -> "put with a token: " + put[1]);
+    Object[] forbidden = cli("put", "cli-key", "w", "--node", node, "--token", READ);
+    assertTrue(((String) forbidden[1]).contains("forbidden (HTTP 403)"), (String) forbidden[1]);
+    Object[] status = cli("status", "--node", node, "--token", READ);
+    assertEquals(0, status[0], () -> "status with a read token: " + status[1]);
+  }
+
+  /** Runs the CLI in this JVM: {exit code, stdout + stderr}. */
+  private static Object[] cli(String... args) {
+    StringWriter out = new StringWriter();
+    CommandLine cl = new CommandLine(new TernCli());
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(out, true));
+    int code = cl.execute(args);
+    return new Object[] {code, out.toString()};
+  }
+
+  /** The status of a GET whose answer is not JSON (metrics, a backup), its body discarded. */
+  private int rawStatus(String token, String path) {
+    try {
+      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create(cluster.node("n1").self().httpAddress() + path)).header("Authorization", "Bearer " + token)
+              .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}
