@@ -64,6 +64,20 @@ abstract class ClientCommand implements Callable<Integer> {
           + " prefer the variable: a command line is visible to other users of the machine).")
   String token;
 
+  @Option(
+      names = "--cacert",
+      paramLabel = "FILE",
+      description = "The CA certificate (PEM) to trust for https:// nodes, instead of the JDK's own CAs"
+          + " (default: $TERN_CACERT when set).")
+  java.nio.file.Path cacert;
+
+  /** --cacert, else $TERN_CACERT, else null (the JDK's CAs). */
+  final java.nio.file.Path cacert() {
+    if (cacert != null) return cacert;
+    String env = environment("TERN_CACERT");
+    return env == null ? null : java.nio.file.Path.of(env);
+  }
+
   /** --token, else $TERN_TOKEN, else null (no Authorization header). */
   final String token() {
     return token != null ? token : environment("TERN_TOKEN");
@@ -101,7 +115,13 @@ abstract class ClientCommand implements Callable<Integer> {
   public final Integer call() {
     java.util.List<URI> endpoints = endpoints();
     try {
-      return run(new TernClient(endpoints, timeout, token()));
+      javax.net.ssl.SSLContext ssl;
+      try {
+        ssl = cacert() == null ? null : dev.tern.http.HttpTls.trusting(cacert());
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--cacert: " + e.getMessage());
+      }
+      return run(new TernClient(endpoints, timeout, token(), ssl));
     } catch (TernClient.UnreachableException e) {
       err().println("unavailable: " + e.getMessage());
       return ExitCodes.UNAVAILABLE;

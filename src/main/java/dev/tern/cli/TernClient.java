@@ -74,15 +74,21 @@ public final class TernClient {
 
   /** As above, sending {@code Authorization: Bearer token} with every request ({@code token} null: none). */
   public TernClient(java.util.List<URI> endpoints, Duration timeout, String token) {
+    this(endpoints, timeout, token, null);
+  }
+
+  /** As above, trusting {@code ssl}'s CAs for https:// endpoints ({@code ssl} null: the JDK's own CAs). */
+  public TernClient(java.util.List<URI> endpoints, Duration timeout, String token, javax.net.ssl.SSLContext ssl) {
     if (endpoints.isEmpty()) throw new IllegalArgumentException("no endpoint");
     this.token = token == null || token.isBlank() ? null : token.strip();
     this.endpoints = java.util.List.copyOf(endpoints);
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder()
+    HttpClient.Builder builder = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(timeout)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
+        .followRedirects(HttpClient.Redirect.NEVER);
+    if (ssl != null) builder.sslContext(ssl);
+    this.http = builder.build();
   }
 
   /** The endpoint that answered last (the first one before any request). */

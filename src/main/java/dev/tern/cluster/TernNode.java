@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigFactory;
 import dev.tern.http.AppliedNotifier;
 import dev.tern.http.Auth;
 import dev.tern.http.HttpApi;
+import dev.tern.http.HttpTls;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import dev.tern.http.KvFront;
 import dev.tern.http.KvLimits;
 import dev.tern.http.LeaderTransferApi;
@@ -69,6 +71,10 @@ public final class TernNode {
   private final NodeMetrics metrics;
   /** Client authentication (tern.security). */
   private final Auth.Settings security;
+  /** HTTPS for the API (tern.security.http-tls), or null for plain HTTP. */
+  private final javax.net.ssl.SSLContext httpsServer;
+  /** How this node trusts the other nodes' HTTPS API, or null when the API is plain HTTP. */
+  private final javax.net.ssl.SSLContext peerSsl;
   private volatile ActorSystem<Void> system;
   private volatile ActorRef<PeerGateway.Command> gateway;
   /** The members of the configuration in force, once the actor system runs. */
@@ -88,6 +94,14 @@ public final class TernNode {
     this.self = members.require(id);
     Duration checkEvery = tern.getDuration("cluster.incarnation-check-interval");
     this.security = Auth.Settings.fromConfig(tern); // a bad token entry stops the node here
+    HttpTls.Settings tls = HttpTls.Settings.fromConfig(tern);
+    // Read now: a missing or bad key or certificate stops the node before it touches its data.
+    this.httpsServer = tls.enabled() ? tls.serverContext() : null;
+    try {
+      this.peerSsl = tls.enabled() ? tls.peerContext() : null;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException("tern.security.http-tls.ca-file: " + e.getMessage(), e);
+    }
     refuseIfKnownAsAnother(tern, checkEvery);
     NodeDataDir data = NodeDataDir.open(tern); // refuses another node's or another cluster's directory
     this.storage = data.storage();
@@ -103,7 +117,7 @@ public final class TernNode {
       return t;
     });
     healthChecks.scheduleWithFixedDelay(health::check, every, every, TimeUnit.MILLISECONDS);
-    IncarnationCheck incarnationCheck = new IncarnationCheck(id, incarnation, answerWithin(checkEvery), security.peerToken());
+    IncarnationCheck incarnationCheck = new IncarnationCheck(id, incarnation, answerWithin(checkEvery), security.peerToken(), peerSsl);
     healthChecks.scheduleWithFixedDelay(() -> checkIncarnation(incarnationCheck), checkEvery.toMillis(),
         checkEvery.toMillis(), TimeUnit.MILLISECONDS);
     NodeMetrics.Settings metricsSettings = NodeMetrics.Settings.fromConfig(tern);
@@ -127,7 +141,7 @@ public final class TernNode {
     if (tern.getBoolean("cluster.join")) return; // a joining node is new, and JoinConfig checks it against the cluster
     Path dir = Path.of(tern.getString("data-dir")).toAbsolutePath().normalize();
     if (!DataDirIdentity.blank(dir)) return;
-    String why = new IncarnationCheck(id, DataDirIdentity.NO_INCARNATION, answerWithin(timeout), security.peerToken()).conflict(members);
+    String why = new IncarnationCheck(id, DataDirIdentity.NO_INCARNATION, answerWithin(timeout), security.peerToken(), peerSsl).conflict(members);
     if (why != null) throw new NodeDataDir.LostStateException("refusing to start: " + why);
   }
 
@@ -386,7 +400,8 @@ public final class TernNode {
       ActorRef<MembersApi.Forward> forwarder = ctx.spawn(MembersApi.forwarder(routes::send), "members-forwarder");
       MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
       List<org.apache.pekko.http.javadsl.server.Route> extra = new java.util.ArrayList<>(List.of(
-          new LeaderTransferApi(ctx.getSystem(), replica, directory::current, transferAnswer).route(), membersApi.route(),
+          new LeaderTransferApi(ctx.getSystem(), replica, directory::current, transferAnswer)
+              .overHttps(peerSsl == null ? null : ConnectionContext.httpsClient(peerSsl)).route(), membersApi.route(),
           new WatchApi(ctx.getSystem(), stateMachine.kv().watches(), watchSettings).route()));
       if (metrics != null) {
         java.time.Duration statusTimeout = metrics.settings().statusTimeout();
@@ -398,7 +413,8 @@ public final class TernNode {
       java.util.function.UnaryOperator<org.apache.pekko.http.javadsl.server.Route> counted =
           metrics == null ? r -> r : metrics.http(api::inflightRequests)::around;
       Auth auth = new Auth(ctx.getSystem(), security, limits);
-      api.bind(host, self.httpPort(), r -> counted.apply(auth.protect(r))).whenComplete((binding, failure) -> {
+      api.bind(host, self.httpPort(), r -> counted.apply(auth.protect(r)),
+              httpsServer == null ? null : ConnectionContext.httpsServer(httpsServer)).whenComplete((binding, failure) -> {
         if (failure != null) {
           fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();
           log.error("{}: {}", id, fatal);

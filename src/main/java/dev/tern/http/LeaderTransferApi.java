@@ -53,6 +53,8 @@ public final class LeaderTransferApi {
   /** The members of the configuration in force (a leader added later is reached at its own address). */
   private final java.util.function.Supplier<Members> members;
   private final Duration timeout;
+  /** How this node calls the leader's API: null for plain HTTP, else HTTPS trusting the cluster's CA. */
+  private volatile org.apache.pekko.http.javadsl.HttpsConnectionContext peerHttps;
 
   /**
    * @param timeout how long to wait for the replica's answer: more than the transfer's own deadline
@@ -74,6 +76,12 @@ public final class LeaderTransferApi {
   private static java.util.function.Supplier<Members> constant(Members members) {
     Objects.requireNonNull(members, "members");
     return () -> members;
+  }
+
+  /** Forwards over HTTPS with {@code https} (the API of every node is HTTPS then: tern.security.http-tls). */
+  public LeaderTransferApi overHttps(org.apache.pekko.http.javadsl.HttpsConnectionContext https) {
+    this.peerHttps = https;
+    return this;
   }
 
   public Route route() {
@@ -127,12 +135,13 @@ public final class LeaderTransferApi {
 
   /** Passes the request on to the leader's HTTP server, and its answer back. */
   private CompletionStage<HttpResponse> forward(Member leader, String target, String authorization) {
-    String uri = "http://" + leader.host() + ":" + leader.httpPort() + "/v1/leader/transfer?" + FORWARDED + "=true"
+    var https = peerHttps;
+    String uri = (https == null ? "http://" : "https://") + leader.host() + ":" + leader.httpPort() + "/v1/leader/transfer?" + FORWARDED + "=true"
         + (target == null ? "" : "&to=" + URLEncoder.encode(target, StandardCharsets.UTF_8));
     log.info("forwarding a leadership transfer to the leader {} ({})", leader.id(), uri);
     HttpRequest request = HttpRequest.POST(uri);
     if (authorization != null) request = request.addHeader(RawHeader.create("Authorization", authorization));
-    return Http.get(system).singleRequest(request)
+    return (https == null ? Http.get(system).singleRequest(request) : Http.get(system).singleRequest(request, https))
         .thenCompose(response -> response.entity().toStrict(timeout.toMillis(), system)
             .thenApply(response::withEntity))
         .exceptionally(failure -> HttpJson.response(StatusCodes.SERVICE_UNAVAILABLE,

@@ -4,7 +4,9 @@ import static dev.tern.cluster.LocalCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tern.cli.Certificates;
 import dev.tern.cli.TernCli;
+import dev.tern.http.HttpTls;
 import dev.tern.http.Tokens;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -18,9 +20,10 @@ import org.junit.jupiter.api.TestInstance;
 import picocli.CommandLine;
 
 /**
- * A 3-node cluster with {@code tern.security.enabled} on, over real HTTP (docs/security.md): who gets 401 and 403
- * on which route, and what a token limited to a key prefix can reach. The tests share the cluster and leave it as
- * they found it (no test depends on another's keys).
+ * A 3-node cluster with {@code tern.security.enabled} on, serving its API over HTTPS with certificates from a CA
+ * made for the test (docs/security.md): who gets 401 and 403 on which route, what a token limited to a key prefix
+ * can reach, and what a client that does not speak TLS, or does not trust the CA, gets. The tests share the cluster
+ * and leave it as they found it (no test depends on another's keys).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SecurityEndToEndTest {
@@ -30,6 +33,8 @@ class SecurityEndToEndTest {
   private static final String APP = "app-token"; // write, limited to keys under "app/"
   private static final String APP_READ = "app-read-token"; // read, limited to keys under "app/"
   private LocalCluster cluster;
+  private java.nio.file.Path certs;
+  private java.nio.file.Path caFile;
 
   /** Few iterations: the tests check the protocol, not the cost of guessing. */
   private static String entry(String name, String token, String role, String prefix) {
@@ -38,8 +43,19 @@ class SecurityEndToEndTest {
   }
 
   @BeforeAll
-  void start() {
+  void start() throws java.io.IOException {
+    certs = java.nio.file.Files.createTempDirectory("tern-certs");
+    Certificates.Issued ca = Certificates.newCa("tern test CA", Duration.ofDays(1));
+    Certificates.Issued node = Certificates.issue(ca, "tern-node", List.of("127.0.0.1", "localhost"), Duration.ofDays(1));
+    caFile = certs.resolve("ca.pem");
+    Certificates.writeCertificate(caFile, ca.certificate());
+    Certificates.writeCertificate(certs.resolve("node.pem"), node.certificate(), ca.certificate());
+    Certificates.writeKey(certs.resolve("node-key.pem"), node.keys().getPrivate());
     cluster = new LocalCluster(3, String.join("\n",
+        "tern.security.http-tls.enabled = on",
+        "tern.security.http-tls.cert-file = \"" + certs.resolve("node.pem") + "\"",
+        "tern.security.http-tls.key-file = \"" + certs.resolve("node-key.pem") + "\"",
+        "tern.security.http-tls.ca-file = \"" + caFile + "\"",
         "tern.security.enabled = on",
         "tern.security.peer-token = " + READ,
         "tern.security.tokens = [",
@@ -49,13 +65,18 @@ class SecurityEndToEndTest {
         entry("app", APP, "write", "app/") + ",",
         entry("app-reader", APP_READ, "read", "app/"),
         "]"));
+    cluster.useHttps(HttpTls.trusting(caFile));
     cluster.defaultHeaders = bearer(ADMIN);
     await(() -> cluster.agreedLeader(List.of("n1", "n2", "n3")), Duration.ofSeconds(45), "a leader");
   }
 
   @AfterAll
-  void stop() {
-    cluster.close();
+  void stop() throws java.io.IOException {
+    if (cluster != null) cluster.close();
+    try (var files = java.nio.file.Files.list(certs)) {
+      for (java.nio.file.Path f : files.toList()) java.nio.file.Files.delete(f);
+    }
+    java.nio.file.Files.delete(certs);
   }
 
   private static Map<String, String> bearer(String token) {
@@ -171,16 +192,34 @@ class SecurityEndToEndTest {
 
   @Test
   void cliSendsTheToken() {
-    String node = cluster.node("n2").self().httpAddress();
-    Object[] denied = cli("put", "cli-key", "v", "--node", node);
+    String node = cluster.baseUrl("n2");
+    Object[] untrusted = cli("get", "cli-key", "--node", node, "--token", READ);
+    assertEquals(4, untrusted[0], () -> "without --cacert the node's certificate is not trusted: " + untrusted[1]);
+    assertTrue(((String) untrusted[1]).contains("SSLHandshakeException"), (String) untrusted[1]);
+    Object[] denied = cli("put", "cli-key", "v", "--node", node, "--cacert", caFile.toString());
     assertEquals(5, denied[0], () -> "exit code without a token: " + denied[1]);
     assertTrue(((String) denied[1]).contains("unauthorized (HTTP 401)"), (String) denied[1]);
-    Object[] put = cli("put", "cli-key", "v", "--node", node, "--token", WRITE);
+    Object[] put = cli("put", "cli-key", "v", "--node", node, "--token", WRITE, "--cacert", caFile.toString());
     assertEquals(0, put[0], () -> "put with a token: " + put[1]);
-    Object[] forbidden = cli("put", "cli-key", "w", "--node", node, "--token", READ);
+    Object[] forbidden = cli("put", "cli-key", "w", "--node", node, "--token", READ, "--cacert", caFile.toString());
     assertTrue(((String) forbidden[1]).contains("forbidden (HTTP 403)"), (String) forbidden[1]);
-    Object[] status = cli("status", "--node", node, "--token", READ);
+    Object[] status = cli("status", "--node", node, "--token", READ, "--cacert", caFile.toString());
     assertEquals(0, status[0], () -> "status with a read token: " + status[1]);
+  }
+
+  @Test
+  void plainHttpToTheTlsPortFailsAtOnce() throws Exception {
+    java.net.URI plain = java.net.URI.create("http://127.0.0.1:" + cluster.node("n1").self().httpPort() + "/health");
+    long start = System.nanoTime();
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(plain).timeout(Duration.ofSeconds(20)).build();
+    java.io.IOException failure = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()));
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(!(failure instanceof java.net.http.HttpTimeoutException), "closed, not timed out: " + failure);
+    assertTrue(ms < 10_000, "the server closed the connection at once, not after " + ms + " ms");
+    // The same port still serves HTTPS.
+    assertStatus(200, call(null, "GET", "/health", null), "HTTPS after a plain request");
   }
 
   /** Runs the CLI in this JVM: {exit code, stdout + stderr}. */
@@ -196,8 +235,8 @@ class SecurityEndToEndTest {
   /** The status of a GET whose answer is not JSON (metrics, a backup), its body discarded. */
   private int rawStatus(String token, String path) {
     try {
-      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-              java.net.URI.create(cluster.node("n1").self().httpAddress() + path)).header("Authorization", "Bearer " + token)
+      return java.net.http.HttpClient.newBuilder().sslContext(HttpTls.trusting(caFile)).build().send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create(cluster.baseUrl("n1") + path)).header("Authorization", "Bearer " + token)
               .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
     } catch (java.io.IOException e) {
       throw new AssertionError(e);
