@@ -73,6 +73,8 @@ public final class TernNode {
   private final Auth.Settings security;
   /** HTTPS for the API (tern.security.http-tls), or null for plain HTTP. */
   private final javax.net.ssl.SSLContext httpsServer;
+  /** The Pekko settings that put Artery on mutual TLS (tern.security.artery-tls), or none. */
+  private final Config arteryTls;
   /** How this node trusts the other nodes' HTTPS API, or null when the API is plain HTTP. */
   private final javax.net.ssl.SSLContext peerSsl;
   private volatile ActorSystem<Void> system;
@@ -94,6 +96,7 @@ public final class TernNode {
     this.self = members.require(id);
     Duration checkEvery = tern.getDuration("cluster.incarnation-check-interval");
     this.security = Auth.Settings.fromConfig(tern); // a bad token entry stops the node here
+    this.arteryTls = ArteryTls.pekkoSettings(tern); // reads the files: a bad one stops the node here
     HttpTls.Settings tls = HttpTls.Settings.fromConfig(tern);
     // Read now: a missing or bad key or certificate stops the node before it touches its data.
     this.httpsServer = tls.enabled() ? tls.serverContext() : null;
@@ -327,7 +330,7 @@ public final class TernNode {
         "pekko.actor.provider = cluster",
         "pekko.remote.artery.canonical.hostname = \"" + self.host() + "\"",
         "pekko.remote.artery.canonical.port = " + self.arteryPort(),
-        "pekko.cluster.seed-nodes = " + seeds)));
+        "pekko.cluster.seed-nodes = " + seeds))).withFallback(arteryTls);
   }
 
   /**

@@ -19,8 +19,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -39,18 +41,24 @@ public final class HttpTls {
       String caFile) {
 
     public static Settings fromConfig(Config tern) {
-      Config t = tern.getConfig("security.http-tls");
+      return at(tern, "security.http-tls");
+    }
+
+    /** The same settings under {@code tern.PATH} (Artery's are under security.artery-tls). */
+    public static Settings at(Config tern, String path) {
+      String where = "tern." + path;
+      Config t = tern.getConfig(path);
       Settings s = new Settings(t.getBoolean("enabled"), t.getString("cert-file").strip(), t.getString("key-file").strip(),
           t.getString("keystore-file").strip(), t.getString("keystore-password"), t.getString("ca-file").strip());
       if (s.enabled()) {
         boolean pem = !s.certFile().isEmpty() || !s.keyFile().isEmpty();
         boolean p12 = !s.keystoreFile().isEmpty();
         if (pem == p12) {
-          throw new IllegalArgumentException("tern.security.http-tls: give either cert-file and key-file (PEM) or"
+          throw new IllegalArgumentException(where + ": give either cert-file and key-file (PEM) or"
               + " keystore-file (PKCS#12), not " + (pem ? "both" : "neither"));
         }
         if (pem && (s.certFile().isEmpty() || s.keyFile().isEmpty())) {
-          throw new IllegalArgumentException("tern.security.http-tls: cert-file and key-file go together");
+          throw new IllegalArgumentException(where + ": cert-file and key-file go together");
         }
       }
       return s;
@@ -63,17 +71,26 @@ public final class HttpTls {
 
     /** The server's context, its key and certificate read now; a clear message if a file is missing or bad. */
     public SSLContext serverContext() {
+      try {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(keyManagers(), null, null);
+        return ctx;
+      } catch (GeneralSecurityException e) {
+        throw new IllegalArgumentException("cannot use the key: " + e.getMessage(), e);
+      }
+    }
+
+    /** The node's key and certificate chain, read now from the PEM files or the keystore. */
+    public KeyManager[] keyManagers() {
       KeyStore keys = keystoreFile.isEmpty()
           ? fromPem(Path.of(certFile), Path.of(keyFile))
           : pkcs12(Path.of(keystoreFile), keystorePassword.toCharArray());
       try {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(keys, keystoreFile.isEmpty() ? IN_MEMORY : keystorePassword.toCharArray());
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(kmf.getKeyManagers(), null, null);
-        return ctx;
+        return kmf.getKeyManagers();
       } catch (GeneralSecurityException e) {
-        throw new IllegalArgumentException("tern.security.http-tls: cannot use the key: " + e.getMessage(), e);
+        throw new IllegalArgumentException("cannot use the key: " + e.getMessage(), e);
       }
     }
 
@@ -86,15 +103,24 @@ public final class HttpTls {
   /** A client context that trusts the CA certificates in the PEM file {@code caFile} (and no others). */
   public static SSLContext trusting(Path caFile) {
     try {
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, trustManagers(caFile), null);
+      return ctx;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot use " + caFile + " as a CA: " + e.getMessage(), e);
+    }
+  }
+
+  /** Trust managers that trust the CA certificates in the PEM file {@code caFile}, and no others. */
+  public static TrustManager[] trustManagers(Path caFile) {
+    try {
       KeyStore trust = KeyStore.getInstance("PKCS12");
       trust.load(null, null);
       int i = 0;
       for (X509Certificate c : certificates(caFile)) trust.setCertificateEntry("ca-" + i++, c);
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust);
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(null, tmf.getTrustManagers(), null);
-      return ctx;
+      return tmf.getTrustManagers();
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalArgumentException("cannot use " + caFile + " as a CA: " + e.getMessage(), e);
     }

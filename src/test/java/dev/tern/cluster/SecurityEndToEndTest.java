@@ -20,9 +20,10 @@ import org.junit.jupiter.api.TestInstance;
 import picocli.CommandLine;
 
 /**
- * A 3-node cluster with {@code tern.security.enabled} on, serving its API over HTTPS with certificates from a CA
- * made for the test (docs/security.md): who gets 401 and 403 on which route, what a token limited to a key prefix
- * can reach, and what a client that does not speak TLS, or does not trust the CA, gets. The tests share the cluster
+ * A 3-node cluster with {@code tern.security.enabled} on, serving its API over HTTPS and talking Artery over mutual
+ * TLS, with certificates from a CA made for the test (docs/security.md): it elects and serves; who gets 401 and 403
+ * on which route, what a token limited to a key prefix can reach, what a client that does not speak TLS, or does not
+ * trust the CA, gets, and that a process with a certificate from another CA cannot connect to a node's Artery port. The tests share the cluster
  * and leave it as they found it (no test depends on another's keys).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -35,6 +36,7 @@ class SecurityEndToEndTest {
   private LocalCluster cluster;
   private java.nio.file.Path certs;
   private java.nio.file.Path caFile;
+  private Certificates.Issued caOf;
 
   /** Few iterations: the tests check the protocol, not the cost of guessing. */
   private static String entry(String name, String token, String role, String prefix) {
@@ -46,6 +48,7 @@ class SecurityEndToEndTest {
   void start() throws java.io.IOException {
     certs = java.nio.file.Files.createTempDirectory("tern-certs");
     Certificates.Issued ca = Certificates.newCa("tern test CA", Duration.ofDays(1));
+    caOf = ca;
     Certificates.Issued node = Certificates.issue(ca, "tern-node", List.of("127.0.0.1", "localhost"), Duration.ofDays(1));
     caFile = certs.resolve("ca.pem");
     Certificates.writeCertificate(caFile, ca.certificate());
@@ -56,6 +59,7 @@ class SecurityEndToEndTest {
         "tern.security.http-tls.cert-file = \"" + certs.resolve("node.pem") + "\"",
         "tern.security.http-tls.key-file = \"" + certs.resolve("node-key.pem") + "\"",
         "tern.security.http-tls.ca-file = \"" + caFile + "\"",
+        "tern.security.artery-tls.enabled = on", // the same files as http-tls, by default
         "tern.security.enabled = on",
         "tern.security.peer-token = " + READ,
         "tern.security.tokens = [",
@@ -220,6 +224,55 @@ class SecurityEndToEndTest {
     assertTrue(ms < 10_000, "the server closed the connection at once, not after " + ms + " ms");
     // The same port still serves HTTPS.
     assertStatus(200, call(null, "GET", "/health", null), "HTTPS after a plain request");
+  }
+
+  /**
+   * Connects to n1's Artery port with TLS as a peer would, presenting {@code key}'s certificate (null: none), and
+   * trusting the cluster's CA; returns how reading the node's first bytes ended (null: it sent some).
+   */
+  private Throwable arteryHandshake(Certificates.Issued key, java.security.cert.X509Certificate issuer, int readTimeoutMs)
+      throws Exception {
+    javax.net.ssl.KeyManager[] keys = null;
+    if (key != null) {
+      java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setKeyEntry("k", key.keys().getPrivate(), "pw".toCharArray(),
+          new java.security.cert.Certificate[] {key.certificate(), issuer});
+      javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+      kmf.init(ks, "pw".toCharArray());
+      keys = kmf.getKeyManagers();
+    }
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+    ctx.init(keys, HttpTls.trustManagers(caFile), null);
+    try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory()
+        .createSocket("127.0.0.1", cluster.node("n1").self().arteryPort())) {
+      s.setSoTimeout(readTimeoutMs);
+      s.startHandshake(); // in TLS 1.3 the server judges the client's certificate after this returns
+      int read = s.getInputStream().read();
+      return read < 0 ? new java.io.EOFException("closed") : null;
+    } catch (java.io.IOException e) {
+      return e;
+    }
+  }
+
+  @Test
+  void aProcessWithACertificateFromAnotherCaCannotConnectToArtery() throws Exception {
+    Certificates.Issued otherCa = Certificates.newCa("another CA", Duration.ofDays(1));
+    Certificates.Issued rogue = Certificates.issue(otherCa, "tern-node", List.of("127.0.0.1"), Duration.ofDays(1));
+    Throwable refused = arteryHandshake(rogue, otherCa.certificate(), 20_000);
+    assertTrue(refused instanceof javax.net.ssl.SSLException || refused instanceof java.net.SocketException,
+        "a certificate from another CA is refused at once (a TLS alert or a closed connection), got " + refused);
+    Throwable anonymous = arteryHandshake(null, null, 20_000);
+    assertTrue(anonymous instanceof javax.net.ssl.SSLException || anonymous instanceof java.net.SocketException,
+        "a client without a certificate is refused at once, got " + anonymous);
+    // The control: with a certificate from the cluster's CA the session holds, and the node waits for Artery's
+    // header, which never comes (the read gives up after a second, with no alert and no close).
+    Certificates.Issued member = Certificates.issue(caOf, "tern-node", List.of("127.0.0.1"), Duration.ofDays(1));
+    Throwable accepted = arteryHandshake(member, caOf.certificate(), 1_000);
+    assertTrue(accepted instanceof java.net.SocketTimeoutException, "the cluster's CA is accepted, got " + accepted);
+    // Neither disturbed the cluster: it still agrees on a leader and commits writes.
+    await(() -> cluster.agreedLeader(List.of("n1", "n2", "n3")), Duration.ofSeconds(10), "a leader after the attempts");
+    assertStatus(200, call(WRITE, "PUT", "/v1/kv/after-rogue", "ok"), "a write after the attempts");
   }
 
   /** Runs the CLI in this JVM: {exit code, stdout + stderr}. */
