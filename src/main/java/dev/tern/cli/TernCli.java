@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
       SnapshotCommand.class,
       BenchCommand.class,
       TokenCommand.class,
+      CertsCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
