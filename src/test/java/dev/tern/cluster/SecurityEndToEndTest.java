@@ -130,6 +130,9 @@ class SecurityEndToEndTest {
     assertStatus(403, put, "read put");
     assertEquals("reader", put.body().get("token").asText());
     assertStatus(403, call(READ, "DELETE", "/v1/kv/read-test", null), "read delete");
+    // The table sees the path as the routes do: percent-encoding a letter of it changes nothing.
+    assertStatus(403, call(READ, "PUT", "/v1/%6Bv/read-test", "changed"), "read put through an encoded path");
+    assertStatus(403, call(READ, "GET", "/v1/%6Dembers", null), "read lists members through an encoded path");
     assertStatus(403, call(READ, "POST", "/v1/txn", "{\"success\":[{\"get\":{\"key\":\"read-test\"}}]}"), "read txn");
     assertEquals("hello", call(READ, "GET", "/v1/kv/read-test", null).body().get("value").asText(), "nothing was written");
   }
@@ -170,6 +173,9 @@ class SecurityEndToEndTest {
     assertStatus(403, call(APP, "PUT", "/v1/kv/other", "x"), "app put outside");
     assertStatus(403, call(APP, "DELETE", "/v1/kv/other", null), "app delete outside");
     assertStatus(403, call(APP, "PUT", "/v1/kv/ap", "x"), "app put on a shorter key");
+    assertStatus(403, call(APP, "GET", "/v1/kv/%6Fther", null), "app get outside, percent-encoded");
+    // Keys are not paths: "app/../other" is a key of its own under app/, not "other".
+    assertStatus(404, call(APP, "GET", "/v1/kv/app%2F..%2Fother", null), "app get of app/../other");
     assertStatus(200, call(APP, "GET", "/v1/kv?prefix=app%2F", null), "app list inside");
     assertStatus(403, call(APP, "GET", "/v1/kv", null), "app list of every key");
     assertStatus(403, call(APP, "GET", "/v1/kv?prefix=a", null), "app list of a wider prefix");
