@@ -57,6 +57,32 @@ abstract class ClientCommand implements Callable<Integer> {
     }
   }
 
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN",
+      description = "The bearer token to send, for a cluster with tern.security.enabled (default: $TERN_TOKEN when set;"
+          + " prefer the variable: a command line is visible to other users of the machine).")
+  String token;
+
+  @Option(
+      names = "--cacert",
+      paramLabel = "FILE",
+      description = "The CA certificate (PEM) to trust for https:// nodes, instead of the JDK's own CAs"
+          + " (default: $TERN_CACERT when set).")
+  java.nio.file.Path cacert;
+
+  /** --cacert, else $TERN_CACERT, else null (the JDK's CAs). */
+  final java.nio.file.Path cacert() {
+    if (cacert != null) return cacert;
+    String env = environment("TERN_CACERT");
+    return env == null ? null : java.nio.file.Path.of(env);
+  }
+
+  /** --token, else $TERN_TOKEN, else null (no Authorization header). */
+  final String token() {
+    return token != null ? token : environment("TERN_TOKEN");
+  }
+
   /** Where environment variables come from (tests replace it). */
   static java.util.function.UnaryOperator<String> env = System::getenv;
 
@@ -89,7 +115,13 @@ abstract class ClientCommand implements Callable<Integer> {
   public final Integer call() {
     java.util.List<URI> endpoints = endpoints();
     try {
-      return run(new TernClient(endpoints, timeout));
+      javax.net.ssl.SSLContext ssl;
+      try {
+        ssl = cacert() == null ? null : dev.tern.http.HttpTls.trusting(cacert());
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--cacert: " + e.getMessage());
+      }
+      return run(new TernClient(endpoints, timeout, token(), ssl));
     } catch (TernClient.UnreachableException e) {
       err().println("unavailable: " + e.getMessage());
       return ExitCodes.UNAVAILABLE;
@@ -127,6 +159,11 @@ abstract class ClientCommand implements Callable<Integer> {
         JsonNode rev = r.json() == null ? null : r.json().get("revision");
         err().println("CAS conflict (HTTP 409): " + msg + (rev == null ? "" : "; current revision=" + rev.asText()));
         return ExitCodes.CONFLICT;
+      }
+      case 401, 403 -> {
+        err().println((r.status() == 401 ? "unauthorized" : "forbidden") + " (HTTP " + r.status() + "): " + msg
+            + (r.status() == 401 ? " (give a token with --token or $TERN_TOKEN)" : ""));
+        return ExitCodes.ERROR;
       }
       case 503 -> {
         err().println("unavailable (HTTP 503): " + msg);

@@ -39,7 +39,8 @@ final class JoinConfig {
   static Config overrides(String nodeId, String urls, String advertise, Duration timeout, Path dataDir)
       throws TernClient.UnreachableException {
     List<URI> endpoints = TernClient.parseEndpoints(urls);
-    TernClient.Response r = new TernClient(endpoints, timeout).get("/v1/status");
+    // With tern.security on, the members' API needs a token with the read role: $TERN_TOKEN, as for client commands.
+    TernClient.Response r = new TernClient(endpoints, timeout, ClientCommand.environment("TERN_TOKEN")).get("/v1/status");
     if (!r.ok()) throw new IllegalStateException("GET /v1/status answered " + r.status() + ": " + r.errorMessage());
     Learned learned = parse(r.json());
     refuseLostVoter(nodeId, learned, dataDir);

@@ -79,6 +79,10 @@ final class LocalAddCommand implements Callable<Integer> {
     try {
       if (!Files.exists(conf)) throw new LocalCluster.PlanException("no local cluster in " + d + " (start one with tern local)");
       bootstrap = LocalCluster.readMembers(conf);
+      if (LocalSecurity.client(conf) != null) {
+        throw new LocalCluster.PlanException("the local cluster in " + d + " is secured (tern local --secure), which"
+            + " tern local add does not support: add a node by hand (docs/security.md, docs/operations.md)");
+      }
       added = readAdded(d.resolve(ADDED_FILE));
       if (LocalCluster.livePids(d).isEmpty()) {
         throw new LocalCluster.PlanException("the local cluster in " + d + " is not running: start it with tern local --dir " + dir);

@@ -53,7 +53,7 @@ public final class LocalCluster {
 
   /** Names that {@code tern local} writes in D; {@code --fresh} refuses to delete anything else. */
   private static final Pattern OWN_ENTRY =
-      Pattern.compile("cluster\\.conf(\\.tmp)?|added\\.conf|tern\\.jar(\\.tmp)?|n\\d+|n\\d+\\.log|n\\d+\\.pid");
+      Pattern.compile("cluster\\.conf(\\.tmp)?|added\\.conf|tern\\.jar(\\.tmp)?|n\\d+|n\\d+\\.log|n\\d+\\.pid|certs");
   static final Pattern PID_FILE = Pattern.compile("n\\d+\\.pid");
 
   /** Why a cluster cannot be planned or started as asked; the message says what to do. */

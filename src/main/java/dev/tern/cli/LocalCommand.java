@@ -52,6 +52,11 @@ final class LocalCommand implements Callable<Integer> {
   @Option(names = "--fresh", description = "Delete D first and start a new, empty cluster.")
   boolean fresh;
 
+  @Option(names = "--secure", description = "Secure a new cluster (docs/security.md): a fresh CA and node certificates"
+      + " in D/certs, HTTPS, mutual TLS between nodes, and bearer tokens; the admin token is printed once. Later"
+      + " starts of the same D stay secured.")
+  boolean secure;
+
   @Option(names = "--java-opts", paramLabel = "OPTS",
       description = "JVM options for every node, separated by spaces, e.g. \"-Xmx256m "
           + "-Dtern.raft.heartbeat-interval=20ms\" (default: $TERN_JAVA_OPTS).")
@@ -97,6 +102,19 @@ final class LocalCommand implements Callable<Integer> {
       err.flush();
       return ExitCodes.USAGE;
     }
+    String adminToken = null;
+    LocalSecurity.Client secured = LocalSecurity.client(cluster.configFile());
+    if (secure && secured == null) {
+      if (!cluster.created()) {
+        err.println("tern local: --secure secures a new cluster; " + cluster.dir() + " holds one that is not secured"
+            + " (add --fresh to delete it and start a secured one)");
+        err.flush();
+        return ExitCodes.USAGE;
+      }
+      adminToken = LocalSecurity.secure(cluster.dir(), cluster.members(), out);
+      secured = LocalSecurity.client(cluster.configFile());
+    }
+    String scheme = secured == null ? "http" : "https";
     List<String> busy = cluster.busyPorts();
     if (!busy.isEmpty()) {
       err.println("tern local: ports of " + cluster.configFile() + " are in use: " + String.join(", ", busy)
@@ -139,19 +157,28 @@ final class LocalCommand implements Callable<Integer> {
     }, "tern-local-stop");
     Runtime.getRuntime().addShutdownHook(hook);
 
-    printTable(out, cluster, started);
+    printTable(out, cluster, started, scheme);
     Member first = started.get(0).member();
-    String endpoints = started.stream().map(p -> p.member().httpAddress())
+    String endpoints = started.stream().map(p -> address(scheme, p.member()))
         .collect(java.util.stream.Collectors.joining(","));
     out.println("Endpoints: " + endpoints);
-    out.println("Try: TERN_ENDPOINTS=" + endpoints + " ./tern status   (or --endpoints " + endpoints
-        + "; --node " + first.httpAddress() + " asks one node)");
+    if (secured == null) {
+      out.println("Try: TERN_ENDPOINTS=" + endpoints + " ./tern status   (or --endpoints " + endpoints
+          + "; --node " + first.httpAddress() + " asks one node)");
+    } else {
+      if (adminToken != null) {
+        out.println("Admin token (shown once, stored nowhere): " + adminToken);
+      }
+      out.println("Try: TERN_CACERT=" + secured.caFile() + " TERN_TOKEN=" + (adminToken != null ? adminToken : "<the admin token>")
+          + " TERN_ENDPOINTS=" + endpoints + " ./tern status");
+    }
     out.println("Press Ctrl-C to stop the cluster.");
     out.flush();
 
     BlockingQueue<LocalCluster.NodeProcess> exits = new LinkedBlockingQueue<>();
     for (LocalCluster.NodeProcess p : started) p.process().onExit().thenRun(() -> exits.add(p));
-    Thread ready = new Thread(() -> awaitReady(out, cluster, started), "tern-local-ready");
+    LocalSecurity.Client client = secured;
+    Thread ready = new Thread(() -> awaitReady(out, cluster, started, scheme, client), "tern-local-ready");
     ready.setDaemon(true);
     ready.start();
 
@@ -189,12 +216,17 @@ final class LocalCommand implements Callable<Integer> {
     return stopping.get();
   }
 
-  private void printTable(PrintWriter out, LocalCluster cluster, List<LocalCluster.NodeProcess> started) {
+  /** A member's API address with {@code scheme}. */
+  static String address(String scheme, Member m) {
+    return scheme + "://" + m.host() + ":" + m.httpPort();
+  }
+
+  private void printTable(PrintWriter out, LocalCluster cluster, List<LocalCluster.NodeProcess> started, String scheme) {
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"ID", "HTTP", "PID", "LOG"});
     for (LocalCluster.NodeProcess p : started) {
       rows.add(new String[] {
-        p.member().id(), p.member().httpAddress(), String.valueOf(p.process().pid()), p.log().toString()
+        p.member().id(), address(scheme, p.member()), String.valueOf(p.process().pid()), p.log().toString()
       });
     }
     int[] w = new int[4];
@@ -205,7 +237,8 @@ final class LocalCommand implements Callable<Integer> {
   }
 
   /** Polls every node's /v1/status until all serve, and says so once (or says who is not serving). */
-  private void awaitReady(PrintWriter out, LocalCluster cluster, List<LocalCluster.NodeProcess> started) {
+  private void awaitReady(PrintWriter out, LocalCluster cluster, List<LocalCluster.NodeProcess> started, String scheme,
+      LocalSecurity.Client secured) {
     long deadline = System.nanoTime() + readyTimeout.toNanos();
     Map<String, String> notReady = new LinkedHashMap<>();
     try {
@@ -218,7 +251,8 @@ final class LocalCommand implements Callable<Integer> {
             notReady.put(p.member().id(), "exited");
             continue;
           }
-          TernClient client = new TernClient(TernClient.parseNode(p.member().httpAddress()), Duration.ofSeconds(2));
+          TernClient client = new TernClient(List.of(TernClient.parseNode(address(scheme, p.member()))), Duration.ofSeconds(2),
+              secured == null ? null : secured.readToken(), secured == null ? null : secured.ssl());
           try {
             TernClient.Response r = client.get("/v1/status");
             JsonNode s = r.json();

@@ -30,6 +30,8 @@ import picocli.CommandLine.Spec;
       MemberCommands.class,
       SnapshotCommand.class,
       BenchCommand.class,
+      TokenCommand.class,
+      CertsCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

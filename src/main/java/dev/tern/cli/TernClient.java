@@ -58,6 +58,8 @@ public final class TernClient {
   private final java.util.List<URI> endpoints;
   private final Duration timeout;
   private final HttpClient http;
+  /** The bearer token sent with every request, or null (docs/security.md). */
+  private final String token;
   /** The endpoint that answered last: the next request starts there. */
   private volatile int current;
 
@@ -67,14 +69,26 @@ public final class TernClient {
 
   /** A client that tries {@code endpoints} in order, moving on as described above. */
   public TernClient(java.util.List<URI> endpoints, Duration timeout) {
+    this(endpoints, timeout, null);
+  }
+
+  /** As above, sending {@code Authorization: Bearer token} with every request ({@code token} null: none). */
+  public TernClient(java.util.List<URI> endpoints, Duration timeout, String token) {
+    this(endpoints, timeout, token, null);
+  }
+
+  /** As above, trusting {@code ssl}'s CAs for https:// endpoints ({@code ssl} null: the JDK's own CAs). */
+  public TernClient(java.util.List<URI> endpoints, Duration timeout, String token, javax.net.ssl.SSLContext ssl) {
     if (endpoints.isEmpty()) throw new IllegalArgumentException("no endpoint");
+    this.token = token == null || token.isBlank() ? null : token.strip();
     this.endpoints = java.util.List.copyOf(endpoints);
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder()
+    HttpClient.Builder builder = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(timeout)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
+        .followRedirects(HttpClient.Redirect.NEVER);
+    if (ssl != null) builder.sslContext(ssl);
+    this.http = builder.build();
   }
 
   /** The endpoint that answered last (the first one before any request). */
@@ -226,15 +240,17 @@ public final class TernClient {
   /** Sends {@code method} to {@code base + pathAndQuery}, the body streamed into {@code handler}. */
   public <T> HttpResponse<T> sendRaw(URI base, String method, String pathAndQuery,
       HttpResponse.BodyHandler<T> handler) throws UnreachableException {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout)
-        .method(method, HttpRequest.BodyPublishers.noBody()).build();
-    return exchange(base, request, handler);
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout)
+        .method(method, HttpRequest.BodyPublishers.noBody());
+    if (token != null) request.header("Authorization", "Bearer " + token);
+    return exchange(base, request.build(), handler);
   }
 
   private Response sendTo(URI base, String method, String pathAndQuery, byte[] body, String contentType,
       String requestId) throws UnreachableException {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout);
     if (requestId != null) request.header("Request-Id", requestId);
+    if (token != null) request.header("Authorization", "Bearer " + token);
     if (body == null) {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {

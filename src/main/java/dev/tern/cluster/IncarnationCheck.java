@@ -27,12 +27,26 @@ final class IncarnationCheck {
   private final long incarnation;
   private final Duration timeout;
   private final HttpClient http;
+  /** tern.security.peer-token, or null: the members' API may need a token (docs/security.md). */
+  private final String token;
 
-  IncarnationCheck(String selfId, long incarnation, Duration timeout) {
+  /** "http", or "https" when the members' API is (then {@code ssl} trusts their CA). */
+  private final String scheme;
+
+  IncarnationCheck(String selfId, long incarnation, Duration timeout, String token) {
+    this(selfId, incarnation, timeout, token, null);
+  }
+
+  /** @param ssl null for plain HTTP; else the members' API is HTTPS, trusted through this context */
+  IncarnationCheck(String selfId, long incarnation, Duration timeout, String token, javax.net.ssl.SSLContext ssl) {
+    this.token = token;
     this.selfId = selfId;
     this.incarnation = incarnation;
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    this.scheme = ssl == null ? "http" : "https";
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(timeout);
+    if (ssl != null) b.sslContext(ssl);
+    this.http = b.build();
   }
 
   /**
@@ -84,7 +98,9 @@ final class IncarnationCheck {
   /** Member {@code m}'s /v1/status, or null (down, starting, or not a Tern node: it tells nothing). */
   private JsonNode statusOf(Member m) {
     try {
-      HttpRequest request = HttpRequest.newBuilder(URI.create(m.httpAddress() + "/v1/status")).timeout(timeout).GET().build();
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(scheme + "://" + m.host() + ":" + m.httpPort() + "/v1/status")).timeout(timeout).GET();
+      if (token != null) b.header("Authorization", "Bearer " + token);
+      HttpRequest request = b.build();
       HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
     } catch (IOException | IllegalArgumentException e) {

@@ -3,7 +3,10 @@ package dev.tern.cluster;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.tern.http.AppliedNotifier;
+import dev.tern.http.Auth;
 import dev.tern.http.HttpApi;
+import dev.tern.http.HttpTls;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import dev.tern.http.KvFront;
 import dev.tern.http.LeaseApi;
 import dev.tern.http.KvLimits;
@@ -67,6 +70,14 @@ public final class TernNode {
 
   /** The node's metrics (GET /metrics), or null with tern.metrics.enabled off. */
   private final NodeMetrics metrics;
+  /** Client authentication (tern.security). */
+  private final Auth.Settings security;
+  /** HTTPS for the API (tern.security.http-tls), or null for plain HTTP. */
+  private final javax.net.ssl.SSLContext httpsServer;
+  /** The Pekko settings that put Artery on mutual TLS (tern.security.artery-tls), or none. */
+  private final Config arteryTls;
+  /** How this node trusts the other nodes' HTTPS API, or null when the API is plain HTTP. */
+  private final javax.net.ssl.SSLContext peerSsl;
   private volatile ActorSystem<Void> system;
   private volatile ActorRef<PeerGateway.Command> gateway;
   /** The members of the configuration in force, once the actor system runs. */
@@ -85,6 +96,16 @@ public final class TernNode {
     this.members = Members.fromConfig(tern);
     this.self = members.require(id);
     Duration checkEvery = tern.getDuration("cluster.incarnation-check-interval");
+    this.security = Auth.Settings.fromConfig(tern); // a bad token entry stops the node here
+    this.arteryTls = ArteryTls.pekkoSettings(tern); // reads the files: a bad one stops the node here
+    HttpTls.Settings tls = HttpTls.Settings.fromConfig(tern);
+    // Read now: a missing or bad key or certificate stops the node before it touches its data.
+    this.httpsServer = tls.enabled() ? tls.serverContext() : null;
+    try {
+      this.peerSsl = tls.enabled() ? tls.peerContext() : null;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException("tern.security.http-tls.ca-file: " + e.getMessage(), e);
+    }
     refuseIfKnownAsAnother(tern, checkEvery);
     NodeDataDir data = NodeDataDir.open(tern); // refuses another node's or another cluster's directory
     this.storage = data.storage();
@@ -100,7 +121,7 @@ public final class TernNode {
       return t;
     });
     healthChecks.scheduleWithFixedDelay(health::check, every, every, TimeUnit.MILLISECONDS);
-    IncarnationCheck incarnationCheck = new IncarnationCheck(id, incarnation, answerWithin(checkEvery));
+    IncarnationCheck incarnationCheck = new IncarnationCheck(id, incarnation, answerWithin(checkEvery), security.peerToken(), peerSsl);
     healthChecks.scheduleWithFixedDelay(() -> checkIncarnation(incarnationCheck), checkEvery.toMillis(),
         checkEvery.toMillis(), TimeUnit.MILLISECONDS);
     NodeMetrics.Settings metricsSettings = NodeMetrics.Settings.fromConfig(tern);
@@ -124,7 +145,7 @@ public final class TernNode {
     if (tern.getBoolean("cluster.join")) return; // a joining node is new, and JoinConfig checks it against the cluster
     Path dir = Path.of(tern.getString("data-dir")).toAbsolutePath().normalize();
     if (!DataDirIdentity.blank(dir)) return;
-    String why = new IncarnationCheck(id, DataDirIdentity.NO_INCARNATION, answerWithin(timeout)).conflict(members);
+    String why = new IncarnationCheck(id, DataDirIdentity.NO_INCARNATION, answerWithin(timeout), security.peerToken(), peerSsl).conflict(members);
     if (why != null) throw new NodeDataDir.LostStateException("refusing to start: " + why);
   }
 
@@ -310,7 +331,7 @@ public final class TernNode {
         "pekko.actor.provider = cluster",
         "pekko.remote.artery.canonical.hostname = \"" + self.host() + "\"",
         "pekko.remote.artery.canonical.port = " + self.arteryPort(),
-        "pekko.cluster.seed-nodes = " + seeds)));
+        "pekko.cluster.seed-nodes = " + seeds))).withFallback(arteryTls);
   }
 
   /**
@@ -389,7 +410,8 @@ public final class TernNode {
       ActorRef<MembersApi.Forward> forwarder = ctx.spawn(MembersApi.forwarder(routes::send), "members-forwarder");
       MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
       List<org.apache.pekko.http.javadsl.server.Route> extra = new java.util.ArrayList<>(List.of(
-          new LeaderTransferApi(ctx.getSystem(), replica, directory::current, transferAnswer).route(), membersApi.route(),
+          new LeaderTransferApi(ctx.getSystem(), replica, directory::current, transferAnswer)
+              .overHttps(peerSsl == null ? null : ConnectionContext.httpsClient(peerSsl)).route(), membersApi.route(),
           new WatchApi(ctx.getSystem(), stateMachine.kv().watches(), watchSettings).route(),
           new LeaseApi(front, stateMachine.kv(), LeaseApi.Settings.fromConfig(config.getConfig("tern")), limits).route()));
       if (metrics != null) {
@@ -401,7 +423,9 @@ public final class TernNode {
       HttpApi api = new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops);
       java.util.function.UnaryOperator<org.apache.pekko.http.javadsl.server.Route> counted =
           metrics == null ? r -> r : metrics.http(api::inflightRequests)::around;
-      api.bind(host, self.httpPort(), counted).whenComplete((binding, failure) -> {
+      Auth auth = new Auth(ctx.getSystem(), security, limits);
+      api.bind(host, self.httpPort(), r -> counted.apply(auth.protect(r)),
+              httpsServer == null ? null : ConnectionContext.httpsServer(httpsServer)).whenComplete((binding, failure) -> {
         if (failure != null) {
           fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();
           log.error("{}: {}", id, fatal);

@@ -176,7 +176,14 @@ public final class HttpApi {
 
   /** As {@link #bind(String, int)}, serving {@code around} applied to the route (a node counts its requests so). */
   public CompletionStage<ServerBinding> bind(String host, int port, java.util.function.UnaryOperator<Route> around) {
-    return Http.get(system).newServerAt(host, port).withSettings(serverSettings()).bind(around.apply(route()));
+    return bind(host, port, around, null);
+  }
+
+  /** As above, over HTTPS with {@code https} (null: plain HTTP; see {@link HttpTls}). */
+  public CompletionStage<ServerBinding> bind(String host, int port, java.util.function.UnaryOperator<Route> around,
+      org.apache.pekko.http.javadsl.HttpsConnectionContext https) {
+    var server = Http.get(system).newServerAt(host, port).withSettings(serverSettings());
+    return (https == null ? server : server.enableHttps(https)).bind(around.apply(route()));
   }
 
   /** Requests being worked on now (reading their body or waiting for the front). */

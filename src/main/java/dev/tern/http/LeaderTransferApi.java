@@ -2,6 +2,7 @@ package dev.tern.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
@@ -25,6 +26,7 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +53,8 @@ public final class LeaderTransferApi {
   /** The members of the configuration in force (a leader added later is reached at its own address). */
   private final java.util.function.Supplier<Members> members;
   private final Duration timeout;
+  /** How this node calls the leader's API: null for plain HTTP, else HTTPS trusting the cluster's CA. */
+  private volatile org.apache.pekko.http.javadsl.HttpsConnectionContext peerHttps;
 
   /**
    * @param timeout how long to wait for the replica's answer: more than the transfer's own deadline
@@ -74,14 +78,22 @@ public final class LeaderTransferApi {
     return () -> members;
   }
 
+  /** Forwards over HTTPS with {@code https} (the API of every node is HTTPS then: tern.security.http-tls). */
+  public LeaderTransferApi overHttps(org.apache.pekko.http.javadsl.HttpsConnectionContext https) {
+    this.peerHttps = https;
+    return this;
+  }
+
   public Route route() {
     // Built once: the Java DSL calls a directive's inner supplier for every request.
     Route inner = HttpApi.onlyMethods(POST_ONLY, method ->
-        parameterOptional("to", to -> parameterOptional(FORWARDED, forwarded -> transfer(to, forwarded.isPresent()))));
+        parameterOptional("to", to -> parameterOptional(FORWARDED, forwarded ->
+            // The caller's credentials go along to the leader, which checks them again (docs/security.md).
+            optionalHeaderValueByName("Authorization", auth -> transfer(to, forwarded.isPresent(), auth.orElse(null))))));
     return path(segment("v1").slash("leader").slash("transfer"), () -> inner);
   }
 
-  private Route transfer(Optional<String> to, boolean forwarded) {
+  private Route transfer(Optional<String> to, boolean forwarded, String authorization) {
     if (to.isPresent() && to.get().isBlank()) {
       return complete(HttpJson.error(StatusCodes.BAD_REQUEST, "to must name a member (or be left out)"));
     }
@@ -92,10 +104,11 @@ public final class LeaderTransferApi {
     CompletionStage<TransferLeadershipResponse> asked = AskPattern.ask(
         replica, replyTo -> new RaftMessage.TransferLeadership(target, replyTo), timeout, system.scheduler());
     return completeWithFuture(asked.handle((answer, failure) -> answer)
-        .thenCompose(answer -> answer(answer, target, forwarded)));
+        .thenCompose(answer -> answer(answer, target, forwarded, authorization)));
   }
 
-  private CompletionStage<HttpResponse> answer(TransferLeadershipResponse answer, String target, boolean forwarded) {
+  private CompletionStage<HttpResponse> answer(TransferLeadershipResponse answer, String target, boolean forwarded,
+      String authorization) {
     if (answer == null) {
       return done(HttpJson.error(StatusCodes.SERVICE_UNAVAILABLE, "no answer from this node's replica within "
           + timeout.toMillis() + " ms"));
@@ -117,15 +130,18 @@ public final class LeaderTransferApi {
       return done(HttpJson.response(StatusCodes.SERVICE_UNAVAILABLE, HttpJson.error("no leader known to transfer from")
           .put("reason", forwarded ? "this node was named leader but no longer leads" : "no leader known")));
     }
-    return forward(leader.get(), target);
+    return forward(leader.get(), target, authorization);
   }
 
   /** Passes the request on to the leader's HTTP server, and its answer back. */
-  private CompletionStage<HttpResponse> forward(Member leader, String target) {
-    String uri = "http://" + leader.host() + ":" + leader.httpPort() + "/v1/leader/transfer?" + FORWARDED + "=true"
+  private CompletionStage<HttpResponse> forward(Member leader, String target, String authorization) {
+    var https = peerHttps;
+    String uri = (https == null ? "http://" : "https://") + leader.host() + ":" + leader.httpPort() + "/v1/leader/transfer?" + FORWARDED + "=true"
         + (target == null ? "" : "&to=" + URLEncoder.encode(target, StandardCharsets.UTF_8));
     log.info("forwarding a leadership transfer to the leader {} ({})", leader.id(), uri);
-    return Http.get(system).singleRequest(HttpRequest.POST(uri))
+    HttpRequest request = HttpRequest.POST(uri);
+    if (authorization != null) request = request.addHeader(RawHeader.create("Authorization", authorization));
+    return (https == null ? Http.get(system).singleRequest(request) : Http.get(system).singleRequest(request, https))
         .thenCompose(response -> response.entity().toStrict(timeout.toMillis(), system)
             .thenApply(response::withEntity))
         .exceptionally(failure -> HttpJson.response(StatusCodes.SERVICE_UNAVAILABLE,

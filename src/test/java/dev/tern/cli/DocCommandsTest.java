@@ -17,7 +17,7 @@ import picocli.CommandLine;
  * the documentation cannot drift from the CLI.
  */
 class DocCommandsTest {
-  private static final List<String> DOCS = List.of("README.md", "docs/operations.md");
+  private static final List<String> DOCS = List.of("README.md", "docs/operations.md", "docs/security.md");
 
   /** The commands in ```sh blocks, as argument lists (after ./tern or the jar). */
   static List<List<String>> documentedCommands(String markdown) {

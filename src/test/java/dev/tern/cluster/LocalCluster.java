@@ -30,7 +30,21 @@ final class LocalCluster implements AutoCloseable {
   final List<TernNode> nodes = new ArrayList<>();
   private final List<Config> configs = new ArrayList<>();
   private final java.nio.file.Path dataRoot;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private volatile HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  /** "http", or "https" once {@link #useHttps} was called. */
+  private volatile String scheme = "http";
+
+  /** Asks the nodes over HTTPS, trusting the CAs of {@code ssl} (for a cluster with tern.security.http-tls on). */
+  void useHttps(javax.net.ssl.SSLContext ssl) {
+    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(ssl).build();
+    scheme = "https";
+  }
+
+  /** The base URL of node {@code id}'s API, with the scheme the cluster serves. */
+  String baseUrl(String id) {
+    Member m = node(id).self();
+    return scheme + "://" + m.host() + ":" + m.httpPort();
+  }
 
   LocalCluster(int size, String extraConfig) {
     this(size, extraConfig, null);
@@ -181,12 +195,21 @@ final class LocalCluster implements AutoCloseable {
     return request(id, method, path, body, java.util.Map.of());
   }
 
+  /**
+   * Headers sent with every request unless the request gives its own of the same name (a secured cluster's tests
+   * put an admin token here, so that the helpers that poll the status work; a request drops one by giving "").
+   */
+  volatile java.util.Map<String, String> defaultHeaders = java.util.Map.of();
+
   /** As above, with these request headers. */
   Response request(String id, String method, String path, String body, java.util.Map<String, String> headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node(id).self().httpAddress() + path))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl(id) + path))
         .timeout(Duration.ofSeconds(10))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    headers.forEach(b::header);
+    java.util.Map<String, String> all = new java.util.HashMap<>(defaultHeaders);
+    all.putAll(headers);
+    all.values().removeIf(String::isEmpty); // an empty value given for a default header: none sent
+    all.forEach(b::header);
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       JsonNode json = r.body().isEmpty() ? null : JSON.readTree(r.body());
