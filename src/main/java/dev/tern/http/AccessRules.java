@@ -74,8 +74,10 @@ final class AccessRules {
       exact("/v1/status", Role.READ, Role.READ, Scope.NO_KEYS),
       exact("/metrics", Role.READ, Role.READ, Scope.NO_KEYS),
       exact("/v1/txn", Role.WRITE, Role.WRITE, Scope.TXN_BODY),
-      exact("/v1/leases", Role.WRITE, Role.WRITE, Scope.NO_KEYS), // leases, where the build serves them
-      under("/v1/leases/", Role.WRITE, Role.WRITE, Scope.NO_KEYS),
+      exact("/v1/leases", Role.READ, Role.WRITE, Scope.NO_KEYS), // list (ids and counts), grant
+      // Show, renew, revoke: a lease holds keys of any prefix (a revocation deletes them all, a show names them), so a
+      // prefix-limited token may not touch one.
+      under("/v1/leases/", Role.READ, Role.WRITE, Scope.ALL_KEYS),
       exact("/v1/snapshot", Role.ADMIN, Role.ADMIN, Scope.ALL_KEYS),
       exact("/v1/members", Role.ADMIN, Role.ADMIN, Scope.NO_KEYS),
       under("/v1/members/", Role.ADMIN, Role.ADMIN, Scope.NO_KEYS),

@@ -201,6 +201,22 @@ class SecurityEndToEndTest {
   }
 
   @Test
+  void leasesNeedTheWriteRoleAndNoPrefixLimit() {
+    LocalCluster.Response granted = call(WRITE, "POST", "/v1/leases?ttl=60s", null);
+    assertStatus(200, granted, "write grants a lease");
+    long lease = granted.body().get("id").asLong();
+    assertStatus(200, call(ADMIN, "PUT", "/v1/kv/leased?lease=" + lease, "x"), "admin attaches a key outside app/");
+    assertStatus(403, call(READ, "POST", "/v1/leases?ttl=60s", null), "read grants");
+    assertStatus(200, call(READ, "GET", "/v1/leases/" + lease, null), "read shows a lease");
+    assertStatus(403, call(READ, "POST", "/v1/leases/" + lease + "/keepalive", null), "read renews");
+    // A lease may hold keys of any prefix: revoking it would delete 'leased', outside app/.
+    assertStatus(403, call(APP, "DELETE", "/v1/leases/" + lease, null), "app revokes a lease");
+    assertStatus(403, call(APP, "GET", "/v1/leases/" + lease, null), "app shows a lease's keys");
+    assertStatus(200, call(ADMIN, "GET", "/v1/kv/leased", null), "the key is still there");
+    assertStatus(200, call(WRITE, "DELETE", "/v1/leases/" + lease, null), "write revokes it");
+  }
+
+  @Test
   void cliSendsTheToken() {
     String node = cluster.baseUrl("n2");
     Object[] untrusted = cli("get", "cli-key", "--node", node, "--token", READ);
