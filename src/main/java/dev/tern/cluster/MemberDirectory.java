@@ -20,6 +20,7 @@ public final class MemberDirectory {
   private volatile java.util.Map<String, Long> incarnations = java.util.Map.of();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final java.util.concurrent.atomic.AtomicLong ignored = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong notMembers = new java.util.concurrent.atomic.AtomicLong();
 
   public MemberDirectory(Members bootstrap) {
     this.current = bootstrap;
@@ -51,6 +52,16 @@ public final class MemberDirectory {
   /** How many envelopes were ignored because their sender had lost its state (another incarnation). */
   public long ignoredFromLostMembers() {
     return ignored.get();
+  }
+
+  /** Counts one envelope dropped because its sender is not a member at the address it came from; returns the count. */
+  long countNotMember() {
+    return notMembers.incrementAndGet();
+  }
+
+  /** How many envelopes were dropped because their sender was not a member at the address it came from. */
+  public long droppedFromNonMembers() {
+    return notMembers.get();
   }
 
   /** Runs {@code listener} (on the replica's thread) after every change. */

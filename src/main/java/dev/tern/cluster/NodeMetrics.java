@@ -119,6 +119,18 @@ public final class NodeMetrics implements AutoCloseable {
     bindStorage(storage, health);
   }
 
+  /** The peer messages this node dropped: from non-members, and from members that lost their state. */
+  void bindPeers(MemberDirectory directory) {
+    FunctionCounter.builder("tern.peer.messages.dropped", directory, MemberDirectory::droppedFromNonMembers)
+        .tag("reason", "not_member")
+        .description("Raft messages dropped: their sender is not a member at the address they came from")
+        .register(registry);
+    FunctionCounter.builder("tern.peer.messages.dropped", directory, MemberDirectory::ignoredFromLostMembers)
+        .tag("reason", "lost_state")
+        .description("Raft messages dropped: their sender is a member whose data directory is another incarnation")
+        .register(registry);
+  }
+
   private void bindStorage(FileStorage storage, StorageHealth health) {
     FunctionCounter.builder("tern.raft.snapshots.taken", storage, FileStorage::snapshotsWritten)
         .description("Snapshots of its own state this node wrote (Raft section 7)").register(registry);

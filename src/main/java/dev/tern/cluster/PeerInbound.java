@@ -33,6 +33,8 @@ final class PeerInbound extends BehaviorInterceptor<Object, RaftMessage> {
   /** When each server's unpublished incarnation was last reported, and a stale one last warned of (nanoTime). */
   private final java.util.Map<String, Long> reportedAt = new java.util.HashMap<>();
   private final java.util.Map<String, Long> warnedAt = new java.util.HashMap<>();
+  /** When a message claiming to come from each id, but not from that member, was last warned of (nanoTime). */
+  private final java.util.Map<String, Long> warnedNotMemberAt = new java.util.HashMap<>();
 
   private PeerInbound(String selfId, MemberDirectory members, PeerRoutes routes) {
     super(Object.class);
@@ -65,7 +67,15 @@ final class PeerInbound extends BehaviorInterceptor<Object, RaftMessage> {
     Address from = env.fromGateway() == null ? null : env.fromGateway().path().address();
     if (claimed == null || from == null || !PeerGateway.sameEndpoint(claimed, from)
         || !PeerGateway.acceptable(env.message())) {
-      ctx.asJava().getLog().warn("{}: dropping a message from {} at {}: not a configured member", selfId, env.from(), from);
+      long dropped = members.countNotMember();
+      long now = System.nanoTime();
+      Long last = warnedNotMemberAt.get(env.from());
+      if (last == null || now - last >= WARN_EVERY_NANOS) {
+        // At most every WARN_EVERY_NANOS per claimed sender: a stray or hostile process must not flood the log.
+        warnedNotMemberAt.put(env.from(), now);
+        ctx.asJava().getLog().warn("{}: dropping a message from {} at {}: not a configured member ({} such messages"
+            + " dropped so far)", selfId, env.from(), from, dropped);
+      }
       return false;
     }
     if (routes.table().cut().contains(env.from())) {

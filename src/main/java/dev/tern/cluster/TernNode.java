@@ -364,6 +364,7 @@ public final class TernNode {
       // Routes and envelope checks follow the configuration in force; tern.cluster.members only bootstraps it.
       MemberDirectory directory = new MemberDirectory(members);
       this.directory = directory;
+      if (metrics != null) metrics.bindPeers(directory);
       // A node joining a running cluster waits to be added; the others of a new cluster start from the list.
       Configuration bootstrap = config.getBoolean("tern.cluster.join") ? Configuration.EMPTY : members.toConfiguration();
       Behavior<KvFront.Command> frontBehavior = KvFront.create(id, directory, limits);

@@ -111,6 +111,8 @@ class MetricsEndpointTest {
     assertTrue(after.value("jvm_threads_live_threads") > 0);
     assertTrue(after.text.contains("jvm_memory_used_bytes{"));
     assertTrue(after.text.contains("process_cpu_usage"));
+    assertTrue(after.text.contains("tern_peer_messages_dropped_total{") && after.text.contains("reason=\"not_member\""),
+        "dropped peer messages are counted");
   }
 
   @Test

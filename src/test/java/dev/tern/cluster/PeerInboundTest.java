@@ -65,7 +65,8 @@ class PeerInboundTest {
   @Test
   void deliversEnvelopesOnlyFromTheClaimedMembersAddress() {
     TestProbe<RaftMessage> replica = a.createTestProbe();
-    ActorRef<Object> inbound = a.spawn(PeerGateway.inbound("n1", MEMBERS,
+    MemberDirectory directory = MemberDirectory.fixed(MEMBERS);
+    ActorRef<Object> inbound = a.spawn(PeerGateway.inbound("n1", directory,
         new PeerRoutes("n1", PeerGateway.DEFAULT_LIMITS), forwardTo(replica)));
     ActorRef<PeerGateway.Envelope> fromB = seenFrom(b, a, b.<PeerGateway.Envelope>createTestProbe().getRef());
 
@@ -77,6 +78,7 @@ class PeerInboundTest {
     replica.expectNoMessage(Duration.ofMillis(200));
     inbound.tell(VOTE); // the node's own messages pass untouched
     assertEquals(VOTE, replica.receiveMessage());
+    assertEquals(3, directory.droppedFromNonMembers(), "the three strays are counted (tern_peer_messages_dropped_total)");
   }
 
   /**
