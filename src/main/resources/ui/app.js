@@ -136,6 +136,7 @@ function render(status, cluster, events, metricsText) {
   if (status.storage && status.storage.failure) problems.push(status.id + '\'s storage failed: ' + status.storage.failure);
   for (const m of (cluster ? cluster.members : [])) {
     if (!m.reachable) problems.push(m.id + ' is unreachable from ' + status.id + ': ' + m.error);
+    else if (!m.status) problems.push(m.id + ' ' + m.error);
   }
   if (problems.length) showBanner('warning', problems.join(' · '));
   else $('banner').hidden = true;
@@ -169,6 +170,7 @@ function renderMembers(status, cluster) {
     const tr = document.createElement('tr');
     tr.dataset.member = m.id;
     const known = cluster !== null;
+    // Reachable: it answered with its status. One that answers an error instead is shown with that error.
     const reachable = known && m.reachable && !!s;
     tr.dataset.reachable = known ? String(reachable) : 'unknown';
     tr.dataset.role = s ? s.role : '';
@@ -182,8 +184,8 @@ function renderMembers(status, cluster) {
       m.id + (m.id === status.id ? ' (this node)' : ''),
       m.address || '',
       voting[m.id] || '—',
-      !known ? 'unknown' : reachable ? 'up' : 'unreachable',
-      s ? s.role.toLowerCase() : '—',
+      !known ? 'unknown' : reachable ? 'up' : m.reachable ? 'error' : 'unreachable',
+      s ? String(s.role || '?').toLowerCase() : '—',
       s ? s.term : '—',
       s ? s.commitIndex : '—',
       s ? s.lastApplied : '—',

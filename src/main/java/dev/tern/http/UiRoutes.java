@@ -136,16 +136,19 @@ public final class UiRoutes {
         Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
         return entry.put("reachable", false).put("error", describe(cause));
       }
+      // It answered: reachable, though the answer may be an error (then the page shows it instead of a status).
+      entry.put("reachable", true).put("httpStatus", response.statusCode());
+      JsonNode body;
       try {
-        JsonNode status = HttpJson.MAPPER.readTree(response.body());
-        entry.put("reachable", true).put("httpStatus", response.statusCode());
-        if (status != null && status.isObject()) entry.set("status", status);
-        else entry.put("error", "HTTP " + response.statusCode() + " without a JSON status");
-        return entry;
+        body = HttpJson.MAPPER.readTree(response.body());
       } catch (IOException | RuntimeException e) {
-        return entry.put("reachable", true).put("httpStatus", response.statusCode())
-            .put("error", "HTTP " + response.statusCode() + " with a body that is not JSON");
+        body = null;
       }
+      if (response.statusCode() == 200 && body != null && body.isObject() && body.path("term").isIntegralNumber()) {
+        return entry.set("status", body);
+      }
+      String why = body != null && body.path("error").isTextual() ? ": " + body.path("error").asText() : "";
+      return entry.put("error", "answered HTTP " + response.statusCode() + why + " instead of its status");
     });
   }
 

@@ -40,6 +40,7 @@ class UiRoutesTest {
   private static ActorTestKit testKit;
   private static ServerBinding binding;
   private static ServerSocket silent;
+  private static com.sun.net.httpserver.HttpServer refusingStatus;
   private static String base;
   private static final AtomicReference<List<Member>> members = new AtomicReference<>(List.of());
 
@@ -66,13 +67,24 @@ class UiRoutesTest {
     try (ServerSocket closed = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
       refusing = closed.getLocalPort();
     }
+    // Answers, but an error instead of its status (as a node requiring a token the dashboard's node lacks would).
+    refusingStatus = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    refusingStatus.createContext("/", exchange -> {
+      byte[] body = "{\"error\":\"not allowed\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(403, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    refusingStatus.start();
     members.set(List.of(new Member("n1", "127.0.0.1", 7101, binding.localAddress().getPort()),
-        new Member("n2", "127.0.0.1", 7102, refusing), new Member("n3", "127.0.0.1", 7103, silent.getLocalPort())));
+        new Member("n2", "127.0.0.1", 7102, refusing), new Member("n3", "127.0.0.1", 7103, silent.getLocalPort()),
+        new Member("n4", "127.0.0.1", 7104, refusingStatus.getAddress().getPort())));
   }
 
   @AfterAll
   static void stop() throws Exception {
     if (silent != null) silent.close();
+    if (refusingStatus != null) refusingStatus.stop(0);
     if (binding != null) binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
     testKit.shutdownTestKit();
   }
@@ -150,7 +162,7 @@ class UiRoutesTest {
     JsonNode body = JSON.readTree(r.body());
     assertEquals("n1", body.path("self").asText());
     JsonNode list = body.path("members");
-    assertEquals(3, list.size());
+    assertEquals(4, list.size());
 
     JsonNode up = list.get(0);
     assertEquals("n1", up.path("id").asText());
@@ -169,6 +181,13 @@ class UiRoutesTest {
     assertEquals("n3", hanging.path("id").asText());
     assertFalse(hanging.path("reachable").asBoolean());
     assertEquals("no answer within 300 ms", hanging.path("error").asText(), hanging.toString());
+
+    JsonNode erring = list.get(3);
+    assertEquals("n4", erring.path("id").asText());
+    assertTrue(erring.path("reachable").asBoolean(), "it answered");
+    assertEquals(403, erring.path("httpStatus").asInt());
+    assertFalse(erring.has("status"), "an error is not a status");
+    assertEquals("answered HTTP 403: not allowed instead of its status", erring.path("error").asText());
   }
 
   @Test
