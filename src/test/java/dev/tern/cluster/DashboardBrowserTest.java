@@ -61,6 +61,24 @@ class DashboardBrowserTest {
       assertEquals("ok", healthy.path("connection").asText());
       assertEquals("", healthy.path("banner").asText(), "no banner while all is well");
       assertEquals(List.of("/ui"), List.of(browser.evaluate("location.pathname")));
+
+      // The key browser writes, reads and deletes through /v1/kv like any client.
+      browser.evaluate(fill("ui/written", "from the browser") + "document.querySelector('#put-form button[type=submit]').click(); ''");
+      String put = await(() -> Optional.ofNullable(browser.evaluate(RESULT)).filter(r -> r.startsWith("Put ")),
+          WITHIN, "the put's answer");
+      LocalCluster.Response written = cluster.get(leader, "ui/written", false);
+      assertEquals(200, written.status());
+      assertEquals("from the browser", written.body().path("value").asText());
+      assertEquals("Put ui/written: revision " + written.body().path("revision").asLong(), put);
+      browser.evaluate(fill("ui/written", "") + "document.getElementById('get-button').click(); ''");
+      await(() -> Optional.ofNullable(browser.evaluate(RESULT))
+              .filter(r -> r.equals("ui/written at revision " + written.body().path("revision").asLong() + ":\nfrom the browser")),
+          WITHIN, "the get's answer");
+      browser.evaluate(fill("ui/written", "") + "document.getElementById('delete-button').click(); ''");
+      await(() -> Optional.ofNullable(browser.evaluate(RESULT)).filter(r -> r.startsWith("Deleted ui/written at revision ")),
+          WITHIN, "the delete's answer");
+      assertEquals(404, cluster.get(leader, "ui/written", false).status());
+
       String screenshot = System.getProperty("tern.ui.screenshot", "");
       if (!screenshot.isEmpty()) {
         // Some traffic until a poll shows a write rate, so that the picture shows numbers.
@@ -95,6 +113,16 @@ class DashboardBrowserTest {
       assertEquals(3, lost.path("members").size(), "the members stay on the page");
       assertEquals("false", rowOf(lost, viewer).orElseThrow().path("reachable").asText());
     }
+  }
+
+  /** The key browser's answer to its last action. */
+  private static final String RESULT = "document.getElementById('key-result').textContent";
+
+  /** Script that fills the key browser's key and value fields. */
+  private static String fill(String key, String value) {
+    return "document.getElementById('key').value = " + LocalCluster.JSON.valueToTree(key) + "; "
+        + "document.getElementById('value').value = " + LocalCluster.JSON.valueToTree(value) + "; "
+        + "document.getElementById('key-result').textContent = ''; ";
   }
 
   /** Polls the page (bounded) until what it shows satisfies {@code condition}. */
