@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.pathSingleSlash;
 import static org.apache.pekko.http.javadsl.server.Directives.redirect;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
@@ -104,6 +105,7 @@ public final class UiRoutes {
     return concat(
         pathSingleSlash(() -> home),
         path("ui", () -> page),
+        pathPrefix("ui", () -> pathSingleSlash(() -> home)), // "/ui/"
         path(segment("ui").slash("api").slash("cluster"), () -> cluster),
         path(segment("ui").slash("api").slash("events"), () -> recent),
         path(segment("ui").slash(segment()), name -> {

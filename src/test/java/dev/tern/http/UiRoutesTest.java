@@ -100,9 +100,11 @@ class UiRoutesTest {
 
   @Test
   void theRootRedirectsToThePage() throws Exception {
-    HttpResponse<String> r = send("GET", "/");
-    assertEquals(302, r.statusCode());
-    assertEquals("/ui", r.headers().firstValue("Location").orElse(""));
+    for (String path : List.of("/", "/ui/")) {
+      HttpResponse<String> r = send("GET", path);
+      assertEquals(302, r.statusCode(), path);
+      assertEquals("/ui", r.headers().firstValue("Location").orElse(""), path);
+    }
   }
 
   @Test
