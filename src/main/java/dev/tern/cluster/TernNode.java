@@ -12,6 +12,7 @@ import dev.tern.http.LeaseApi;
 import dev.tern.http.KvLimits;
 import dev.tern.http.LeaderTransferApi;
 import dev.tern.http.MembersApi;
+import dev.tern.http.UiRoutes;
 import dev.tern.http.WatchApi;
 import dev.tern.raft.Configuration;
 import dev.tern.raft.PeerTransport;
@@ -78,6 +79,8 @@ public final class TernNode {
   private final Config arteryTls;
   /** How this node trusts the other nodes' HTTPS API, or null when the API is plain HTTP. */
   private final javax.net.ssl.SSLContext peerSsl;
+  /** The elections and leaders this node saw, for the dashboard's timeline (kept across a restart of its system). */
+  private final LeadershipEvents leadershipEvents = new LeadershipEvents();
   private volatile ActorSystem<Void> system;
   private volatile ActorRef<PeerGateway.Command> gateway;
   /** The members of the configuration in force, once the actor system runs. */
@@ -384,7 +387,7 @@ public final class TernNode {
       ActorRef<LeaseKeeper.Command> leaseKeeper = ctx.spawn(LeaseKeeper.create(id, stateMachine.kv(),
           config.getDuration("tern.lease.check-interval")), "lease-keeper");
       RaftObserver observer = RaftObserver.both(metrics == null ? RaftObserver.NONE : metrics.raft(),
-          LeaseKeeper.observer(leaseKeeper));
+          RaftObserver.both(LeaseKeeper.observer(leaseKeeper), leadershipEvents));
       Behavior<Object> inbound = PeerGateway.inbound(id, directory, routes,
           RaftReplica.createObserved(id, bootstrap, settings, storage, stateMachine, transport, random,
               directory::update, observer));
@@ -420,6 +423,8 @@ public final class TernNode {
         extra.add(metrics.route(() -> AskPattern.ask(replica, RaftMessage.GetStatus::new, statusTimeout,
             ctx.getSystem().scheduler())));
       }
+      UiRoutes.Settings ui = UiRoutes.Settings.fromConfig(config.getConfig("tern"));
+      if (ui.enabled()) extra.add(new UiRoutes(id, () -> directory.current().all(), leadershipEvents, ui).route());
       OpsRoutes ops = new OpsRoutes(front, stateMachine.kv(), health, clusterId);
       HttpApi api = new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops);
       java.util.function.UnaryOperator<org.apache.pekko.http.javadsl.server.Route> counted =

@@ -24,7 +24,7 @@ final class Promtool {
     return onPath("promtool");
   }
 
-  private static String onPath(String name) {
+  static String onPath(String name) {
     String path = System.getenv("PATH");
     if (path == null) return null;
     for (String dir : path.split(File.pathSeparator)) {
