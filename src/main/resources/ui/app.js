@@ -26,11 +26,32 @@ function el(tag, text, cls) {
   return e;
 }
 
+// With tern.security on, every call but the page itself needs a token: the page asks for one on the first 401 and
+// keeps it for this tab only (sessionStorage), sending it as "Authorization: Bearer ...".
+const TOKEN_KEY = 'ternToken';
+let askingForToken = false;
+
+function askForToken() {
+  if (askingForToken) return;
+  askingForToken = true;
+  const t = window.prompt('This node needs a token (tern.security): paste a read token to look, or a write token to change keys too.');
+  if (t && t.trim()) sessionStorage.setItem(TOKEN_KEY, t.trim());
+  askingForToken = false;
+}
+
 async function request(path, options) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), FETCH_TIMEOUT_MS);
+  const opts = Object.assign({ cache: 'no-store', signal: controller.signal }, options || {});
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) opts.headers = Object.assign({}, opts.headers || {}, { Authorization: 'Bearer ' + token });
   try {
-    return await fetch(path, Object.assign({ cache: 'no-store', signal: controller.signal }, options || {}));
+    const response = await fetch(path, opts);
+    if (response.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      setTimeout(askForToken, 0);
+    }
+    return response;
   } catch (e) {
     throw new Error(e.name === 'AbortError' ? 'no answer within ' + FETCH_TIMEOUT_MS + ' ms' : 'no connection (' + e.message + ')');
   } finally {

@@ -424,7 +424,7 @@ public final class TernNode {
             ctx.getSystem().scheduler())));
       }
       UiRoutes.Settings ui = UiRoutes.Settings.fromConfig(config.getConfig("tern"));
-      if (ui.enabled()) extra.add(new UiRoutes(id, () -> directory.current().all(), leadershipEvents, ui).route());
+      if (ui.enabled()) extra.add(new UiRoutes(id, () -> directory.current().all(), leadershipEvents, ui, peerSsl).route());
       OpsRoutes ops = new OpsRoutes(front, stateMachine.kv(), health, clusterId);
       HttpApi api = new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops);
       java.util.function.UnaryOperator<org.apache.pekko.http.javadsl.server.Route> counted =

@@ -68,6 +68,12 @@ final class AccessRules {
   /** The table. Keep docs/security.md's table in step with it. */
   static final List<Rule> RULES = List.of(
       exact("/health", null, null, Scope.NO_KEYS), // load balancers ask without a token
+      // The dashboard: its page and scripts hold no data (the page asks for a token when the node wants one); what it
+      // shows comes from /ui/api/ and the routes below, with the token.
+      exact("/", null, null, Scope.NO_KEYS),
+      exact("/ui", null, null, Scope.NO_KEYS),
+      under("/ui/api/", Role.READ, Role.READ, Scope.NO_KEYS),
+      under("/ui/", null, null, Scope.NO_KEYS),
       under("/v1/kv/", Role.READ, Role.WRITE, Scope.KEY_IN_PATH),
       exact("/v1/kv", Role.READ, Role.WRITE, Scope.PREFIX_PARAM),
       exact("/v1/watch", Role.READ, Role.READ, Scope.WATCH_PARAMS),

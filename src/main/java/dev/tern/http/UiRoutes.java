@@ -3,6 +3,7 @@ package dev.tern.http;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.pathSingleSlash;
@@ -77,6 +78,8 @@ public final class UiRoutes {
   private final LeadershipEvents events;
   private final Settings settings;
   private final HttpClient client;
+  /** "http", or "https" when the members serve their API over TLS. */
+  private final String scheme;
   private final Map<String, HttpResponse> assets;
 
   /**
@@ -84,12 +87,21 @@ public final class UiRoutes {
    * @param events what this node's replica saw of elections and leaders
    */
   public UiRoutes(String selfId, Supplier<List<Member>> members, LeadershipEvents events, Settings settings) {
+    this(selfId, members, events, settings, null);
+  }
+
+  /** @param peerSsl how to trust the members' HTTPS API (tern.security.http-tls), or null for plain HTTP */
+  public UiRoutes(String selfId, Supplier<List<Member>> members, LeadershipEvents events, Settings settings,
+      javax.net.ssl.SSLContext peerSsl) {
     this.selfId = Objects.requireNonNull(selfId, "selfId");
     this.members = Objects.requireNonNull(members, "members");
     this.events = Objects.requireNonNull(events, "events");
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(settings.peerStatusTimeout()).build();
+    this.scheme = peerSsl == null ? "http" : "https";
+    HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(settings.peerStatusTimeout());
+    if (peerSsl != null) b.sslContext(peerSsl);
+    this.client = b.build();
     // Read once: the files are small and a missing one is a broken build, which must show at start, not per request.
     this.assets = Map.of(
         "index.html", asset("index.html", ContentTypes.TEXT_HTML_UTF8),
@@ -100,7 +112,9 @@ public final class UiRoutes {
   public Route route() {
     Route page = HttpApi.onlyMethods(GET_ONLY, m -> complete(assets.get("index.html")));
     Route home = HttpApi.onlyMethods(GET_ONLY, m -> redirect(Uri.create("/ui"), StatusCodes.FOUND));
-    Route cluster = HttpApi.onlyMethods(GET_ONLY, m -> completeWithFuture(cluster()));
+    // The caller's token (tern.security) goes on to the members: they check it as they would the caller's own call.
+    Route cluster = HttpApi.onlyMethods(GET_ONLY, m -> optionalHeaderValueByName("Authorization",
+        auth -> completeWithFuture(cluster(auth.orElse(null)))));
     Route recent = HttpApi.onlyMethods(GET_ONLY, m -> complete(HttpJson.ok(eventsJson(selfId, events.recent()))));
     return concat(
         pathSingleSlash(() -> home),
@@ -117,9 +131,9 @@ public final class UiRoutes {
   }
 
   /** {@code {"self": id, "members": [{"id", "address", "reachable", "status" or "error"}, ...]}}, in member order. */
-  private CompletionStage<HttpResponse> cluster() {
+  private CompletionStage<HttpResponse> cluster(String authorization) {
     List<CompletableFuture<ObjectNode>> asked = new ArrayList<>();
-    for (Member m : members.get()) asked.add(statusOf(m));
+    for (Member m : members.get()) asked.add(statusOf(m, authorization));
     return CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new)).thenApply(done -> {
       ObjectNode body = HttpJson.object().put("self", selfId);
       ArrayNode list = body.putArray("members");
@@ -129,10 +143,13 @@ public final class UiRoutes {
   }
 
   /** One member's status; never fails: a member that does not answer in time is unreachable, with the reason. */
-  private CompletableFuture<ObjectNode> statusOf(Member m) {
-    ObjectNode entry = HttpJson.object().put("id", m.id()).put("address", m.httpAddress());
-    HttpRequest request = HttpRequest.newBuilder(URI.create(m.httpAddress() + "/v1/status"))
-        .timeout(settings.peerStatusTimeout()).GET().build();
+  private CompletableFuture<ObjectNode> statusOf(Member m, String authorization) {
+    String address = scheme + "://" + m.host() + ":" + m.httpPort();
+    ObjectNode entry = HttpJson.object().put("id", m.id()).put("address", address);
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(address + "/v1/status"))
+        .timeout(settings.peerStatusTimeout()).GET();
+    if (authorization != null) b.header("Authorization", authorization);
+    HttpRequest request = b.build();
     return client.sendAsync(request, BodyHandlers.ofString()).handle((response, failure) -> {
       if (failure != null) {
         Throwable cause = failure.getCause() != null ? failure.getCause() : failure;

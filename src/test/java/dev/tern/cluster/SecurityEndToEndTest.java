@@ -201,6 +201,20 @@ class SecurityEndToEndTest {
   }
 
   @Test
+  void theDashboardPageIsOpenAndItsDataNeedsATokenWhichItPassesOn() {
+    assertEquals(200, rawStatus(null, "/ui"), "the page holds no data");
+    assertEquals(200, rawStatus(null, "/ui/app.js"));
+    assertStatus(401, call(null, "GET", "/ui/api/cluster", null), "the cluster view without a token");
+    LocalCluster.Response view = call(READ, "GET", "/ui/api/cluster", null);
+    assertStatus(200, view, "the cluster view with a read token");
+    for (com.fasterxml.jackson.databind.JsonNode m : view.body().get("members")) {
+      // Each member was asked over HTTPS with the caller's token: it answered its status, not 401.
+      assertTrue(m.get("reachable").asBoolean() && m.has("status"), m.toString());
+      assertTrue(m.get("address").asText().startsWith("https://"), m.toString());
+    }
+  }
+
+  @Test
   void leasesNeedTheWriteRoleAndNoPrefixLimit() {
     LocalCluster.Response granted = call(WRITE, "POST", "/v1/leases?ttl=60s", null);
     assertStatus(200, granted, "write grants a lease");
@@ -311,7 +325,8 @@ class SecurityEndToEndTest {
   private int rawStatus(String token, String path) {
     try {
       return java.net.http.HttpClient.newBuilder().sslContext(HttpTls.trusting(caFile)).build().send(java.net.http.HttpRequest.newBuilder(
-              java.net.URI.create(cluster.baseUrl("n1") + path)).header("Authorization", "Bearer " + token)
+              java.net.URI.create(cluster.baseUrl("n1") + path)).headers(token == null ? new String[] {"X-No-Token", "1"}
+              : new String[] {"Authorization", "Bearer " + token})
               .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
     } catch (java.io.IOException e) {
       throw new AssertionError(e);

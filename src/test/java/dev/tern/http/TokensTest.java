@@ -109,9 +109,16 @@ class TokensTest {
     assertEquals(Role.WRITE, AccessRules.classify("/v1/txn").required("POST"));
     assertEquals(Role.WRITE, AccessRules.classify("/v1/leases/7").required("DELETE"));
     for (String admin : new String[] {"/v1/members", "/v1/members/n2", "/v1/leader/transfer", "/v1/snapshot",
-        "/v1/testing/partition", "/v1/unknown", "/ui", "/", "/health/x", "/v1/statusx"}) {
+        "/v1/testing/partition", "/v1/unknown", "/uix", "/health/x", "/v1/statusx"}) {
       assertEquals(Role.ADMIN, AccessRules.classify(admin).required("GET"), admin);
     }
+    // The dashboard's page and files are open (no data); what it shows needs read.
+    for (String open : new String[] {"/", "/ui", "/ui/app.js"}) assertEquals(null, AccessRules.classify(open).required("GET"), open);
+    assertEquals(Role.READ, AccessRules.classify("/ui/api/cluster").required("GET"));
+    assertEquals(Role.READ, AccessRules.classify("/ui/api/events").required("GET"));
+    assertEquals(Role.WRITE, AccessRules.classify("/v1/leases").required("POST"));
+    assertEquals(Role.READ, AccessRules.classify("/v1/leases/7").required("GET"));
+    assertEquals(Scope.ALL_KEYS, AccessRules.classify("/v1/leases/7").scope());
     assertEquals(Scope.ALL_KEYS, AccessRules.classify("/v1/snapshot").scope());
   }
 
