@@ -61,6 +61,7 @@ final class LeaseTable {
   }
 
   void detach(String key) {
+    if (leaseOfKey.isEmpty()) return; // every put and delete comes here: without leases, no hashing at all
     Long old = leaseOfKey.remove(key);
     if (old != null) leases.get(old).keys.remove(key);
   }
