@@ -71,6 +71,25 @@ abstract class ClientCommand implements Callable<Integer> {
           + " (default: $TERN_CACERT when set).")
   java.nio.file.Path cacert;
 
+  @Option(
+      names = "--client-cert",
+      paramLabel = "FILE",
+      description = "A client certificate (PEM) to present, for nodes that ask for one"
+          + " (tern.security.http-tls.client-auth; default: $TERN_CLIENT_CERT when set). Goes with --client-key.")
+  java.nio.file.Path clientCert;
+
+  @Option(
+      names = "--client-key",
+      paramLabel = "FILE",
+      description = "The client certificate's private key (PEM, unencrypted PKCS#8; default: $TERN_CLIENT_KEY when set).")
+  java.nio.file.Path clientKey;
+
+  private java.nio.file.Path fromEnv(java.nio.file.Path given, String name) {
+    if (given != null) return given;
+    String env = environment(name);
+    return env == null ? null : java.nio.file.Path.of(env);
+  }
+
   /** --cacert, else $TERN_CACERT, else null (the JDK's CAs). */
   final java.nio.file.Path cacert() {
     if (cacert != null) return cacert;
@@ -117,9 +136,15 @@ abstract class ClientCommand implements Callable<Integer> {
     try {
       javax.net.ssl.SSLContext ssl;
       try {
-        ssl = cacert() == null ? null : dev.tern.http.HttpTls.trusting(cacert());
+        java.nio.file.Path certFile = fromEnv(clientCert, "TERN_CLIENT_CERT");
+        java.nio.file.Path keyFile = fromEnv(clientKey, "TERN_CLIENT_KEY");
+        if ((certFile == null) != (keyFile == null)) {
+          throw new ParameterException(spec.commandLine(), "--client-cert and --client-key go together");
+        }
+        ssl = certFile != null ? dev.tern.http.HttpTls.presenting(certFile, keyFile, cacert())
+            : cacert() == null ? null : dev.tern.http.HttpTls.trusting(cacert());
       } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "--cacert: " + e.getMessage());
+        throw new ParameterException(spec.commandLine(), "--cacert, --client-cert, --client-key: " + e.getMessage());
       }
       return run(new TernClient(endpoints, timeout, token(), ssl));
     } catch (TernClient.UnreachableException e) {

@@ -75,6 +75,8 @@ public final class TernNode {
   private final Auth.Settings security;
   /** HTTPS for the API (tern.security.http-tls), or null for plain HTTP. */
   private final javax.net.ssl.SSLContext httpsServer;
+  /** The API's TLS settings (whether it asks clients for certificates). */
+  private final HttpTls.Settings httpTls;
   /** The Pekko settings that put Artery on mutual TLS (tern.security.artery-tls), or none. */
   private final Config arteryTls;
   /** How this node trusts the other nodes' HTTPS API, or null when the API is plain HTTP. */
@@ -102,6 +104,7 @@ public final class TernNode {
     this.security = Auth.Settings.fromConfig(tern); // a bad token entry stops the node here
     this.arteryTls = ArteryTls.pekkoSettings(tern); // reads the files: a bad one stops the node here
     HttpTls.Settings tls = HttpTls.Settings.fromConfig(tern);
+    this.httpTls = tls;
     // Read now: a missing or bad key or certificate stops the node before it touches its data.
     this.httpsServer = tls.enabled() ? tls.serverContext() : null;
     try {
@@ -431,7 +434,7 @@ public final class TernNode {
           metrics == null ? r -> r : metrics.http(api::inflightRequests)::around;
       Auth auth = new Auth(ctx.getSystem(), security, limits);
       api.bind(host, self.httpPort(), r -> counted.apply(auth.protect(r)),
-              httpsServer == null ? null : ConnectionContext.httpsServer(httpsServer)).whenComplete((binding, failure) -> {
+              httpsServer == null ? null : ConnectionContext.httpsServer(() -> httpTls.serverEngine(httpsServer))).whenComplete((binding, failure) -> {
         if (failure != null) {
           fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();
           log.error("{}: {}", id, fatal);

@@ -38,7 +38,12 @@ public final class HttpTls {
    * password; {@code caFile} (PEM, may be empty) is the CA a node trusts when it calls another node's API.
    */
   public record Settings(boolean enabled, String certFile, String keyFile, String keystoreFile, String keystorePassword,
-      String caFile) {
+      String caFile, ClientAuth clientAuth) {
+
+    public Settings(boolean enabled, String certFile, String keyFile, String keystoreFile, String keystorePassword,
+        String caFile) {
+      this(enabled, certFile, keyFile, keystoreFile, keystorePassword, caFile, ClientAuth.NONE);
+    }
 
     public static Settings fromConfig(Config tern) {
       return at(tern, "security.http-tls");
@@ -48,8 +53,20 @@ public final class HttpTls {
     public static Settings at(Config tern, String path) {
       String where = "tern." + path;
       Config t = tern.getConfig(path);
+      ClientAuth clientAuth = ClientAuth.NONE;
+      if (t.hasPath("client-auth")) {
+        try {
+          clientAuth = ClientAuth.valueOf(t.getString("client-auth").strip().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(where + ".client-auth: none, want or need, not '" + t.getString("client-auth") + "'");
+        }
+      }
       Settings s = new Settings(t.getBoolean("enabled"), t.getString("cert-file").strip(), t.getString("key-file").strip(),
-          t.getString("keystore-file").strip(), t.getString("keystore-password"), t.getString("ca-file").strip());
+          t.getString("keystore-file").strip(), t.getString("keystore-password"), t.getString("ca-file").strip(), clientAuth);
+      if (s.enabled() && clientAuth != ClientAuth.NONE && s.caFile().isEmpty()) {
+        throw new IllegalArgumentException(where + ".client-auth = " + t.getString("client-auth")
+            + " needs ca-file: the CA whose client certificates the node accepts");
+      }
       if (s.enabled()) {
         boolean pem = !s.certFile().isEmpty() || !s.keyFile().isEmpty();
         boolean p12 = !s.keystoreFile().isEmpty();
@@ -73,7 +90,8 @@ public final class HttpTls {
     public SSLContext serverContext() {
       try {
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(keyManagers(), null, null);
+        // With client certificates, only those ca-file's CA signed are accepted.
+        ctx.init(keyManagers(), clientAuth == ClientAuth.NONE ? null : trustManagers(Path.of(caFile)), null);
         return ctx;
       } catch (GeneralSecurityException e) {
         throw new IllegalArgumentException("cannot use the key: " + e.getMessage(), e);
@@ -96,7 +114,41 @@ public final class HttpTls {
 
     /** The context a node uses to call another node's API: trusting caFile, or the JDK's CAs when it is empty. */
     public SSLContext peerContext() throws GeneralSecurityException {
+      if (clientAuth != ClientAuth.NONE) {
+        // The other nodes ask for a client certificate too: present this node's own.
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(keyManagers(), trustManagers(Path.of(caFile)), null);
+        return ctx;
+      }
       return caFile.isEmpty() ? SSLContext.getDefault() : trusting(Path.of(caFile));
+    }
+
+    /** A server engine of {@code server} as this setting wants it: asking for a client certificate or not. */
+    public javax.net.ssl.SSLEngine serverEngine(SSLContext server) {
+      javax.net.ssl.SSLEngine engine = server.createSSLEngine();
+      engine.setUseClientMode(false);
+      if (clientAuth == ClientAuth.NEED) engine.setNeedClientAuth(true);
+      else if (clientAuth == ClientAuth.WANT) engine.setWantClientAuth(true);
+      return engine;
+    }
+  }
+
+  /** Whether the API asks clients for a certificate: not at all, optionally, or always (refusing those without). */
+  public enum ClientAuth { NONE, WANT, NEED }
+
+  /**
+   * A client context presenting the certificate and key in the PEM files {@code certFile} and {@code keyFile}, and
+   * trusting the CA certificates in {@code caFile} (null: the JDK's own CAs).
+   */
+  public static SSLContext presenting(Path certFile, Path keyFile, Path caFile) {
+    try {
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(fromPem(certFile, keyFile), IN_MEMORY);
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(kmf.getKeyManagers(), caFile == null ? null : trustManagers(caFile), null);
+      return ctx;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot use the client certificate " + certFile + ": " + e.getMessage(), e);
     }
   }
 

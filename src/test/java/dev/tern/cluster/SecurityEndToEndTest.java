@@ -2,6 +2,7 @@ package dev.tern.cluster;
 
 import static dev.tern.cluster.LocalCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tern.cli.Certificates;
@@ -37,6 +38,9 @@ class SecurityEndToEndTest {
   private java.nio.file.Path certs;
   private java.nio.file.Path caFile;
   private Certificates.Issued caOf;
+  /** The test's client certificate (tern.security.http-tls.client-auth = need) and its key. */
+  private java.nio.file.Path clientCert;
+  private java.nio.file.Path clientKey;
 
   /** Few iterations: the tests check the protocol, not the cost of guessing. */
   private static String entry(String name, String token, String role, String prefix) {
@@ -59,6 +63,8 @@ class SecurityEndToEndTest {
         "tern.security.http-tls.cert-file = \"" + certs.resolve("node.pem") + "\"",
         "tern.security.http-tls.key-file = \"" + certs.resolve("node-key.pem") + "\"",
         "tern.security.http-tls.ca-file = \"" + caFile + "\"",
+        // Client certificates required: every call of these tests presents one the cluster's CA signed.
+        "tern.security.http-tls.client-auth = need",
         "tern.security.artery-tls.enabled = on", // the same files as http-tls, by default
         "tern.security.enabled = on",
         "tern.security.peer-token = " + READ,
@@ -69,7 +75,12 @@ class SecurityEndToEndTest {
         entry("app", APP, "write", "app/") + ",",
         entry("app-reader", APP_READ, "read", "app/"),
         "]"));
-    cluster.useHttps(HttpTls.trusting(caFile));
+    Certificates.Issued client = Certificates.issue(ca, "test-client", List.of("127.0.0.1"), Duration.ofDays(1));
+    clientCert = certs.resolve("client.pem");
+    clientKey = certs.resolve("client-key.pem");
+    Certificates.writeCertificate(clientCert, client.certificate(), ca.certificate());
+    Certificates.writeKey(clientKey, client.keys().getPrivate());
+    cluster.useHttps(HttpTls.presenting(clientCert, clientKey, caFile));
     cluster.defaultHeaders = bearer(ADMIN);
     await(() -> cluster.agreedLeader(List.of("n1", "n2", "n3")), Duration.ofSeconds(45), "a leader");
   }
@@ -214,6 +225,27 @@ class SecurityEndToEndTest {
     }
   }
 
+  /** tern.security.http-tls.client-auth = need: no client certificate, or one from another CA, cannot connect. */
+  @Test
+  void aClientWithoutACertificateOfTheClustersCaCannotConnect() throws Exception {
+    Certificates.Issued other = Certificates.newCa("another CA", Duration.ofDays(1));
+    Certificates.Issued stranger = Certificates.issue(other, "stranger", List.of("127.0.0.1"), Duration.ofDays(1));
+    Certificates.writeCertificate(certs.resolve("stranger.pem"), stranger.certificate(), other.certificate());
+    Certificates.writeKey(certs.resolve("stranger-key.pem"), stranger.keys().getPrivate());
+    java.net.http.HttpRequest status = java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(cluster.baseUrl("n1") + "/v1/status")).header("Authorization", "Bearer " + READ)
+        .timeout(Duration.ofSeconds(10)).build();
+    var good = java.net.http.HttpClient.newBuilder().sslContext(HttpTls.presenting(clientCert, clientKey, caFile)).build();
+    assertEquals(200, good.send(status, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode());
+    var none = java.net.http.HttpClient.newBuilder().sslContext(HttpTls.trusting(caFile)).build();
+    assertThrows(java.io.IOException.class, () -> none.send(status, java.net.http.HttpResponse.BodyHandlers.discarding()),
+        "no client certificate");
+    var bad = java.net.http.HttpClient.newBuilder().sslContext(
+        HttpTls.presenting(certs.resolve("stranger.pem"), certs.resolve("stranger-key.pem"), caFile)).build();
+    assertThrows(java.io.IOException.class, () -> bad.send(status, java.net.http.HttpResponse.BodyHandlers.discarding()),
+        "a certificate from another CA");
+  }
+
   @Test
   void leasesNeedTheWriteRoleAndNoPrefixLimit() {
     LocalCluster.Response granted = call(WRITE, "POST", "/v1/leases?ttl=60s", null);
@@ -236,14 +268,18 @@ class SecurityEndToEndTest {
     Object[] untrusted = cli("get", "cli-key", "--node", node, "--token", READ);
     assertEquals(4, untrusted[0], () -> "without --cacert the node's certificate is not trusted: " + untrusted[1]);
     assertTrue(((String) untrusted[1]).contains("SSLHandshakeException"), (String) untrusted[1]);
-    Object[] denied = cli("put", "cli-key", "v", "--node", node, "--cacert", caFile.toString());
+    Object[] denied = cli("put", "cli-key", "v", "--node", node, "--cacert", caFile.toString(), "--client-cert", clientCert.toString(),
+        "--client-key", clientKey.toString());
     assertEquals(5, denied[0], () -> "exit code without a token: " + denied[1]);
     assertTrue(((String) denied[1]).contains("unauthorized (HTTP 401)"), (String) denied[1]);
-    Object[] put = cli("put", "cli-key", "v", "--node", node, "--token", WRITE, "--cacert", caFile.toString());
+    Object[] put = cli("put", "cli-key", "v", "--node", node, "--token", WRITE, "--cacert", caFile.toString(), "--client-cert", clientCert.toString(),
+        "--client-key", clientKey.toString());
     assertEquals(0, put[0], () -> "put with a token: " + put[1]);
-    Object[] forbidden = cli("put", "cli-key", "w", "--node", node, "--token", READ, "--cacert", caFile.toString());
+    Object[] forbidden = cli("put", "cli-key", "w", "--node", node, "--token", READ, "--cacert", caFile.toString(), "--client-cert", clientCert.toString(),
+        "--client-key", clientKey.toString());
     assertTrue(((String) forbidden[1]).contains("forbidden (HTTP 403)"), (String) forbidden[1]);
-    Object[] status = cli("status", "--node", node, "--token", READ, "--cacert", caFile.toString());
+    Object[] status = cli("status", "--node", node, "--token", READ, "--cacert", caFile.toString(), "--client-cert", clientCert.toString(),
+        "--client-key", clientKey.toString());
     assertEquals(0, status[0], () -> "status with a read token: " + status[1]);
   }
 
@@ -324,7 +360,7 @@ class SecurityEndToEndTest {
   /** The status of a GET whose answer is not JSON (metrics, a backup), its body discarded. */
   private int rawStatus(String token, String path) {
     try {
-      return java.net.http.HttpClient.newBuilder().sslContext(HttpTls.trusting(caFile)).build().send(java.net.http.HttpRequest.newBuilder(
+      return java.net.http.HttpClient.newBuilder().sslContext(HttpTls.presenting(clientCert, clientKey, caFile)).build().send(java.net.http.HttpRequest.newBuilder(
               java.net.URI.create(cluster.baseUrl("n1") + path)).headers(token == null ? new String[] {"X-No-Token", "1"}
               : new String[] {"Authorization", "Bearer " + token})
               .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();

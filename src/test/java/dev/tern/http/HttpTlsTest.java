@@ -88,6 +88,74 @@ class HttpTlsTest {
     assertEquals("CN=n1", handshake(s.serverContext(), HttpTls.trusting(dir.resolve("ca.pem"))));
   }
 
+  /**
+   * Client certificates (tern.security.http-tls.client-auth = need): a client without one, or with one from another
+   * CA, cannot complete the handshake; one with a certificate the cluster's CA signed can. The server side is the
+   * engine the node's HTTPS server uses ({@link HttpTls.Settings#serverEngine}), driven over sockets.
+   */
+  @Test
+  void clientAuthNeedRefusesClientsWithoutTheClustersCertificate() throws Exception {
+    HttpTls.Settings s = settings("tern.security.http-tls { enabled = on, cert-file = \"" + dir.resolve("node.pem")
+        + "\", key-file = \"" + dir.resolve("node-key.pem") + "\", ca-file = \"" + dir.resolve("ca.pem")
+        + "\", client-auth = need }");
+    assertEquals(HttpTls.ClientAuth.NEED, s.clientAuth());
+    SSLContext server = s.serverContext();
+    assertTrue(s.serverEngine(server).getNeedClientAuth());
+    Certificates.Issued client = Certificates.issue(ca, "client", List.of("127.0.0.1"), Duration.ofDays(1));
+    Certificates.writeCertificate(dir.resolve("client.pem"), client.certificate(), ca.certificate());
+    Certificates.writeKey(dir.resolve("client-key.pem"), client.keys().getPrivate());
+    Certificates.Issued other = Certificates.newCa("another CA", Duration.ofDays(1));
+    Certificates.Issued stranger = Certificates.issue(other, "stranger", List.of("127.0.0.1"), Duration.ofDays(1));
+    Certificates.writeCertificate(dir.resolve("stranger.pem"), stranger.certificate(), other.certificate());
+    Certificates.writeKey(dir.resolve("stranger-key.pem"), stranger.keys().getPrivate());
+
+    SSLContext withCert = HttpTls.presenting(dir.resolve("client.pem"), dir.resolve("client-key.pem"), dir.resolve("ca.pem"));
+    assertEquals("CN=n1", handshake(server, withCert, s));
+    assertThrows(IOException.class, () -> handshake(server, HttpTls.trusting(dir.resolve("ca.pem")), s), "no certificate");
+    SSLContext strangers = HttpTls.presenting(dir.resolve("stranger.pem"), dir.resolve("stranger-key.pem"), dir.resolve("ca.pem"));
+    assertThrows(IOException.class, () -> handshake(server, strangers, s), "a certificate from another CA");
+    // A node presents its own certificate when it calls another node's API.
+    assertEquals("CN=n1", handshake(server, s.peerContext(), s));
+  }
+
+  @Test
+  void clientAuthNeedsTheCa() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> settings(
+        "tern.security.http-tls { enabled = on, cert-file = a, key-file = b, client-auth = need }"));
+    assertTrue(e.getMessage().contains("needs ca-file"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> settings(
+        "tern.security.http-tls { enabled = on, cert-file = a, key-file = b, ca-file = c, client-auth = maybe }"));
+  }
+
+  /** As {@link #handshake(SSLContext, SSLContext)}, the server's sockets asking for client certificates as {@code s} says. */
+  private static String handshake(SSLContext server, SSLContext client, HttpTls.Settings s) throws Exception {
+    javax.net.ssl.SSLEngine engine = s.serverEngine(server);
+    try (SSLServerSocket listening = (SSLServerSocket) server.getServerSocketFactory()
+        .createServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      listening.setNeedClientAuth(engine.getNeedClientAuth());
+      listening.setWantClientAuth(engine.getWantClientAuth() || engine.getNeedClientAuth());
+      if (engine.getNeedClientAuth()) listening.setNeedClientAuth(true);
+      CompletableFuture<Void> accepted = CompletableFuture.runAsync(() -> {
+        try (SSLSocket sock = (SSLSocket) listening.accept()) {
+          sock.startHandshake();
+          sock.getOutputStream().write(1);
+          sock.getInputStream().read();
+        } catch (IOException e) {
+          // refused: the client's side reports it
+        }
+      });
+      try (SSLSocket c = (SSLSocket) client.getSocketFactory().createSocket("127.0.0.1", listening.getLocalPort())) {
+        c.setSoTimeout(10_000);
+        c.startHandshake();
+        if (c.getInputStream().read() < 0) throw new IOException("the server closed the connection");
+        c.getOutputStream().write(1);
+        String subject = c.getSession().getPeerPrincipal().getName();
+        accepted.get(10, TimeUnit.SECONDS);
+        return subject;
+      }
+    }
+  }
+
   @Test
   void aClientTrustingAnotherCaRefusesTheServer() throws Exception {
     Certificates.Issued other = Certificates.newCa("other CA", Duration.ofDays(1));
