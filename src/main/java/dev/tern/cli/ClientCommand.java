@@ -92,9 +92,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
   /** --cacert, else $TERN_CACERT, else null (the JDK's CAs). */
   final java.nio.file.Path cacert() {
-    if (cacert != null) return cacert;
-    String env = environment("TERN_CACERT");
-    return env == null ? null : java.nio.file.Path.of(env);
+    return fromEnv(cacert, "TERN_CACERT");
   }
 
   /** --token, else $TERN_TOKEN, else null (no Authorization header). */

@@ -86,7 +86,7 @@ public final class LeaseApi {
         return complete(badRequest("ttl must be from " + settings.minTtl().toMillis() + " ms to "
             + settings.maxTtl().toMillis() + " ms (tern.lease.min-ttl, max-ttl)"));
       }
-      if (kv.leases().size() >= settings.maxLeases()) {
+      if (kv.leaseCount() >= settings.maxLeases()) {
         return complete(unavailable("there are " + settings.maxLeases() + " leases already (tern.lease.max-leases)"));
       }
       return submit(commandId -> new KvCommand.LeaseGrant(commandId, ttl.toMillis()));

@@ -215,6 +215,13 @@ public final class KvStateMachine implements StateMachine {
     }
   }
 
+  /** How many leases exist (a grant's limit check: no copy of the table). */
+  public int leaseCount() {
+    synchronized (lock) {
+      return store.leaseCount();
+    }
+  }
+
   /** The lease {@code key} belongs to, or {@link KvCommand#NO_LEASE}. */
   public long leaseOf(String key) {
     synchronized (lock) {

@@ -94,6 +94,10 @@ public final class KvStore {
     return leases.get(lease);
   }
 
+  public int leaseCount() {
+    return leases.size();
+  }
+
   /** Every lease, by id. */
   public List<Lease> leases() {
     return leases.all();

@@ -72,6 +72,10 @@ final class LeaseTable {
     return l == null ? KvCommand.NO_LEASE : l;
   }
 
+  int size() {
+    return leases.size();
+  }
+
   Lease get(long lease) {
     Entry e = leases.get(lease);
     return e == null ? null : new Lease(lease, e.ttlMillis, e.renewedAt, new ArrayList<>(e.keys));

@@ -38,6 +38,7 @@ class LeaseTableTest {
     assertEquals(KvCommand.NO_LEASE, t.leaseOf("old"));
     assertEquals(9, t.leaseOf("new"));
     assertEquals(List.of(new Lease(9, 2000, 12, List.of("new"))), t.all());
+    assertEquals(1, t.size());
     assertEquals(true, t.renew(9, 20));
     assertEquals(20, t.get(9).renewedAt());
     assertEquals(false, t.renew(5, 20));
