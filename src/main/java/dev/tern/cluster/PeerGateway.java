@@ -70,6 +70,16 @@ public final class PeerGateway {
    */
   public record CutState(java.util.Set<String> nodes, boolean enabled) {}
 
+  /**
+   * Test-only fault injection: every Raft message this node sends leaves {@code delay} late (zero: at once), as
+   * over a slow link. The experiments' slow followers (stragglers) are made so. Honoured only when
+   * {@code tern.testing.fault-injection} is on; the gateway answers with the delay now in effect.
+   */
+  public record Delay(java.time.Duration delay, ActorRef<DelayState> replyTo) implements Command {}
+
+  /** The answer to a {@link Delay}: the delay in effect, and whether fault injection is enabled at all. */
+  public record DelayState(java.time.Duration delay, boolean enabled) {}
+
   /** Gives the gateway the local replica, which needs the gateway's ref to be created first. */
   public record Attach(ActorRef<RaftMessage> replica) implements Command {}
 
@@ -161,8 +171,20 @@ public final class PeerGateway {
           }
           ctx.getLog().warn("{}: fault injection: cutting Raft traffic with {}", selfId, c.nodes());
           Set<String> now = Set.copyOf(c.nodes());
-          routes.publish(new PeerRoutes.Table(routes.table().peers(), now, self));
+          routes.publish(new PeerRoutes.Table(routes.table().peers(), now, self, routes.table().delayNanos()));
           if (c.replyTo() != null) c.replyTo().tell(new CutState(now, true));
+          return Behaviors.same();
+        })
+        .onMessage(Delay.class, d -> {
+          if (!faultInjection) {
+            ctx.getLog().warn("ignoring a fault-injection request: tern.testing.fault-injection is off");
+            d.replyTo().tell(new DelayState(java.time.Duration.ZERO, false));
+            return Behaviors.same();
+          }
+          ctx.getLog().warn("{}: fault injection: delaying every Raft message this node sends by {}", selfId, d.delay());
+          PeerRoutes.Table t = routes.table();
+          routes.publish(new PeerRoutes.Table(t.peers(), t.cut(), self, d.delay().toNanos()));
+          d.replyTo().tell(new DelayState(d.delay(), true));
           return Behaviors.same();
         })
         .onMessage(Outbound.class, out -> {
@@ -214,7 +236,7 @@ public final class PeerGateway {
     }
     PeerRoutes.Table t = routes.table();
     if (!found.keySet().equals(t.peers().keySet())) ctx.getLog().info("{}: Raft peers now {}", selfId, new java.util.TreeSet<>(found.keySet()));
-    routes.publish(new PeerRoutes.Table(Map.copyOf(found), t.cut(), self));
+    routes.publish(new PeerRoutes.Table(Map.copyOf(found), t.cut(), self, t.delayNanos()));
   }
   }
 

@@ -3,6 +3,9 @@ package dev.tern.cluster;
 import dev.tern.raft.RaftMessage;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,8 +31,14 @@ public final class PeerRoutes {
    * Where the peers are, which of them fault injection cuts off, and the ref that identifies this node to them
    * (its address is what a receiver checks against the member the envelope claims to come from).
    */
-  public record Table(Map<String, Route> peers, Set<String> cut, ActorRef<PeerGateway.Envelope> origin) {
+  public record Table(Map<String, Route> peers, Set<String> cut, ActorRef<PeerGateway.Envelope> origin,
+      long delayNanos) {
     static final Table EMPTY = new Table(Map.of(), Set.of(), null);
+
+    /** A table without an injected delay. */
+    public Table(Map<String, Route> peers, Set<String> cut, ActorRef<PeerGateway.Envelope> origin) {
+      this(peers, cut, origin, 0);
+    }
   }
 
   private final String selfId;
@@ -39,6 +48,8 @@ public final class PeerRoutes {
   private volatile Table table = Table.EMPTY;
   private long tooLargeLastNanos;
   private int tooLargeSuppressed;
+  /** Test-only: holds messages back while fault injection delays them; made on the first delay. */
+  private ScheduledExecutorService delayLine;
 
   public PeerRoutes(String selfId, long incarnation, TransportLimits limits) {
     this.selfId = selfId;
@@ -76,11 +87,39 @@ public final class PeerRoutes {
       if (log.isDebugEnabled()) log.debug("{}: no route to {} yet, dropping {}", selfId, to, message);
       return;
     }
-    switch (limits.laneFor(message)) {
-      case ORDINARY -> peer.ordinary().tell(new PeerGateway.Envelope(selfId, incarnation, t.origin, message));
-      case LARGE -> peer.bulk().tell(new PeerGateway.Envelope(selfId, incarnation, t.origin, message));
-      case TOO_LARGE -> tooLarge(to, message);
+    ActorRef<PeerGateway.Envelope> lane = switch (limits.laneFor(message)) {
+      case ORDINARY -> peer.ordinary();
+      case LARGE -> peer.bulk();
+      case TOO_LARGE -> null;
+    };
+    if (lane == null) {
+      tooLarge(to, message);
+      return;
     }
+    PeerGateway.Envelope envelope = new PeerGateway.Envelope(selfId, incarnation, t.origin, message);
+    if (t.delayNanos > 0) {
+      // Fault injection (a slow link): every message leaves delayNanos late. One thread and a fixed delay keep
+      // the messages in the order they were sent (tasks due at the same time run first-in, first-out).
+      delayLine().schedule(() -> lane.tell(envelope), t.delayNanos, TimeUnit.NANOSECONDS);
+    } else {
+      lane.tell(envelope);
+    }
+  }
+
+  private synchronized ScheduledExecutorService delayLine() {
+    if (delayLine == null) {
+      delayLine = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "tern-fault-delay-" + selfId);
+        thread.setDaemon(true);
+        return thread;
+      });
+    }
+    return delayLine;
+  }
+
+  /** Stops the delay line, if fault injection made one (messages still held back are dropped, as a crash would). */
+  public synchronized void close() {
+    if (delayLine != null) delayLine.shutdownNow();
   }
 
   /** Logs a message too big to send as an error, at most once every ten seconds (with a count of the others). */

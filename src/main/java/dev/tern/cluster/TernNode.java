@@ -404,6 +404,7 @@ public final class TernNode {
           "hand-over-leadership", () -> handOverLeadership(ctx.getSystem(), replica, settings));
       ActorRef<PeerGateway.Command> gateway = ctx.spawn(
           PeerGateway.create(id, directory, faultInjection, routes, raft), "gateway");
+      ctx.getSystem().getWhenTerminated().thenRun(routes::close); // a fault-injection delay line, if any
       ctx.spawn(PeerGateway.bulkInbox(raft), TransportLimits.BULK_INBOX);
       this.gateway = gateway;
       gateway.tell(new PeerGateway.Attach(replica));

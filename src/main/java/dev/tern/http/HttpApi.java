@@ -71,8 +71,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Test-only: given a {@link FaultInjection} (a node does so only when {@code tern.testing.fault-injection}
  * is on), the API also serves {@code POST} and {@code DELETE /v1/testing/partition}, which cut and heal this
- * node's Raft traffic with other members through its {@link PeerGateway}. Without it that path does not exist
- * (404 like any unknown path).
+ * node's Raft traffic with other members through its {@link PeerGateway}, and {@code /v1/testing/delay}, which
+ * makes every Raft message it sends leave late. Without it those paths do not exist (404 like any unknown path).
  */
 public final class HttpApi {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -225,9 +225,10 @@ public final class HttpApi {
       Route snapshot = onlyMethods(GET_ONLY, method -> completeWithFuture(admit(ops::backup)));
       api = concat(api, path(segment("v1").slash("snapshot"), () -> snapshot));
     }
-    Route all = faultInjection == null ? api : concat(api,
-        path(segment("v1").slash("testing").slash("partition"),
-            () -> onlyMethods(PARTITION_METHODS, new PartitionRoute(system, faultInjection, limits, askTimeout)::route)));
+    PartitionRoute faults = faultInjection == null ? null : new PartitionRoute(system, faultInjection, limits, askTimeout);
+    Route all = faults == null ? api : concat(api,
+        path(segment("v1").slash("testing").slash("partition"), () -> onlyMethods(PARTITION_METHODS, faults::route)),
+        path(segment("v1").slash("testing").slash("delay"), () -> onlyMethods(PARTITION_METHODS, faults::delayRoute)));
     return guarded(limits, () -> all);
   }
 

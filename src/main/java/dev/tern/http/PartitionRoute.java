@@ -60,6 +60,51 @@ final class PartitionRoute {
                 : bodyFailure(unwrap(failure), limits))));
   }
 
+  /** The longest delay {@link #delayRoute} takes: beyond it a node is as good as cut off (use a partition). */
+  static final double MAX_DELAY_MS = 10_000;
+
+  /**
+   * {@code POST /v1/testing/delay} with {@code {"delayMs": 50}} makes every Raft message this node sends leave
+   * that many milliseconds late (a slow link: the experiments' stragglers); {@code DELETE} (or 0) sends at once
+   * again. Answers the delay now in effect, once the gateway has taken it.
+   */
+  Route delayRoute(String method) {
+    if (method.equals("DELETE")) return completeWithFuture(delay(Duration.ZERO));
+    return extractRequestEntity(entity -> completeWithFuture(
+        entity.withSizeLimit(MAX_PARTITION_BODY_BYTES).toStrict(limits.requestTimeout().toMillis(), system)
+            .thenCompose(strict -> {
+              String usage = "the body must be a JSON object {\"delayMs\": milliseconds from 0 to "
+                  + (long) MAX_DELAY_MS + "}";
+              JsonNode json;
+              try {
+                json = HttpJson.MAPPER.readTree(strict.getData().toArray());
+              } catch (IOException e) {
+                return CompletableFuture.completedFuture(badRequest(usage));
+              }
+              JsonNode ms = json == null ? null : json.get("delayMs");
+              if (ms == null || !ms.isNumber() || !(ms.asDouble() >= 0) || ms.asDouble() > MAX_DELAY_MS) {
+                return CompletableFuture.completedFuture(badRequest(usage));
+              }
+              return delay(Duration.ofNanos(Math.round(ms.asDouble() * 1e6)));
+            })
+            .exceptionally(failure -> unwrap(failure) instanceof EntityStreamSizeException
+                ? tooLarge("the body is larger than " + MAX_PARTITION_BODY_BYTES + " bytes")
+                : bodyFailure(unwrap(failure), limits))));
+  }
+
+  private CompletionStage<HttpResponse> delay(Duration delay) {
+    CompletionStage<PeerGateway.DelayState> reply = AskPattern.ask(faultInjection.gateway(),
+        replyTo -> new PeerGateway.Delay(delay, replyTo), askTimeout, system.scheduler());
+    return reply.handle((state, failure) -> {
+      if (failure != null) return unavailable("the gateway did not answer: " + unwrap(failure));
+      if (!state.enabled()) {
+        return HttpJson.error(StatusCodes.INTERNAL_SERVER_ERROR, "fault injection is off in this node's gateway");
+      }
+      return HttpJson.ok(HttpJson.object().put("id", faultInjection.selfId())
+          .put("delayMs", state.delay().toNanos() / 1e6));
+    });
+  }
+
   /** The member ids of a partition request, or the response to answer instead. */
   private record PartitionRequest(Set<String> nodes, HttpResponse error) {
     static PartitionRequest error(HttpResponse error) {

@@ -1,11 +1,13 @@
 package dev.tern.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.tern.raft.RaftMessage;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -143,6 +145,36 @@ class PeerInboundTest {
     routesB.send("n1", VOTE); // cut: sent, and dropped by a's replica, which reads the same table
     replicaB.expectNoMessage(Duration.ofMillis(200));
     replicaA.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  /**
+   * A fault-injection delay holds every message back at least that long and keeps their order (a slow link, not a
+   * lossy one); lifting it sends at once again.
+   */
+  @Test
+  void aDelayHoldsMessagesBackInOrder() {
+    TestProbe<PeerGateway.Envelope> peer = a.createTestProbe();
+    PeerRoutes routes = new PeerRoutes("n1", PeerGateway.DEFAULT_LIMITS);
+    Map<String, PeerRoutes.Route> toPeer = Map.of("n2", new PeerRoutes.Route(peer.getRef(), peer.getRef()));
+    long delay = Duration.ofMillis(40).toNanos();
+    routes.publish(new PeerRoutes.Table(toPeer, Set.of(), peer.getRef(), delay));
+    List<RaftMessage> sent = new java.util.ArrayList<>();
+    long start = System.nanoTime();
+    for (int i = 1; i <= 200; i++) {
+      RaftMessage m = new RaftMessage.RequestVote(i, "n1", 0, 0);
+      sent.add(m);
+      routes.send("n2", m);
+    }
+    PeerGateway.Envelope first = peer.receiveMessage(Duration.ofSeconds(5));
+    assertTrue(System.nanoTime() - start >= delay, "sent before its delay was up");
+    List<RaftMessage> got = new java.util.ArrayList<>(List.of(first.message()));
+    for (int i = 1; i < 200; i++) got.add(peer.receiveMessage(Duration.ofSeconds(5)).message());
+    assertEquals(sent, got);
+
+    routes.publish(new PeerRoutes.Table(toPeer, Set.of(), peer.getRef()));
+    routes.send("n2", VOTE);
+    assertEquals(VOTE, peer.receiveMessage(Duration.ofSeconds(5)).message());
+    routes.close();
   }
 
   /** The gateway's Cut (fault injection) reaches both the routes and the replica's inbound check. */

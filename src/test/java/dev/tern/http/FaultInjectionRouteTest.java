@@ -92,7 +92,11 @@ class FaultInjectionRouteTest {
   private record Answer(int status, JsonNode body) {}
 
   private static Answer send(String base, String method, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/v1/testing/partition")).timeout(Duration.ofSeconds(10));
+    return send(base, "/v1/testing/partition", method, body);
+  }
+
+  private static Answer send(String base, String path, String method, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     return new Answer(r.statusCode(), JSON.readTree(r.body()));
@@ -155,5 +159,26 @@ class FaultInjectionRouteTest {
   void aGatewayWithFaultInjectionOffRefuses() throws Exception {
     Answer a = send(offBase, "POST", "{\"cut\":[\"n2\"]}");
     assertEquals(500, a.status(), a.body().toString());
+  }
+
+  @Test
+  void aRealGatewayTakesAndLiftsADelay() throws Exception {
+    Answer slow = send(realBase, "/v1/testing/delay", "POST", "{\"delayMs\": 25}");
+    assertEquals(200, slow.status(), slow.body().toString());
+    assertEquals("{\"id\":\"n1\",\"delayMs\":25.0}", slow.body().toString());
+    Answer fast = send(realBase, "/v1/testing/delay", "DELETE", null);
+    assertEquals("{\"id\":\"n1\",\"delayMs\":0.0}", fast.body().toString());
+  }
+
+  @Test
+  void badDelaysAre400AndTheDelayRouteNeedsFaultInjection() throws Exception {
+    for (String body : List.of("", "nope", "{}", "{\"delayMs\":\"5\"}", "{\"delayMs\":-1}", "{\"delayMs\":10001}")) {
+      Answer a = send(realBase, "/v1/testing/delay", "POST", body);
+      assertEquals(400, a.status(), body + ": " + a.body());
+      assertTrue(a.body().path("error").asText().contains("delayMs"), a.body().toString());
+    }
+    assertEquals(404, send(plainBase, "/v1/testing/delay", "POST", "{\"delayMs\":5}").status());
+    assertEquals(500, send(offBase, "/v1/testing/delay", "POST", "{\"delayMs\":5}").status());
+    assertEquals(405, send(realBase, "/v1/testing/delay", "GET", null).status());
   }
 }
