@@ -2,12 +2,13 @@ package dev.tern.cli;
 
 import java.io.PrintWriter;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.SplittableRandom;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * A load generator: closed-loop clients, each sending one request at a time over HTTP to the nodes named,
- * for a fixed time. Reports throughput and latency percentiles (HdrHistogram) after a warm-up.
+ * for a fixed time ({@link LoadRun}). Shows progress each second; reports throughput and latency percentiles
+ * (HdrHistogram) after a warm-up, and can write the distribution as a .hgrm file and a plot.
  */
 @Command(
     name = "bench",
@@ -55,74 +57,78 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--stale", description = "Reads with consistency=stale instead of linearizable.")
   boolean stale;
 
+  @Option(names = "--quiet", description = "No progress line each second (on standard error).")
+  boolean quiet;
+
+  @Option(names = "--percentiles", paramLabel = "FILE",
+      description = "Also write the latency distribution in HdrHistogram's percentile format (.hgrm, milliseconds).")
+  Path percentiles;
+
+  @Option(names = "--plot", paramLabel = "FILE.png",
+      description = "Also plot latency by percentile (writes and reads apart) as a PNG image.")
+  Path plot;
+
+  @Option(names = "--request-timeout", defaultValue = "10s", converter = ClientCommand.DurationConverter.class,
+      description = "How long a request may take before it counts as an error (default ${DEFAULT-VALUE}).")
+  Duration requestTimeout;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    if (clients < 1 || keys < 1 || valueSize < 0 || readRatio < 0 || readRatio > 1) {
+    if (clients < 1 || keys < 1 || valueSize < 0 || !(readRatio >= 0 && readRatio <= 1)) {
       err.println("tern bench: --clients and --keys must be >= 1, --value-size >= 0, --read-ratio in [0, 1]");
       err.flush();
       return ExitCodes.USAGE;
     }
-    Duration measure = duration;
-    Duration warm = warmup;
+    if (duration.isNegative() || duration.isZero() || warmup.isNegative()) {
+      err.println("tern bench: --duration must be more than 0 and --warmup at least 0");
+      err.flush();
+      return ExitCodes.USAGE;
+    }
+    if (plot != null && !plot.getFileName().toString().endsWith(".png")) {
+      err.println("tern bench: --plot writes a PNG image: give a file name ending in .png");
+      err.flush();
+      return ExitCodes.USAGE;
+    }
     List<URI> targets = new ArrayList<>();
     for (String n : nodes) targets.add(TernClient.parseNode(n));
-    String value = "v".repeat(valueSize);
+    LoadRun.Spec load = new LoadRun.Spec(targets, clients, warmup, duration, keys, valueSize, readRatio, stale,
+        requestTimeout);
+    LoadRun.Result result = LoadRun.run(load, quiet ? null : second -> {
+      err.println(LoadRun.progressLine(second, load));
+      err.flush();
+    });
 
-    long start = System.nanoTime();
-    long measureFrom = start + warm.toNanos();
-    long end = measureFrom + measure.toNanos();
-    AtomicLong errors = new AtomicLong();
-    List<Histogram> histograms = new ArrayList<>();
-    List<Thread> threads = new ArrayList<>();
-    for (int c = 0; c < clients; c++) {
-      Histogram h = new Histogram(Duration.ofMinutes(1).toNanos(), 3);
-      histograms.add(h);
-      TernClient client = new TernClient(targets.get(c % targets.size()), Duration.ofSeconds(10));
-      SplittableRandom random = new SplittableRandom(c);
-      Thread t = new Thread(() -> {
-        while (true) {
-          long t0 = System.nanoTime();
-          if (t0 >= end) return;
-          String path = "/v1/kv/" + TernClient.keyPath("bench/" + random.nextInt(keys));
-          boolean read = random.nextDouble() < readRatio;
-          boolean ok;
-          try {
-            TernClient.Response r = read
-                ? client.get(path + (stale ? "?consistency=stale" : ""))
-                : client.put(path, value);
-            ok = r.ok() || (read && r.status() == 404);
-          } catch (TernClient.UnreachableException | RuntimeException e) {
-            ok = false;
-          }
-          long t1 = System.nanoTime();
-          if (t0 >= measureFrom) {
-            if (ok) h.recordValue(t1 - t0);
-            else errors.incrementAndGet();
-          }
-        }
-      }, "bench-" + c);
-      threads.add(t);
-      t.start();
-    }
-    for (Thread t : threads) t.join();
-
-    Histogram all = new Histogram(Duration.ofMinutes(1).toNanos(), 3);
-    for (Histogram h : histograms) all.add(h);
-    double seconds = measure.toNanos() / 1e9;
+    Histogram all = result.all();
     out.printf("tern bench: %d clients, %s, %d keys, %d-byte values, %.0f%% reads%s, nodes %s%n", clients,
-        measure, keys, valueSize, readRatio * 100, readRatio > 0 ? (stale ? " (stale)" : " (linearizable)") : "",
+        duration, keys, valueSize, readRatio * 100, readRatio > 0 ? (stale ? " (stale)" : " (linearizable)") : "",
         targets);
-    out.printf("ops=%d errors=%d throughput=%.0f ops/s%n", all.getTotalCount(), errors.get(), all.getTotalCount() / seconds);
-    out.printf("latency ms: p50=%.3f p90=%.3f p99=%.3f p99.9=%.3f max=%.3f%n",
-        ms(all.getValueAtPercentile(50)), ms(all.getValueAtPercentile(90)), ms(all.getValueAtPercentile(99)),
-        ms(all.getValueAtPercentile(99.9)), ms(all.getMaxValue()));
+    out.printf("ops=%d errors=%d throughput=%.0f ops/s%n", all.getTotalCount(), result.errors(), result.throughput());
+    out.println(latencyLine("latency ms:", all));
+    if (readRatio > 0 && readRatio < 1) {
+      out.println(latencyLine("  writes:  ", result.writes()));
+      out.println(latencyLine("  reads:   ", result.reads()));
+    }
+    if (percentiles != null) {
+      Plots.percentiles(all, percentiles);
+      out.println("percentile distribution (ms): " + percentiles);
+    }
+    if (plot != null) {
+      Map<String, Histogram> lines = new LinkedHashMap<>();
+      if (result.writes().getTotalCount() > 0) lines.put("writes", result.writes());
+      if (result.reads().getTotalCount() > 0) lines.put("reads", result.reads());
+      Plots.png(plot, List.of(Plots.latencyByPercentile(
+          String.format("%d clients, %d-byte values, %.0f%% reads", clients, valueSize, readRatio * 100), lines)));
+      out.println("latency plot: " + plot);
+    }
     out.flush();
-    return errors.get() == 0 ? ExitCodes.OK : ExitCodes.ERROR;
+    return result.errors() == 0 ? ExitCodes.OK : ExitCodes.ERROR;
   }
 
-  private static double ms(long nanos) {
-    return nanos / 1e6;
+  static String latencyLine(String label, Histogram h) {
+    return String.format("%s p50=%.3f p90=%.3f p99=%.3f p99.9=%.3f max=%.3f", label,
+        LoadRun.ms(h.getValueAtPercentile(50)), LoadRun.ms(h.getValueAtPercentile(90)),
+        LoadRun.ms(h.getValueAtPercentile(99)), LoadRun.ms(h.getValueAtPercentile(99.9)), LoadRun.ms(h.getMaxValue()));
   }
 }

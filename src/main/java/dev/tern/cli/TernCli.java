@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
       MemberCommands.class,
       SnapshotCommand.class,
       BenchCommand.class,
+      ExperimentCommand.class,
       TokenCommand.class,
       CertsCommand.class,
       CommandLine.HelpCommand.class
