@@ -176,6 +176,15 @@ final class ExperimentCluster implements AutoCloseable {
     return out;
   }
 
+  /** The CPU time all node processes running now have used so far (user and system), as the OS reports it. */
+  synchronized Duration nodesCpu() {
+    Duration total = Duration.ZERO;
+    for (Process p : processes.values()) {
+      total = total.plus(p.info().totalCpuDuration().orElse(Duration.ZERO));
+    }
+    return total;
+  }
+
   /** A test-only fault (the cluster must run with tern.testing.fault-injection on): node {@code id} sends late. */
   void delay(String id, Duration delay) throws IOException {
     String body = "{\"delayMs\": " + delay.toNanos() / 1e6 + "}";

@@ -83,25 +83,30 @@ final class ExperimentCommand implements Callable<Integer> {
   static List<String> header(List<String> first) {
     List<String> h = new ArrayList<>(first);
     h.addAll(List.of("throughput_per_s", "ok", "errors", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms",
-        "writes_per_s", "write_p50_ms", "write_p99_ms", "reads_per_s", "read_p50_ms", "read_p99_ms"));
+        "writes_per_s", "write_p50_ms", "write_p99_ms", "reads_per_s", "read_p50_ms", "read_p99_ms",
+        "node_cpu_ms_per_request", "node_cpu_share"));
     return h;
   }
 
   /** A CSV row: the experiment's own values, then the load's result as {@link #header} names them. */
-  static List<Object> row(List<?> first, LoadRun.Result r) {
+  static List<Object> row(List<?> first, ExperimentOptions.Measured m) {
+    LoadRun.Result r = m.result();
     Histogram all = r.all();
     List<Object> row = new ArrayList<>(first);
     row.addAll(List.of(r.throughput(), r.ok(), r.errors(), ms(all, 50), ms(all, 90), ms(all, 99), ms(all, 99.9),
         all.getMaxValue() / 1e6, r.writes().getTotalCount() / r.seconds(), ms(r.writes(), 50), ms(r.writes(), 99),
-        r.reads().getTotalCount() / r.seconds(), ms(r.reads(), 50), ms(r.reads(), 99)));
+        r.reads().getTotalCount() / r.seconds(), ms(r.reads(), 50), ms(r.reads(), 99), m.cpuMsPerRequest(),
+        m.cpuShare()));
     return row;
   }
 
-  /** One line for the terminal: throughput and percentiles. */
-  static String summary(LoadRun.Result r) {
+  /** One line for the terminal: throughput, percentiles and the nodes' CPU. */
+  static String summary(ExperimentOptions.Measured m) {
+    LoadRun.Result r = m.result();
     Histogram all = r.all();
-    return String.format("%.0f requests/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, %d errors", r.throughput(),
-        ms(all, 50), ms(all, 99), ms(all, 99.9), r.errors());
+    return String.format("%.0f requests/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, %d errors; nodes' CPU %.2f ms a "
+            + "request, %.0f%% of the machine", r.throughput(), ms(all, 50), ms(all, 99), ms(all, 99.9), r.errors(),
+        m.cpuMsPerRequest(), 100 * m.cpuShare());
   }
 
   private static double ms(Histogram h, double percentile) {

@@ -18,9 +18,16 @@ final class ExperimentOptions {
       description = "Concurrent closed-loop clients of the load (default ${DEFAULT-VALUE}).")
   int clients;
 
-  @Option(names = "--warmup", defaultValue = "5s", converter = ClientCommand.DurationConverter.class,
-      description = "Load before each measurement (default ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup", defaultValue = "30s", converter = ClientCommand.DurationConverter.class,
+      description = "Load before each measurement, at least (default ${DEFAULT-VALUE}); it goes on until the "
+          + "throughput stops rising (10 s no more than 5% above the 10 s before), up to --max-warmup.")
   Duration warmup;
+
+  @Option(names = "--max-warmup", defaultValue = "180s", converter = ClientCommand.DurationConverter.class,
+      description = "The longest warm-up (default ${DEFAULT-VALUE}). Fresh nodes' JIT compilers speed them up for "
+          + "tens of seconds, longer the more nodes share the cores: 5 nodes on 2 cores were still 3 times faster "
+          + "after 40 s than after 20.")
+  Duration maxWarmup;
 
   @Option(names = "--duration", defaultValue = "20s", converter = ClientCommand.DurationConverter.class,
       description = "How long each load is measured (default ${DEFAULT-VALUE}).")
@@ -54,8 +61,8 @@ final class ExperimentOptions {
   /** Checks the options shared by every experiment; a message for the user, or null. */
   String problem() {
     if (clients < 1 || keys < 1 || valueSize < 0) return "--clients and --keys must be >= 1, --value-size >= 0";
-    if (duration.isNegative() || duration.isZero() || warmup.isNegative()) {
-      return "--duration must be more than 0 and --warmup at least 0";
+    if (duration.isNegative() || duration.isZero() || warmup.isNegative() || maxWarmup.compareTo(warmup) < 0) {
+      return "--duration must be more than 0, --warmup at least 0 and --max-warmup at least --warmup";
     }
     return null;
   }
@@ -72,11 +79,38 @@ final class ExperimentOptions {
 
   /** The load: closed-loop clients spread over {@code targets}, with {@code readRatio} reads (linearizable). */
   LoadRun.Spec load(List<java.net.URI> targets, double readRatio) {
-    return new LoadRun.Spec(targets, clients, warmup, duration, keys, valueSize, readRatio, false, Duration.ofSeconds(10));
+    return new LoadRun.Spec(targets, clients, warmup, maxWarmup, duration, keys, valueSize, readRatio, false,
+        Duration.ofSeconds(10));
   }
 
-  /** Runs a load, printing a progress line each second unless --quiet. */
-  LoadRun.Result runLoad(LoadRun.Spec spec, PrintWriter out) throws InterruptedException {
-    return LoadRun.run(spec, quiet ? null : s -> ExperimentCluster.say(out, LoadRun.progressLine(s, spec)));
+  /** A load's result, with the CPU time the cluster's nodes used during its measured time. */
+  record Measured(LoadRun.Result result, Duration nodesCpu) {
+    /** Node CPU time per successful request, in ms. */
+    double cpuMsPerRequest() {
+      return result.ok() == 0 ? 0 : nodesCpu.toNanos() / 1e6 / result.ok();
+    }
+
+    /** The share of the machine's cores the nodes kept busy during the measured time. */
+    double cpuShare() {
+      return nodesCpu.toNanos() / 1e9 / result.seconds() / Runtime.getRuntime().availableProcessors();
+    }
+  }
+
+  /** Runs a load against {@code cluster}, printing a progress line each second unless --quiet. */
+  Measured runLoad(ExperimentCluster cluster, LoadRun.Spec spec, PrintWriter out) throws InterruptedException {
+    Duration[] cpu = new Duration[2];
+    LoadRun.Result r = LoadRun.run(spec, quiet ? null : s -> ExperimentCluster.say(out, LoadRun.progressLine(s, spec)),
+        new LoadRun.Phases() {
+          @Override
+          public void measuring() {
+            cpu[0] = cluster.nodesCpu();
+          }
+
+          @Override
+          public void stopped() {
+            cpu[1] = cluster.nodesCpu();
+          }
+        });
+    return new Measured(r, cpu[1].minus(cpu[0]));
   }
 }

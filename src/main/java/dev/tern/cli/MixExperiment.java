@@ -93,8 +93,9 @@ final class MixExperiment implements Callable<Integer> {
       for (Mix mix : mixes) {
         ExperimentCluster.say(out, "mix: " + mix + " reads/writes, " + nodes + " nodes, " + options.clients
             + " clients over all nodes");
-        LoadRun.Result r = options.runLoad(options.load(cluster.uris(), mix.readRatio()), out);
-        rows.add(ExperimentCommand.row(List.of(mix.reads(), 100 - mix.reads()), r));
+        ExperimentOptions.Measured m = options.runLoad(cluster, options.load(cluster.uris(), mix.readRatio()), out);
+        LoadRun.Result r = m.result();
+        rows.add(ExperimentCommand.row(List.of(mix.reads(), 100 - mix.reads()), m));
         x.add(mix.toString());
         throughput.get("reads").add(r.reads().getTotalCount() / r.seconds());
         throughput.get("writes").add(r.writes().getTotalCount() / r.seconds());
@@ -102,7 +103,7 @@ final class MixExperiment implements Callable<Integer> {
         latency.get("read p99").add(ms(r.reads(), 99));
         latency.get("write p50").add(ms(r.writes(), 50));
         latency.get("write p99").add(ms(r.writes(), 99));
-        ExperimentCluster.say(out, "  " + ExperimentCommand.summary(r));
+        ExperimentCluster.say(out, "  " + ExperimentCommand.summary(m));
       }
     }
     Plots.csv(dir.resolve("mix.csv"), ExperimentCommand.header(List.of("read_pct", "write_pct")), rows);

@@ -54,25 +54,30 @@ final class ScaleExperiment implements Callable<Integer> {
     List<Double> throughput = new ArrayList<>();
     Map<String, List<Double>> latency = new LinkedHashMap<>();
     for (String p : List.of("p50", "p99")) latency.put(p, new ArrayList<>());
+    List<Double> cpu = new ArrayList<>();
     for (int n : sizes) {
       ExperimentCluster.say(out, "size: " + n + " nodes, " + options.clients + " clients over all nodes, "
           + Math.round(readRatio * 100) + "% reads");
-      LoadRun.Result r;
+      ExperimentOptions.Measured m;
       try (ExperimentCluster cluster = ExperimentCluster.start(options.clusterDir("size-" + n), n, Map.of(), options)) {
-        r = options.runLoad(options.load(cluster.uris(), readRatio), out);
+        m = options.runLoad(cluster, options.load(cluster.uris(), readRatio), out);
       }
+      LoadRun.Result r = m.result();
       Histogram all = r.all();
-      rows.add(ExperimentCommand.row(List.of(n), r));
+      rows.add(ExperimentCommand.row(List.of(n), m));
+      cpu.add(m.cpuMsPerRequest());
       x.add((double) n);
       throughput.add(r.throughput());
       latency.get("p50").add(all.getValueAtPercentile(50) / 1e6);
       latency.get("p99").add(all.getValueAtPercentile(99) / 1e6);
-      ExperimentCluster.say(out, "  " + ExperimentCommand.summary(r));
+      ExperimentCluster.say(out, "  " + ExperimentCommand.summary(m));
     }
     Plots.csv(dir.resolve("size.csv"), ExperimentCommand.header(List.of("nodes")), rows);
     Plots.png(dir.resolve("size.png"), List.of(
         Plots.lines("Throughput by cluster size", "nodes", "requests/s", x, Map.of("throughput", throughput)),
-        Plots.lines("Latency by cluster size", "nodes", "latency (ms)", x, latency)));
+        Plots.lines("Latency by cluster size", "nodes", "latency (ms)", x, latency),
+        Plots.lines("The nodes' CPU time per request", "nodes", "CPU ms per request (all nodes)", x,
+            Map.of("CPU", cpu))));
     ExperimentCluster.say(out, "size: wrote " + dir.resolve("size.csv") + " and " + dir.resolve("size.png"));
   }
 }

@@ -77,17 +77,18 @@ final class StragglerExperiment implements Callable<Integer> {
         for (String id : slow) cluster.delay(id, delay);
         ExperimentCluster.say(out, "stragglers: " + nodes + " nodes, " + c.name() + (slow.isEmpty() ? "" : " " + slow)
             + " (delay " + delay.toMillis() + " ms), " + options.clients + " clients at the leader " + l.leader());
-        LoadRun.Result r = options.runLoad(options.load(List.of(cluster.uri(l.leader())), 0), out);
+        ExperimentOptions.Measured m = options.runLoad(cluster, options.load(List.of(cluster.uri(l.leader())), 0), out);
+        LoadRun.Result r = m.result();
         ExperimentCluster.Leadership after = cluster.awaitLeadership(options.readyTimeout);
         if (!after.equals(l)) {
           throw new java.io.IOException("leadership moved from " + l.leader() + " to " + after.leader() + " in term "
               + after.term() + " during the run: the figures would mix two leaders (a smaller --delay?)");
         }
-        rows.add(ExperimentCommand.row(List.of(c.slow(), delay.toNanos() / 1e6), r));
+        rows.add(ExperimentCommand.row(List.of(c.slow(), delay.toNanos() / 1e6), m));
         x.add(c.name());
         throughput.get("writes").add(r.throughput());
         distributions.put(c.name(), r.writes());
-        ExperimentCluster.say(out, "  " + ExperimentCommand.summary(r));
+        ExperimentCluster.say(out, "  " + ExperimentCommand.summary(m));
       }
     }
     Plots.csv(dir.resolve("stragglers.csv"), ExperimentCommand.header(List.of("slow_followers", "delay_ms")), rows);

@@ -43,7 +43,7 @@ class ExperimentIT {
 
   @Test
   void oneSlowFollowerCostsLittleAMajorityCostsTheDelay() throws Exception {
-    run("experiment", "stragglers", "--nodes", "3", "--delay", "100ms", "--clients", "4", "--warmup", "1s",
+    run("experiment", "stragglers", "--nodes", "3", "--delay", "100ms", "--clients", "4", "--warmup", "1s", "--max-warmup", "1s",
         "--duration", "3s", "--out", out.toString());
     List<String[]> rows = csv("stragglers.csv");
     assertEquals(3, rows.size());
@@ -62,14 +62,14 @@ class ExperimentIT {
 
   @Test
   void sizeAndMixWriteTheirFigures() throws Exception {
-    run("experiment", "size", "--sizes", "1,3", "--clients", "4", "--warmup", "1s", "--duration", "2s",
+    run("experiment", "size", "--sizes", "1,3", "--clients", "4", "--warmup", "1s", "--max-warmup", "1s", "--duration", "2s",
         "--out", out.toString());
     List<String[]> sizes = csv("size.csv");
     assertEquals(List.of("1", "3"), sizes.stream().map(r -> r[0]).toList());
     for (String[] r : sizes) assertTrue(Double.parseDouble(r[1]) > 0, "throughput of " + r[0] + " nodes");
     assertPng("size.png");
 
-    run("experiment", "mix", "--mixes", "50/50,0/100", "--clients", "4", "--warmup", "1s", "--duration", "2s",
+    run("experiment", "mix", "--mixes", "50/50,0/100", "--clients", "4", "--warmup", "1s", "--max-warmup", "1s", "--duration", "2s",
         "--out", out.toString());
     List<String[]> mixes = csv("mix.csv");
     // columns: read_pct, write_pct, throughput, ok, errors, p50, p90, p99, p999, max, writes/s, w50, w99, reads/s, ...

@@ -1,6 +1,7 @@
 package dev.tern.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
@@ -104,6 +105,57 @@ class LoadRunTest {
   }
 
   @Test
+  void aWarmUpIsNotMeasuredAndEndsWhenTheLoadStopsRising() throws Exception {
+    URI node = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    List<LoadRun.Second> seconds = new ArrayList<>();
+    LoadRun.Spec spec = new LoadRun.Spec(List.of(node), 2, Duration.ofSeconds(1), Duration.ofSeconds(1),
+        Duration.ofSeconds(1), 20, 7, 0, false, Duration.ofSeconds(5));
+    List<String> phases = new java.util.concurrent.CopyOnWriteArrayList<>();
+    LoadRun.Result r = LoadRun.run(spec, s -> {
+      seconds.add(s);
+      phases.add(s.measuring() ? "measured second" : "warm-up second");
+    }, new LoadRun.Phases() {
+      @Override
+      public void measuring() {
+        phases.add("measuring");
+      }
+
+      @Override
+      public void stopped() {
+        phases.add("stopped");
+      }
+    });
+    assertEquals(List.of("warm-up second", "measuring", "measured second", "stopped", "measured second"), phases,
+        "a second of warm-up, the switch, a measured second, the stop, and the second the clients finish in");
+    assertTrue(seconds.stream().anyMatch(s -> !s.measuring() && s.ok() > 0), "the warm-up sent requests: " + seconds);
+    assertEquals(puts.get(), seconds.stream().mapToLong(LoadRun.Second::ok).sum(), "every request is in a second");
+    assertTrue(r.writes().getTotalCount() > 0 && r.writes().getTotalCount() < puts.get(), "the warm-up is left out");
+    assertTrue(seconds.stream().filter(s -> !s.measuring()).allMatch(s -> s.latencies().getTotalCount() == 0),
+        "no warm-up latency in the result");
+
+    int w = LoadRun.STEADY_WINDOW;
+    assertTrue(LoadRun.steady(seconds(w, 100, w, 104)), "flat");
+    assertTrue(LoadRun.steady(concat(seconds(3, 10, 0, 0), seconds(w, 100, w, 100))), "flat after a ramp");
+    assertTrue(LoadRun.steady(seconds(w, 100, w, 50)), "falling is not rising");
+    assertFalse(LoadRun.steady(seconds(w, 100, w, 120)), "20% faster: still warming");
+    assertFalse(LoadRun.steady(seconds(w, 100, w - 1, 100)), "too few seconds to tell");
+  }
+
+  /** {@code n} seconds of {@code a} requests, then {@code m} of {@code b}. */
+  private static List<Long> seconds(int n, long a, int m, long b) {
+    List<Long> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) out.add(a);
+    for (int i = 0; i < m; i++) out.add(b);
+    return out;
+  }
+
+  private static List<Long> concat(List<Long> a, List<Long> b) {
+    List<Long> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+
+  @Test
   void badSpecsAreRefused() {
     URI node = URI.create("http://127.0.0.1:1");
     Duration s = Duration.ofSeconds(1);
@@ -113,7 +165,9 @@ class LoadRunTest {
         () -> new LoadRun.Spec(List.of(node), 1, s, s, 0, 1, 0, false, s),
         () -> new LoadRun.Spec(List.of(node), 1, s, s, 1, -1, 0, false, s),
         () -> new LoadRun.Spec(List.of(node), 1, s, s, 1, 1, 1.5, false, s),
-        () -> new LoadRun.Spec(List.of(node), 1, s, s, 1, 1, Double.NaN, false, s))) {
+        () -> new LoadRun.Spec(List.of(node), 1, s, s, 1, 1, Double.NaN, false, s),
+        () -> new LoadRun.Spec(List.of(node), 1, s, Duration.ZERO, 1, 1, 0, false, s),
+        () -> new LoadRun.Spec(List.of(node), 1, s, Duration.ZERO, s, 1, 1, 0, false, s))) {
       org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, bad::run);
     }
   }
