@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
       "  size        write throughput and latency for clusters of 3 to 11 nodes",
       "  mix         throughput and latency for read/write mixes",
       "  stragglers  write throughput and latency with one, then a majority of slow followers",
-      "  all         the four, one after another (about 15 minutes with the defaults)",
+      "  all         the four, one after another (about 30 minutes with the defaults on 2 cores)",
       "",
       "Each runs for a bounded time (see its --help for sizes, durations and settings); everything it starts it "
           + "stops. Run nothing else heavy meanwhile: the nodes and the load share this machine."

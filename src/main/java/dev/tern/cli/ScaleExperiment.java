@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * Throughput and latency of writes for clusters of several sizes: for each size a fresh cluster, the same
- * closed-loop load spread over all its nodes (as clients of a real cluster would be), measured after a warm-up.
+ * closed-loop load spread over all its nodes (as clients of a real cluster would be), measured after a warm-up; then
+ * how busy the idle nodes keep the machine.
  */
 @Command(name = "size", mixinStandardHelpOptions = true,
     description = "Write throughput and latency for clusters of several sizes.")
@@ -47,6 +48,18 @@ final class ScaleExperiment implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
+  /**
+   * The share of the machine's cores the idle nodes keep busy, over the 5 seconds after the load (heartbeats, Pekko's
+   * cluster gossip, and JIT compilers still at work): what a bigger cluster costs before it serves anything.
+   */
+  static double idleShare(ExperimentCluster cluster) throws InterruptedException {
+    java.time.Duration before = cluster.nodesCpu();
+    long t0 = System.nanoTime();
+    Thread.sleep(5000);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    return cluster.nodesCpu().minus(before).toNanos() / 1e9 / seconds / Runtime.getRuntime().availableProcessors();
+  }
+
   static void run(ExperimentOptions options, List<Integer> sizes, double readRatio, PrintWriter out) throws Exception {
     Path dir = options.outDir();
     List<List<?>> rows = new ArrayList<>();
@@ -59,20 +72,26 @@ final class ScaleExperiment implements Callable<Integer> {
       ExperimentCluster.say(out, "size: " + n + " nodes, " + options.clients + " clients over all nodes, "
           + Math.round(readRatio * 100) + "% reads");
       ExperimentOptions.Measured m;
+      double idle;
       try (ExperimentCluster cluster = ExperimentCluster.start(options.clusterDir("size-" + n), n, Map.of(), options)) {
         m = options.runLoad(cluster, options.load(cluster.uris(), readRatio), out);
+        idle = idleShare(cluster);
       }
       LoadRun.Result r = m.result();
       Histogram all = r.all();
-      rows.add(ExperimentCommand.row(List.of(n), m));
+      List<Object> row = ExperimentCommand.row(List.of(n), m);
+      row.add(idle);
+      rows.add(row);
       cpu.add(m.cpuMsPerRequest());
       x.add((double) n);
       throughput.add(r.throughput());
       latency.get("p50").add(all.getValueAtPercentile(50) / 1e6);
       latency.get("p99").add(all.getValueAtPercentile(99) / 1e6);
-      ExperimentCluster.say(out, "  " + ExperimentCommand.summary(m));
+      ExperimentCluster.say(out, "  " + ExperimentCommand.summary(m) + String.format("; idle after: %.0f%%", idle * 100));
     }
-    Plots.csv(dir.resolve("size.csv"), ExperimentCommand.header(List.of("nodes")), rows);
+    List<String> header = ExperimentCommand.header(List.of("nodes"));
+    header.add("idle_cpu_share_after");
+    Plots.csv(dir.resolve("size.csv"), header, rows);
     Plots.png(dir.resolve("size.png"), List.of(
         Plots.lines("Throughput by cluster size", "nodes", "requests/s", x, Map.of("throughput", throughput)),
         Plots.lines("Latency by cluster size", "nodes", "latency (ms)", x, latency),

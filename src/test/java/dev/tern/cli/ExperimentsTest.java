@@ -57,7 +57,9 @@ class ExperimentsTest {
   void stragglerCasesEndWithTooFewFastNodesForAQuorum() {
     for (int n = 3; n <= 11; n++) {
       List<StragglerExperiment.Case> cases = StragglerExperiment.cases(n);
+      assertEquals(4, cases.size());
       assertEquals(List.of(0, 1), cases.subList(0, 2).stream().map(StragglerExperiment.Case::slow).toList());
+      assertEquals(0, cases.get(3).slow(), "the baseline again, last");
       int slow = cases.get(2).slow();
       int quorum = n / 2 + 1;
       assertTrue(n - slow < quorum, n + " nodes: the fast nodes (leader included) must not be a quorum");
