@@ -12,12 +12,12 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
- * Every {@code ./tern ...} (and {@code java -jar tern-*.jar ...}) command in the shell blocks of README.md and
- * docs/operations.md must parse with the real command line: an option renamed or a command removed fails here, so
+ * Every {@code ./tern ...} (and {@code java -jar tern-*.jar ...}) command in the shell blocks of README.md and of
+ * the docs in {@link #DOCS} must parse with the real command line: an option renamed or a command removed fails here, so
  * the documentation cannot drift from the CLI.
  */
 class DocCommandsTest {
-  private static final List<String> DOCS = List.of("README.md", "docs/operations.md", "docs/security.md");
+  private static final List<String> DOCS = List.of("README.md", "docs/operations.md", "docs/security.md", "docs/evaluation.md");
 
   /** The commands in ```sh blocks, as argument lists (after ./tern or the jar). */
   static List<List<String>> documentedCommands(String markdown) {
