@@ -39,6 +39,25 @@ public final class Bytes {
     return wrap(text.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** How many bytes {@code text} takes in UTF-8, without encoding it. */
+  public static int utf8Length(String text) {
+    int n = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x80) n++;
+      else if (c < 0x800) n += 2;
+      else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        n += 4;
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        n++; // a lone surrogate: String.getBytes encodes it as '?'
+      } else {
+        n += 3;
+      }
+    }
+    return n;
+  }
+
   /** A copy of {@code bytes}: later changes to the array do not change the value. */
   public static Bytes copyOf(byte[] bytes) {
     return new Bytes(bytes.clone(), 0, bytes.length);

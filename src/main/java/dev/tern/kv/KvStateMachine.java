@@ -201,6 +201,16 @@ public final class KvStateMachine implements StateMachine {
     }
   }
 
+  /**
+   * The live data's size in bytes (every key's UTF-8 length plus its value's): what the space quota
+   * (tern.storage.quota-bytes) counts. It falls as soon as a delete is applied.
+   */
+  public long dataBytes() {
+    synchronized (lock) {
+      return store.dataBytes();
+    }
+  }
+
   /** The lease, or empty. */
   public Optional<Lease> lease(long id) {
     synchronized (lock) {

@@ -22,6 +22,8 @@ public final class KvStore {
 
   private final TreeMap<String, VersionedValue> data = new TreeMap<>();
   private final LeaseTable leases = new LeaseTable();
+  /** The live data's size: each key's UTF-8 bytes plus its value's (what the space quota counts). */
+  private long dataBytes;
   /** Told of every put and removal (watches); restoring a snapshot is not a change. */
   private final java.util.function.Consumer<KvEvent> changes;
 
@@ -44,7 +46,8 @@ public final class KvStore {
 
   /** A put attaching {@code key} to {@code lease}, which must exist ({@link #leaseExists}). */
   public void put(String key, Bytes value, long revision, long lease) {
-    data.put(Objects.requireNonNull(key, "key"), new VersionedValue(value, revision));
+    VersionedValue old = data.put(Objects.requireNonNull(key, "key"), new VersionedValue(value, revision));
+    dataBytes += old == null ? entryBytes(key, value) : value.length() - old.value().length();
     leases.attach(key, lease);
     changes.accept(new KvEvent(revision, key, value));
   }
@@ -55,8 +58,10 @@ public final class KvStore {
    * @return whether the key was present
    */
   public boolean remove(String key, long revision) {
-    boolean present = data.remove(Objects.requireNonNull(key, "key")) != null;
+    VersionedValue old = data.remove(Objects.requireNonNull(key, "key"));
+    boolean present = old != null;
     if (present) {
+      dataBytes -= entryBytes(key, old.value());
       leases.detach(key);
       changes.accept(new KvEvent(revision, key, null));
     }
@@ -83,7 +88,8 @@ public final class KvStore {
   public List<String> endLease(long lease, long revision) {
     List<String> keys = leases.end(lease);
     for (String key : keys) {
-      data.remove(key);
+      VersionedValue old = data.remove(key);
+      if (old != null) dataBytes -= entryBytes(key, old.value());
       changes.accept(new KvEvent(revision, key, null));
     }
     return keys;
@@ -125,6 +131,15 @@ public final class KvStore {
     return data.size();
   }
 
+  /** The live data's size in bytes: every key's UTF-8 length plus its value's length. */
+  public long dataBytes() {
+    return dataBytes;
+  }
+
+  static long entryBytes(String key, Bytes value) {
+    return Bytes.utf8Length(key) + value.length();
+  }
+
   /** Replaces the whole content (restoring a snapshot). */
   public void replaceAll(SortedMap<String, VersionedValue> content) {
     replaceAll(content, List.of());
@@ -134,6 +149,8 @@ public final class KvStore {
   public void replaceAll(SortedMap<String, VersionedValue> content, List<Lease> leaseList) {
     data.clear();
     data.putAll(content);
+    dataBytes = 0;
+    for (Map.Entry<String, VersionedValue> e : data.entrySet()) dataBytes += entryBytes(e.getKey(), e.getValue().value());
     leases.replaceAll(leaseList);
   }
 
