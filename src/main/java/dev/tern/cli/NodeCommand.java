@@ -90,6 +90,8 @@ final class NodeCommand implements Callable<Integer> {
       }
       self = NodeConfig.self(resolved);
       TransportLimits.check(resolved);
+      // A space quota this JVM's heap cannot hold is a bad setting too (TernNode checks it again).
+      dev.tern.cluster.QuotaSizing.resolve(resolved.getConfig("tern"), Runtime.getRuntime().maxMemory());
     } catch (ConfigException | IllegalArgumentException e) {
       err.println("tern node: bad configuration: " + e.getMessage());
       err.flush();

@@ -7,6 +7,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import com.typesafe.config.Config;
 import dev.tern.raft.RaftMessage;
 import dev.tern.storage.FileStorage;
+import dev.tern.http.SpaceQuota;
 import dev.tern.storage.StorageHealth;
 import dev.tern.storage.StorageObserver;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -88,6 +89,12 @@ public final class NodeMetrics implements AutoCloseable {
    * here), Raft, client requests.
    */
   public NodeMetrics(Settings settings, String nodeId, String clusterId, FileStorage storage, StorageHealth health) {
+    this(settings, nodeId, clusterId, storage, health, SpaceQuota.off());
+  }
+
+  /** ... and the space quota's gauges ({@code tern_storage_data_bytes}, {@code _quota_bytes}, {@code _quota_alarm}). */
+  public NodeMetrics(Settings settings, String nodeId, String clusterId, FileStorage storage, StorageHealth health,
+      SpaceQuota quota) {
     this.settings = settings;
     // Two of Micrometer's JVM meters have names Prometheus's linter refuses: the process's CPU time is counted in
     // nanoseconds (process_cpu_time_ns_total; Prometheus's base unit is the second, and its clients' standard name
@@ -117,6 +124,18 @@ public final class NodeMetrics implements AutoCloseable {
     kv = new KvRequestMetrics(registry, settings.requestBuckets());
     http = new HttpMetrics(registry);
     bindStorage(storage, health);
+    bindQuota(quota);
+  }
+
+  private void bindQuota(SpaceQuota quota) {
+    Gauge.builder("tern.storage.data", quota, SpaceQuota::dataBytes).baseUnit("bytes")
+        .description("Keys and values this node holds (UTF-8 keys plus values, as applied): what the space quota counts")
+        .register(registry);
+    Gauge.builder("tern.storage.quota", quota, SpaceQuota::quotaBytes).baseUnit("bytes")
+        .description("The space quota, tern.storage.quota-bytes (0: off)").register(registry);
+    Gauge.builder("tern.storage.quota.alarm", quota, q -> q.alarm() ? 1 : 0)
+        .description("1 while the data is at or above the space quota (NOSPACE): writes that add data get 507")
+        .register(registry);
   }
 
   /** The peer messages this node dropped: from non-members, and from members that lost their state. */

@@ -23,6 +23,7 @@ import dev.tern.raft.RaftReplica;
 import dev.tern.raft.RaftSettings;
 import dev.tern.raft.RaftStorage;
 import dev.tern.http.OpsRoutes;
+import dev.tern.http.SpaceQuota;
 import dev.tern.storage.FileStorage;
 import dev.tern.storage.StorageHealth;
 import java.nio.file.Path;
@@ -64,6 +65,8 @@ public final class TernNode {
   /** This node's data directory's incarnation (see {@link Configuration.Server}). */
   private final long incarnation;
   private final StorageHealth health;
+  /** The space quota (tern.storage.quota-bytes), kept across restarts of the actor system. */
+  private final SpaceQuota quota;
   private final java.util.concurrent.ScheduledExecutorService healthChecks;
   private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
   private volatile boolean stopping;
@@ -97,7 +100,12 @@ public final class TernNode {
     this.config = config;
     TransportLimits.check(config); // before touching the disk: settings that cannot work stop the node here
     Config tern = config.getConfig("tern");
+    // A quota the heap cannot hold stops the node here, rather than an OutOfMemoryError once the data grows.
+    QuotaSizing.Resolved sized = QuotaSizing.resolve(tern, Runtime.getRuntime().maxMemory());
+    this.quota = new SpaceQuota(sized.quotaBytes());
     this.id = tern.getString("node-id");
+    if (sized.quotaBytes() == 0) log.warn("{}: {}", id, sized.description());
+    else log.info("{}: space quota {}", id, sized.description());
     this.members = Members.fromConfig(tern);
     this.self = members.require(id);
     Duration checkEvery = tern.getDuration("cluster.incarnation-check-interval");
@@ -131,7 +139,7 @@ public final class TernNode {
     healthChecks.scheduleWithFixedDelay(() -> checkIncarnation(incarnationCheck), checkEvery.toMillis(),
         checkEvery.toMillis(), TimeUnit.MILLISECONDS);
     NodeMetrics.Settings metricsSettings = NodeMetrics.Settings.fromConfig(tern);
-    this.metrics = metricsSettings.enabled() ? new NodeMetrics(metricsSettings, id, clusterId, storage, health) : null;
+    this.metrics = metricsSettings.enabled() ? new NodeMetrics(metricsSettings, id, clusterId, storage, health, quota) : null;
     // Without its disk a node can acknowledge nothing: its Raft part stops at once (never retrying the fsync), and
     // run() then answers /health with the reason until the node is stopped.
     storage.onFailure(t -> {
@@ -222,6 +230,11 @@ public final class TernNode {
   /** The data volume's health (free space, fsync latency, failure). */
   public StorageHealth health() {
     return health;
+  }
+
+  /** The space quota and its NOSPACE alarm (tern.storage.quota-bytes). */
+  public SpaceQuota quota() {
+    return quota;
   }
 
   /** This node's cluster id (recorded in its data directory). */
@@ -377,7 +390,8 @@ public final class TernNode {
       if (metrics != null) frontBehavior = metrics.kv().around(frontBehavior);
       ActorRef<KvFront.Command> front = ctx.spawn(frontBehavior, "front");
       WatchApi.Settings watchSettings = WatchApi.Settings.fromConfig(config.getConfig("tern"));
-      AppliedNotifier stateMachine = AppliedNotifier.create(front, watchSettings.hub());
+      // After each applied entry the quota learns the data's size: its alarm is one volatile read per request.
+      AppliedNotifier stateMachine = AppliedNotifier.create(front, watchSettings.hub(), quota::update);
       boolean faultInjection = config.getBoolean("tern.testing.fault-injection");
       if (faultInjection) log.warn("{}: tern.testing.fault-injection is on: this node obeys /v1/testing/partition", id);
       // The replica sends through the routes the gateway publishes, and takes peers' envelopes itself
@@ -415,13 +429,15 @@ public final class TernNode {
       HttpApi.FaultInjection faults = faultInjection
           ? new HttpApi.FaultInjection(id, java.util.Set.copyOf(members.ids()), gateway) : null;
       java.time.Duration transferAnswer = settings.electionTimeoutMax().multipliedBy(2).plusSeconds(1);
+      OpsRoutes ops = new OpsRoutes(front, stateMachine.kv(), health, quota, clusterId);
       ActorRef<MembersApi.Forward> forwarder = ctx.spawn(MembersApi.forwarder(routes::send), "members-forwarder");
       MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
       List<org.apache.pekko.http.javadsl.server.Route> extra = new java.util.ArrayList<>(List.of(
           new LeaderTransferApi(ctx.getSystem(), replica, directory::current, transferAnswer)
               .overHttps(peerSsl == null ? null : ConnectionContext.httpsClient(peerSsl)).route(), membersApi.route(),
           new WatchApi(ctx.getSystem(), stateMachine.kv().watches(), watchSettings).route(),
-          new LeaseApi(front, stateMachine.kv(), LeaseApi.Settings.fromConfig(config.getConfig("tern")), limits).route()));
+          new LeaseApi(front, stateMachine.kv(), LeaseApi.Settings.fromConfig(config.getConfig("tern")), limits,
+              ops.admission()).route()));
       if (metrics != null) {
         java.time.Duration statusTimeout = metrics.settings().statusTimeout();
         extra.add(metrics.route(() -> AskPattern.ask(replica, RaftMessage.GetStatus::new, statusTimeout,
@@ -429,7 +445,6 @@ public final class TernNode {
       }
       UiRoutes.Settings ui = UiRoutes.Settings.fromConfig(config.getConfig("tern"));
       if (ui.enabled()) extra.add(new UiRoutes(id, () -> directory.current().all(), leadershipEvents, ui, peerSsl).route());
-      OpsRoutes ops = new OpsRoutes(front, stateMachine.kv(), health, clusterId);
       HttpApi api = new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops);
       java.util.function.UnaryOperator<org.apache.pekko.http.javadsl.server.Route> counted =
           metrics == null ? r -> r : metrics.http(api::inflightRequests)::around;

@@ -5,6 +5,7 @@ import dev.tern.kv.KvResult;
 import dev.tern.kv.KvStateMachine;
 import dev.tern.raft.LogEntry;
 import dev.tern.raft.StateMachine;
+import java.util.function.LongConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -14,12 +15,15 @@ import org.apache.pekko.actor.typed.ActorRef;
 public final class AppliedNotifier implements StateMachine {
   private final KvStateMachine kv;
   private final ActorRef<KvFront.Command> front;
+  /** Told the applied data's size after every entry and restore (the space quota), or null. */
+  private final LongConsumer dataBytes;
   private KvCommand lastCommand;
   private KvResult lastResult;
 
-  private AppliedNotifier(KvStateMachine kv, ActorRef<KvFront.Command> front) {
+  private AppliedNotifier(KvStateMachine kv, ActorRef<KvFront.Command> front, LongConsumer dataBytes) {
     this.kv = kv;
     this.front = front;
+    this.dataBytes = dataBytes;
   }
 
   /** Creates the KV state machine wired to report to {@code front}. */
@@ -29,9 +33,18 @@ public final class AppliedNotifier implements StateMachine {
 
   /** ... and whose changes {@code watches} follows. */
   public static AppliedNotifier create(ActorRef<KvFront.Command> front, dev.tern.kv.WatchHub watches) {
+    return create(front, watches, null);
+  }
+
+  /**
+   * ... and that tells {@code dataBytes} the state's {@link KvStateMachine#dataBytes()} after every applied entry
+   * and every restored snapshot (the node's {@link SpaceQuota#update}); null for no one.
+   */
+  public static AppliedNotifier create(ActorRef<KvFront.Command> front, dev.tern.kv.WatchHub watches,
+      LongConsumer dataBytes) {
     AppliedNotifier[] self = new AppliedNotifier[1];
     KvStateMachine kv = new KvStateMachine((index, command, result) -> self[0].record(command, result), watches);
-    self[0] = new AppliedNotifier(kv, front);
+    self[0] = new AppliedNotifier(kv, front, dataBytes);
     return self[0];
   }
 
@@ -45,6 +58,7 @@ public final class AppliedNotifier implements StateMachine {
     lastCommand = null;
     lastResult = null;
     kv.apply(entry);
+    if (dataBytes != null) dataBytes.accept(kv.dataBytes());
     front.tell(new KvFrontBehavior.Applied(entry.index(), lastCommand, lastResult));
   }
 
@@ -56,6 +70,7 @@ public final class AppliedNotifier implements StateMachine {
   @Override
   public void restore(long lastIncludedIndex, byte[] data) {
     kv.restore(lastIncludedIndex, data);
+    if (dataBytes != null) dataBytes.accept(kv.dataBytes());
     front.tell(new KvFrontBehavior.Restored(lastIncludedIndex));
   }
 

@@ -258,7 +258,7 @@ public final class HttpApi {
               putRoute(key, cas, lease, id))));
         default:
           return withCommandId(id -> {
-            HttpResponse refused = ops == null ? null : ops.refuseWrite();
+            HttpResponse refused = refuseWrite(WriteAdmission.Write.ADDS_NONE); // a delete frees data
             if (refused != null) return complete(refused);
             return parameterOptional("cas", cas -> cas.isPresent()
                 ? complete(badRequest("cas is only supported on PUT"))
@@ -303,7 +303,8 @@ public final class HttpApi {
     long expected = expectedRevision;
     long withLease = lease;
     return extractRequest(request -> {
-      HttpResponse refused = ops == null ? null : ops.refuseWrite(); // read-only: a volatile read, no disk access
+      // Read-only or over the space quota: volatile reads, no disk access.
+      HttpResponse refused = refuseWrite(WriteAdmission.Write.ADDS_DATA);
       if (refused != null) return completeWithFuture(bodies.refuse(request, refused));
       RequestEntity entity = request.entity();
       OptionalLong declared = entity.getContentLengthOption();
@@ -326,7 +327,8 @@ public final class HttpApi {
     int maxBytes = limits.txn().maxBytes();
     HttpResponse tooLarge = tooLarge("transaction body is larger than the limit of " + maxBytes + " bytes (tern.txn.max-bytes)");
     return extractRequest(request -> {
-      HttpResponse refused = ops == null ? null : ops.refuseWrite();
+      // Whether it adds data is known once its body is read (below); storage refuses any write at once.
+      HttpResponse refused = refuseWrite(WriteAdmission.Write.ADDS_NONE);
       if (refused != null) return completeWithFuture(bodies.refuse(request, refused));
       OptionalLong declared = request.entity().getContentLengthOption();
       if (declared.isPresent() && declared.getAsLong() > maxBytes) return completeWithFuture(bodies.refuse(request, tooLarge));
@@ -335,9 +337,22 @@ public final class HttpApi {
         TxnJson.Parsed parsed = TxnJson.parse(read.value().toArray(), limits);
         if (parsed.error() != null) return CompletableFuture.completedFuture(badRequest(parsed.error()));
         TxnJson.Request t = parsed.request();
+        HttpResponse overQuota = refuseWrite(addsData(t) ? WriteAdmission.Write.ADDS_DATA : WriteAdmission.Write.ADDS_NONE);
+        if (overQuota != null) return CompletableFuture.completedFuture(overQuota);
         return ask(replyTo -> new KvFront.Txn(t.compares(), t.success(), t.failure(), commandId, replyTo), this::kvReply);
       })));
     });
+  }
+
+  /** The answer to refuse such a write with now (storage 503, space quota 507), or null to take it. */
+  private HttpResponse refuseWrite(WriteAdmission.Write write) {
+    return ops == null ? null : ops.refuseWrite(write);
+  }
+
+  /** Whether a transaction may add data: a put in either branch (which branch runs is known only when applied). */
+  static boolean addsData(TxnJson.Request t) {
+    return t.success().stream().anyMatch(op -> op instanceof dev.tern.kv.TxnOp.Put)
+        || t.failure().stream().anyMatch(op -> op instanceof dev.tern.kv.TxnOp.Put);
   }
 
   /** The value (any bytes, up to the value limit), or the error response to answer instead. */

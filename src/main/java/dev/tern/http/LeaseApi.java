@@ -57,8 +57,16 @@ public final class LeaseApi {
   private final KvStateMachine kv;
   private final Settings settings;
   private final KvLimits limits;
+  /** Refuses grants on a full disk or over the space quota; revocations and keepalives are never refused here. */
+  private final WriteAdmission admission;
 
   public LeaseApi(ActorRef<KvFront.Command> front, KvStateMachine kv, Settings settings, KvLimits limits) {
+    this(front, kv, settings, limits, WriteAdmission.none());
+  }
+
+  public LeaseApi(ActorRef<KvFront.Command> front, KvStateMachine kv, Settings settings, KvLimits limits,
+      WriteAdmission admission) {
+    this.admission = Objects.requireNonNull(admission, "admission");
     this.limits = Objects.requireNonNull(limits, "limits");
     this.front = Objects.requireNonNull(front, "front");
     this.kv = Objects.requireNonNull(kv, "kv");
@@ -86,6 +94,9 @@ public final class LeaseApi {
         return complete(badRequest("ttl must be from " + settings.minTtl().toMillis() + " ms to "
             + settings.maxTtl().toMillis() + " ms (tern.lease.min-ttl, max-ttl)"));
       }
+      // A lease exists to hold keys: under the NOSPACE alarm a grant is refused (507) like a put.
+      HttpResponse refused = admission.refuse(WriteAdmission.Write.ADDS_DATA);
+      if (refused != null) return complete(refused);
       if (kv.leaseCount() >= settings.maxLeases()) {
         return complete(unavailable("there are " + settings.maxLeases() + " leases already (tern.lease.max-leases)"));
       }

@@ -26,8 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the HTTP API needs for operations: the data volume's health (read-only below the free-space reserve,
- * shown in /health and /v1/status) and backups ({@code GET /v1/snapshot}).
+ * What the HTTP API needs for operations: the data volume's health (read-only below the free-space reserve) and
+ * the space quota (the NOSPACE alarm), both enforced by one {@link WriteAdmission} and shown in /health and
+ * /v1/status, and backups ({@code GET /v1/snapshot}).
  *
  * <p>A backup is consistent and complete: the node first does a linearizable read (ReadIndex, through the
  * front), so its applied state then holds every write acknowledged anywhere before the request arrived; then it
@@ -48,34 +49,52 @@ public final class OpsRoutes {
   private final ActorRef<KvFront.Command> front;
   private final KvStateMachine kv;
   private final StorageHealth health;
+  private final WriteAdmission admission;
   private final String clusterId;
 
+  /** Without a space quota. */
   public OpsRoutes(ActorRef<KvFront.Command> front, KvStateMachine kv, StorageHealth health, String clusterId) {
+    this(front, kv, health, SpaceQuota.off(), clusterId);
+  }
+
+  public OpsRoutes(ActorRef<KvFront.Command> front, KvStateMachine kv, StorageHealth health, SpaceQuota quota,
+      String clusterId) {
     this.front = Objects.requireNonNull(front, "front");
     this.kv = Objects.requireNonNull(kv, "kv");
     this.health = Objects.requireNonNull(health, "health");
+    this.admission = new WriteAdmission(health, quota);
     this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
   }
 
-  /** The 503 to answer a write with now, or null to take it (a volatile read: no disk access per request). */
-  HttpResponse refuseWrite() {
-    String reason = health.writeRefusal();
-    return reason == null ? null
-        : HttpJson.response(StatusCodes.SERVICE_UNAVAILABLE, HttpJson.error("unavailable").put("reason", reason));
+  /** Decides which writes are refused (storage, quota); the lease routes use it too. */
+  public WriteAdmission admission() {
+    return admission;
   }
 
-  /** Why /health should say 503 because of storage, or null. */
+  /**
+   * The answer to refuse such a write with now (503 read-only or storage failed, 507 over the space quota), or null
+   * to take it: volatile reads, no disk access per request.
+   */
+  HttpResponse refuseWrite(WriteAdmission.Write write) {
+    return admission.refuse(write);
+  }
+
+  /** Why /health should say 503 because of storage or the space quota, or null. */
   String storageProblem() {
-    return health.writeRefusal();
+    return admission.problem();
   }
 
   /** Adds {@code "storage": {...}} to a /health or /v1/status body. */
   void describeStorage(ObjectNode body) {
     StorageHealth.Report r = health.report();
+    SpaceQuota quota = admission.quota();
     ObjectNode s = body.putObject("storage");
     s.put("freeBytes", r.freeBytes()).put("minFreeBytes", r.reserveBytes()).put("readOnly", r.readOnly())
         .put("fsyncLastMicros", r.fsyncLastMicros()).put("fsyncRecentMaxMicros", r.fsyncRecentMaxMicros())
         .put("fsyncs", r.fsyncs());
+    s.put("quotaBytes", quota.quotaBytes()).put("dataBytes", quota.dataBytes());
+    if (quota.alarm()) s.put("alarm", SpaceQuota.ALARM);
+    else s.putNull("alarm");
     if (r.failure() != null) s.put("failure", r.failure());
     body.put("clusterId", clusterId);
   }
