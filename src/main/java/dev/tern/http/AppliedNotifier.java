@@ -68,7 +68,7 @@ public final class AppliedNotifier implements StateMachine {
   }
 
   @Override
-  public void restore(long lastIncludedIndex, byte[] data) {
+  public void restore(long lastIncludedIndex, java.io.InputStream data) {
     kv.restore(lastIncludedIndex, data);
     if (dataBytes != null) dataBytes.accept(kv.dataBytes());
     front.tell(new KvFrontBehavior.Restored(lastIncludedIndex));

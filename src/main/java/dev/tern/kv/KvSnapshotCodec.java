@@ -5,6 +5,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -78,16 +79,36 @@ final class KvSnapshotCodec {
 
   static void write(OutputStream raw, long lastApplied, SortedMap<String, VersionedValue> data, Map<String, KvResult> recent,
       List<Lease> leases) throws IOException {
+    write(raw, lastApplied, data.size(), each -> {
+      for (Map.Entry<String, VersionedValue> e : data.entrySet()) each.accept(e.getKey(), e.getValue());
+    }, recent, leases);
+  }
+
+  /** Gives every entry of a snapshot's data, in key order. */
+  interface Entries {
+    void forEach(KvStore.EntryConsumer each) throws IOException;
+  }
+
+  /**
+   * Writes a snapshot, streaming the data from {@code entries} ({@code keyCount} of them): nothing is held in
+   * memory but the window and the leases, which are bounded.
+   */
+  static void write(OutputStream raw, long lastApplied, long keyCount, Entries entries, Map<String, KvResult> recent,
+      List<Lease> leases) throws IOException {
+    if (keyCount > Integer.MAX_VALUE) throw new IOException("too many keys for a snapshot: " + keyCount);
     DataOutputStream out = new DataOutputStream(raw);
     int version = versionFor(recent, leases);
     out.writeInt(version);
     out.writeLong(lastApplied);
-    out.writeInt(data.size());
-    for (Map.Entry<String, VersionedValue> e : data.entrySet()) {
-      string(out, e.getKey());
-      bytes(out, e.getValue().value());
-      out.writeLong(e.getValue().revision());
-    }
+    out.writeInt((int) keyCount);
+    long[] written = {0};
+    entries.forEach((key, v) -> {
+      string(out, key);
+      bytes(out, v.value());
+      out.writeLong(v.revision());
+      written[0]++;
+    });
+    if (written[0] != keyCount) throw new IOException("the store gave " + written[0] + " keys, not " + keyCount);
     out.writeInt(recent.size());
     for (Map.Entry<String, KvResult> e : recent.entrySet()) { // oldest first, so eviction order survives
       string(out, e.getKey());
@@ -106,21 +127,62 @@ final class KvSnapshotCodec {
     out.flush();
   }
 
+  /** Takes a snapshot's parts as they are read. */
+  interface Sink {
+    void entry(String key, VersionedValue value);
+
+    /** Whether {@link #entry} gave this key (a lease must hold only present keys). */
+    boolean contains(String key);
+
+    void recent(String id, KvResult result);
+  }
+
+  /** Reads a whole snapshot held in memory. */
   static State read(byte[] bytes) {
+    TreeMap<String, VersionedValue> data = new TreeMap<>(KvStore.KEY_ORDER);
+    LinkedHashMap<String, KvResult> recent = new LinkedHashMap<>();
+    Header h = read(new ByteArrayInputStream(bytes), new Sink() {
+      @Override
+      public void entry(String key, VersionedValue value) {
+        data.put(key, value);
+      }
+
+      @Override
+      public boolean contains(String key) {
+        return data.containsKey(key);
+      }
+
+      @Override
+      public void recent(String id, KvResult result) {
+        recent.put(id, result);
+      }
+    });
+    return new State(h.lastApplied(), data, recent, h.leases());
+  }
+
+  /** What a streamed snapshot held besides its data and window. */
+  record Header(long lastApplied, List<Lease> leases) {}
+
+  /**
+   * Reads a snapshot from a stream, giving its data and window to {@code sink} as they come: a snapshot larger
+   * than memory is read in constant memory (but for the leases).
+   *
+   * @throws IllegalArgumentException if the bytes are not a snapshot this version reads
+   */
+  static Header read(InputStream raw, Sink sink) {
     try {
-      DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+      DataInputStream in = new DataInputStream(raw instanceof ByteArrayInputStream || raw instanceof java.io.BufferedInputStream
+          ? raw : new java.io.BufferedInputStream(raw, 1 << 16));
       int version = in.readInt();
       if (!readable(version)) throw new IllegalArgumentException("unknown key-value snapshot version " + version);
       long lastApplied = in.readLong();
       int keys = count(in);
-      TreeMap<String, VersionedValue> data = new TreeMap<>();
       for (int i = 0; i < keys; i++) {
         String key = string(in);
-        data.put(key, new VersionedValue(bytes(in), in.readLong()));
+        sink.entry(key, new VersionedValue(bytes(in), in.readLong()));
       }
       int ids = count(in);
-      LinkedHashMap<String, KvResult> recent = new LinkedHashMap<>();
-      for (int i = 0; i < ids; i++) recent.put(string(in), result(in));
+      for (int i = 0; i < ids; i++) sink.recent(string(in), result(in));
       List<Lease> leases = new ArrayList<>();
       if (version >= VERSION) {
         int n = count(in);
@@ -129,18 +191,17 @@ final class KvSnapshotCodec {
           long ttl = in.readLong();
           long renewedAt = in.readLong();
           int k = count(in);
-          if (k > in.available()) throw new EOFException("a count of " + k + " runs past the end");
-          List<String> attached = new ArrayList<>(k);
+          List<String> attached = new ArrayList<>(Math.min(k, 1024));
           for (int j = 0; j < k; j++) {
             String key = string(in);
-            if (!data.containsKey(key)) throw new IllegalArgumentException("lease " + id + " holds a key that is absent");
+            if (!sink.contains(key)) throw new IllegalArgumentException("lease " + id + " holds a key that is absent");
             attached.add(key);
           }
           leases.add(new Lease(id, ttl, renewedAt, attached));
         }
       }
       if (in.read() != -1) throw new IllegalArgumentException("trailing bytes after the key-value snapshot");
-      return new State(lastApplied, data, recent, leases);
+      return new Header(lastApplied, leases);
     } catch (EOFException e) {
       throw new IllegalArgumentException("truncated key-value snapshot", e);
     } catch (IOException e) {
@@ -148,7 +209,7 @@ final class KvSnapshotCodec {
     }
   }
 
-  private static void result(DataOutputStream out, KvResult r) throws IOException {
+  static void result(DataOutputStream out, KvResult r) throws IOException {
     if (r instanceof KvResult.Written w && w.value() == null) {
       out.writeByte(7); // as remembered by the deduplication window: no value
       string(out, w.key());
@@ -206,7 +267,7 @@ final class KvSnapshotCodec {
     }
   }
 
-  private static KvResult result(DataInputStream in) throws IOException {
+  static KvResult result(DataInputStream in) throws IOException {
     int type = in.readByte();
     return switch (type) {
       case 1 -> new KvResult.Written(string(in), bytes(in), in.readLong());
@@ -220,8 +281,7 @@ final class KvSnapshotCodec {
         boolean succeeded = in.readBoolean();
         long revision = in.readLong();
         int n = count(in);
-        if (n > in.available()) throw new EOFException("a count of " + n + " runs past the end");
-        java.util.List<TxnOpResult> ops = new java.util.ArrayList<>(n);
+        java.util.List<TxnOpResult> ops = new java.util.ArrayList<>(Math.min(n, 1024));
         for (int i = 0; i < n; i++) ops.add(txnOp(in));
         yield new KvResult.TxnDone(succeeded, revision, ops);
       }
@@ -231,8 +291,7 @@ final class KvSnapshotCodec {
         long lease = in.readLong();
         long revision = in.readLong();
         int n = count(in);
-        if (n > in.available()) throw new EOFException("a count of " + n + " runs past the end");
-        List<String> keys = new ArrayList<>(n);
+        List<String> keys = new ArrayList<>(Math.min(n, 1024));
         for (int i = 0; i < n; i++) keys.add(string(in));
         yield new KvResult.LeaseRevoked(lease, revision, keys);
       }
@@ -270,13 +329,13 @@ final class KvSnapshotCodec {
     };
   }
 
-  private static void string(DataOutputStream out, String s) throws IOException {
+  static void string(DataOutputStream out, String s) throws IOException {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     out.writeInt(b.length);
     out.write(b);
   }
 
-  private static String string(DataInputStream in) throws IOException {
+  static String string(DataInputStream in) throws IOException {
     return new String(rawBytes(in), StandardCharsets.UTF_8);
   }
 
@@ -291,11 +350,11 @@ final class KvSnapshotCodec {
     return Bytes.wrap(rawBytes(in));
   }
 
+  /** A length, then as many bytes: read in pieces, so that a damaged length cannot allocate more than arrives. */
   private static byte[] rawBytes(DataInputStream in) throws IOException {
     int n = count(in);
-    if (n > in.available()) throw new EOFException("a length of " + n + " runs past the end");
-    byte[] b = new byte[n];
-    in.readFully(b);
+    byte[] b = in.readNBytes(n);
+    if (b.length != n) throw new EOFException("a length of " + n + " runs past the end");
     return b;
   }
 

@@ -2,7 +2,10 @@ package dev.tern.kv;
 
 import dev.tern.raft.LogEntry;
 import dev.tern.raft.StateMachine;
+import java.io.InputStream;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -37,13 +40,10 @@ public final class KvStateMachine implements StateMachine {
    */
   static final int DEDUPLICATION_WINDOW = 100_000;
 
-  private final Map<String, KvResult> recentResults =
-      new LinkedHashMap<>(1024, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, KvResult> eldest) {
-          return size() > DEDUPLICATION_WINDOW;
-        }
-      };
+  /** The window, by command id, oldest first; the store keeps it too, entry by entry. */
+  private LinkedHashMap<String, KvStore.Remembered> recentResults = new LinkedHashMap<>();
+  /** The next window slot's sequence number (orders the window in the store). */
+  private long nextSeq;
 
   public KvStateMachine() {
     this(NO_LISTENER);
@@ -53,11 +53,38 @@ public final class KvStateMachine implements StateMachine {
     this(listener, WatchHub.withoutHistory());
   }
 
-  /** A state machine whose changes {@code watches} follows. */
+  /** A state machine in memory whose changes {@code watches} follows. */
   public KvStateMachine(ApplyListener listener, WatchHub watches) {
+    this(listener, watches, MemoryKvStore::new);
+  }
+
+  /**
+   * A state machine over the store {@code opener} opens (told of every change, for the watches). A store that
+   * already holds state (a restarted node's) is taken as it is: {@link #lastApplied()} is its applied index, and
+   * the replica replays only the log after it.
+   */
+  public KvStateMachine(ApplyListener listener, WatchHub watches, Function<Consumer<KvEvent>, KvStore> opener) {
     this.listener = Objects.requireNonNull(listener, "listener");
     this.watches = Objects.requireNonNull(watches, "watches");
-    this.store = new KvStore(watches::record);
+    this.store = opener.apply(watches::record);
+    this.lastApplied = store.appliedIndex();
+    for (KvStore.Remembered r : store.window()) {
+      recentResults.put(r.id(), r);
+      nextSeq = r.seq() + 1;
+    }
+    if (lastApplied > 0) watches.reset(lastApplied);
+  }
+
+  /** The store under this state machine. */
+  KvStore store() {
+    return store;
+  }
+
+  /** Closes the store (a node that stops). */
+  public void close() {
+    synchronized (lock) {
+      store.close();
+    }
   }
 
   /** The watches of this replica's changes. */
@@ -75,6 +102,7 @@ public final class KvStateMachine implements StateMachine {
         throw new IllegalStateException("applying " + entry + " after index " + lastApplied);
       }
       if (entry.kind() != LogEntry.Kind.COMMAND) { // a leader's no-op or a configuration: Raft's own entries
+        store.commit(entry.index());
         lastApplied = entry.index();
         watches.endOfEntry(lastApplied);
         return;
@@ -83,15 +111,29 @@ public final class KvStateMachine implements StateMachine {
       if (command == null) {
         result = new KvResult.Invalid("undecodable command at index " + entry.index());
       } else {
-        KvResult first = recentResults.get(command.id());
-        result = first != null ? recalled(first) : execute(command, entry.index());
-        if (first == null) recentResults.put(command.id(), withoutValue(result));
+        KvStore.Remembered first = recentResults.get(command.id());
+        result = first != null ? recalled(first.result()) : execute(command, entry.index());
+        if (first == null) remember(command.id(), withoutValue(result));
       }
+      store.commit(entry.index());
       lastApplied = entry.index();
       watches.endOfEntry(lastApplied);
     }
     // Outside the lock: the listener may take its time or read back from this store.
     listener.onApplied(entry.index(), command, result);
+  }
+
+  /** Adds a result to the window, dropping the oldest past {@link #DEDUPLICATION_WINDOW}; the store follows. */
+  private void remember(String id, KvResult result) {
+    KvStore.Remembered r = new KvStore.Remembered(nextSeq++, id, result);
+    recentResults.put(id, r);
+    store.remember(r);
+    if (recentResults.size() > DEDUPLICATION_WINDOW) {
+      var eldest = recentResults.entrySet().iterator();
+      KvStore.Remembered gone = eldest.next().getValue();
+      eldest.remove();
+      store.forget(gone.seq());
+    }
   }
 
   /**
@@ -195,7 +237,8 @@ public final class KvStateMachine implements StateMachine {
     }
   }
 
-  public int size() {
+  /** How many keys there are. */
+  public long size() {
     synchronized (lock) {
       return store.size();
     }
@@ -259,14 +302,15 @@ public final class KvStateMachine implements StateMachine {
    */
   public Optional<KvResult> resultOf(String commandId) {
     synchronized (lock) {
-      return Optional.ofNullable(recentResults.get(commandId));
+      KvStore.Remembered r = recentResults.get(commandId);
+      return r == null ? Optional.empty() : Optional.of(r.result());
     }
   }
 
   /**
-   * Captures the data and the deduplication window under the lock: a copy of the sorted map (linear, no
-   * re-sorting) and of the window. Values are immutable, so the copies share them; the encoding happens later,
-   * on the storage's thread.
+   * Captures the state under the lock: a point-in-time view of the data (a copy of the map in memory, a RocksDB
+   * snapshot on disk), and copies of the window and the leases, which are bounded. The data is streamed out later,
+   * on the storage's thread, when the capture is written; write each capture once.
    */
   @Override
   public SnapshotData snapshot() {
@@ -279,16 +323,20 @@ public final class KvStateMachine implements StateMachine {
   /** As {@link #snapshot()}, with the index the capture is at. Safe on any thread. */
   public Capture capture() {
     long index;
-    SortedMap<String, VersionedValue> data;
-    Map<String, KvResult> recent;
+    KvStore.View view;
+    Map<String, KvResult> recent = new LinkedHashMap<>();
     List<Lease> leaseList;
     synchronized (lock) {
       index = lastApplied;
-      data = store.snapshot();
-      recent = new LinkedHashMap<>(recentResults);
+      view = store.view();
+      for (KvStore.Remembered r : recentResults.values()) recent.put(r.id(), r.result());
       leaseList = store.leases();
     }
-    return new Capture(index, out -> KvSnapshotCodec.write(out, index, data, recent, leaseList));
+    return new Capture(index, out -> {
+      try (view) {
+        KvSnapshotCodec.write(out, index, view.keyCount(), view::forEach, recent, leaseList);
+      }
+    });
   }
 
   /**
@@ -299,20 +347,50 @@ public final class KvStateMachine implements StateMachine {
     return KvSnapshotCodec.readable(version);
   }
 
+  /**
+   * Replaces the state with a snapshot's, streaming: the new content is built beside the current one (which reads
+   * keep seeing meanwhile) and takes its place at once when complete.
+   */
   @Override
-  public void restore(long lastIncludedIndex, byte[] data) {
-    KvSnapshotCodec.State state = KvSnapshotCodec.read(data);
-    if (state.lastApplied() != lastIncludedIndex) {
-      throw new IllegalArgumentException("the snapshot holds the state at index " + state.lastApplied()
-          + ", not " + lastIncludedIndex);
+  public void restore(long lastIncludedIndex, InputStream data) {
+    long[] seq = {0};
+    LinkedHashMap<String, KvStore.Remembered> window = new LinkedHashMap<>();
+    long keys;
+    try (KvStore.Loader loader = store.load()) {
+      long[] count = {0};
+      KvSnapshotCodec.Header h = KvSnapshotCodec.read(data, new KvSnapshotCodec.Sink() {
+        @Override
+        public void entry(String key, VersionedValue value) {
+          loader.put(key, value);
+          count[0]++;
+        }
+
+        @Override
+        public boolean contains(String key) {
+          return loader.contains(key);
+        }
+
+        @Override
+        public void recent(String id, KvResult result) {
+          KvStore.Remembered r = new KvStore.Remembered(seq[0]++, id, result);
+          KvStore.Remembered replaced = window.put(id, r);
+          if (replaced != null) throw new IllegalArgumentException("command id " + id + " is twice in the window");
+          loader.remember(r);
+        }
+      });
+      if (h.lastApplied() != lastIncludedIndex) {
+        throw new IllegalArgumentException("the snapshot holds the state at index " + h.lastApplied()
+            + ", not " + lastIncludedIndex);
+      }
+      synchronized (lock) {
+        loader.finish(h.leases(), lastIncludedIndex);
+        recentResults = window;
+        nextSeq = seq[0];
+        lastApplied = lastIncludedIndex;
+        watches.reset(lastIncludedIndex);
+      }
+      keys = count[0];
     }
-    synchronized (lock) {
-      store.replaceAll(state.data(), state.leases());
-      recentResults.clear();
-      recentResults.putAll(state.recent());
-      lastApplied = lastIncludedIndex;
-      watches.reset(lastIncludedIndex);
-    }
-    log.info("Restored the key-value state from a snapshot at index {}: {} keys", lastIncludedIndex, state.data().size());
+    log.info("Restored the key-value state from a snapshot at index {}: {} keys", lastIncludedIndex, keys);
   }
 }

@@ -1,196 +1,157 @@
 package dev.tern.kv;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HexFormat;
+import java.io.IOException;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
- * The replicated data itself, with no notion of the log. A sorted map keeps range reads cheap and makes iteration
- * order, and so {@link #digest()}, the same on every replica. Not thread-safe: {@link KvStateMachine} guards it.
+ * The replicated data itself, with the bookkeeping that must change atomically with it: the applied index, the
+ * leases and the deduplication window. {@link KvStateMachine} changes it entry by entry and ends each entry with
+ * {@link #commit}: what a store keeps durably is always the state after some whole entry, with that entry's index
+ * ({@link #appliedIndex}), so a restarted node replays the Raft log after that index and nothing twice.
+ *
+ * <p>Keys are kept in {@link #KEY_ORDER}: the byte order of their UTF-8 encoding, which both stores share, so
+ * ranges and {@link #digest()} agree on every replica. Not thread-safe: {@link KvStateMachine} guards it, but for
+ * a {@link View}, which may be read on any thread.
  */
-public final class KvStore {
+public interface KvStore extends AutoCloseable {
 
-  private final TreeMap<String, VersionedValue> data = new TreeMap<>();
-  private final LeaseTable leases = new LeaseTable();
-  /** The live data's size: each key's UTF-8 bytes plus its value's (what the space quota counts). */
-  private long dataBytes;
-  /** Told of every put and removal (watches); restoring a snapshot is not a change. */
-  private final java.util.function.Consumer<KvEvent> changes;
+  /** Code point order, which is the order of the keys' UTF-8 bytes (RocksDB's bytewise order). */
+  Comparator<String> KEY_ORDER = (a, b) -> {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) return Integer.compare(ca, cb);
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return i < a.length() ? 1 : j < b.length() ? -1 : 0;
+  };
 
-  public KvStore() {
-    this(e -> {});
-  }
-
-  public KvStore(java.util.function.Consumer<KvEvent> changes) {
-    this.changes = Objects.requireNonNull(changes, "changes");
-  }
-
-  public Optional<VersionedValue> get(String key) {
-    return Optional.ofNullable(data.get(Objects.requireNonNull(key, "key")));
-  }
+  Optional<VersionedValue> get(String key);
 
   /** A put with no lease: the key leaves any lease it belonged to (as in etcd). */
-  public void put(String key, Bytes value, long revision) {
+  default void put(String key, Bytes value, long revision) {
     put(key, value, revision, KvCommand.NO_LEASE);
   }
 
   /** A put attaching {@code key} to {@code lease}, which must exist ({@link #leaseExists}). */
-  public void put(String key, Bytes value, long revision, long lease) {
-    VersionedValue old = data.put(Objects.requireNonNull(key, "key"), new VersionedValue(value, revision));
-    dataBytes += old == null ? entryBytes(key, value) : value.length() - old.value().length();
-    leases.attach(key, lease);
-    changes.accept(new KvEvent(revision, key, value));
-  }
+  void put(String key, Bytes value, long revision, long lease);
 
   /**
    * Removes {@code key} by the command at {@code revision}.
    *
    * @return whether the key was present
    */
-  public boolean remove(String key, long revision) {
-    VersionedValue old = data.remove(Objects.requireNonNull(key, "key"));
-    boolean present = old != null;
-    if (present) {
-      dataBytes -= entryBytes(key, old.value());
-      leases.detach(key);
-      changes.accept(new KvEvent(revision, key, null));
-    }
-    return present;
-  }
+  boolean remove(String key, long revision);
 
-  // ---- leases (see KvCommand.LeaseGrant) -------------------------------------------------------------------------
-
-  public boolean leaseExists(long lease) {
-    return leases.exists(lease);
-  }
+  boolean leaseExists(long lease);
 
   /** A new lease whose id is {@code index}, the index of its grant (unique, and the same on every replica). */
-  public void grantLease(long index, long ttlMillis) {
-    leases.grant(index, ttlMillis);
-  }
+  void grantLease(long index, long ttlMillis);
 
   /** @return whether the lease exists; if so its last renewal is now {@code index} */
-  public boolean renewLease(long lease, long index) {
-    return leases.renew(lease, index);
-  }
+  boolean renewLease(long lease, long index);
 
   /** Ends {@code lease} and deletes its keys at {@code revision}; returns them in key order. The lease must exist. */
-  public List<String> endLease(long lease, long revision) {
-    List<String> keys = leases.end(lease);
-    for (String key : keys) {
-      VersionedValue old = data.remove(key);
-      if (old != null) dataBytes -= entryBytes(key, old.value());
-      changes.accept(new KvEvent(revision, key, null));
-    }
-    return keys;
-  }
+  List<String> endLease(long lease, long revision);
 
   /** The lease, or null. */
-  public Lease lease(long lease) {
-    return leases.get(lease);
-  }
+  Lease lease(long lease);
 
-  public int leaseCount() {
-    return leases.size();
-  }
+  int leaseCount();
 
   /** Every lease, by id. */
-  public List<Lease> leases() {
-    return leases.all();
-  }
+  List<Lease> leases();
 
   /** The lease {@code key} belongs to, or {@link KvCommand#NO_LEASE}. */
-  public long leaseOf(String key) {
-    return leases.leaseOf(key);
-  }
+  long leaseOf(String key);
 
-  /** Keys starting with {@code prefix} ("" for all), in {@link String#compareTo} order, at most {@code limit}. */
-  public List<KeyValue> range(String prefix, int limit) {
-    Objects.requireNonNull(prefix, "prefix");
-    if (limit < 1) throw new IllegalArgumentException("limit must be >= 1, got " + limit);
-    List<KeyValue> out = new ArrayList<>(Math.min(limit, 64));
-    // Keys sharing a prefix are contiguous in sorted order, so we can stop at the first one that does not match.
-    for (Map.Entry<String, VersionedValue> e : data.tailMap(prefix, true).entrySet()) {
-      if (out.size() == limit || !e.getKey().startsWith(prefix)) break;
-      out.add(new KeyValue(e.getKey(), e.getValue().value(), e.getValue().revision()));
-    }
-    return out;
-  }
+  /** Keys starting with {@code prefix} ("" for all), in {@link #KEY_ORDER}, at most {@code limit}. */
+  List<KeyValue> range(String prefix, int limit);
 
-  public int size() {
-    return data.size();
-  }
+  /** How many keys there are. */
+  long size();
 
   /** The live data's size in bytes: every key's UTF-8 length plus its value's length. */
-  public long dataBytes() {
-    return dataBytes;
-  }
-
-  static long entryBytes(String key, Bytes value) {
-    return Bytes.utf8Length(key) + value.length();
-  }
-
-  /** Replaces the whole content (restoring a snapshot). */
-  public void replaceAll(SortedMap<String, VersionedValue> content) {
-    replaceAll(content, List.of());
-  }
-
-  /** Replaces the whole content and the leases (restoring a snapshot). */
-  public void replaceAll(SortedMap<String, VersionedValue> content, List<Lease> leaseList) {
-    data.clear();
-    data.putAll(content);
-    dataBytes = 0;
-    for (Map.Entry<String, VersionedValue> e : data.entrySet()) dataBytes += entryBytes(e.getKey(), e.getValue().value());
-    leases.replaceAll(leaseList);
-  }
-
-  /** An immutable copy, for comparing replicas with {@code equals}. */
-  public SortedMap<String, VersionedValue> snapshot() {
-    return Collections.unmodifiableSortedMap(new TreeMap<>(data));
-  }
+  long dataBytes();
 
   /** SHA-256 of the content in key order, hex: equal on two replicas iff (barring collisions) their data is. */
-  public String digest() {
-    MessageDigest sha = sha256();
-    for (Map.Entry<String, VersionedValue> e : data.entrySet()) {
-      // Length prefixes keep ("ab","c") and ("a","bc") from hashing alike.
-      update(sha, e.getKey());
-      update(sha, e.getValue().value());
-      sha.update(ByteBuffer.allocate(Long.BYTES).putLong(e.getValue().revision()).array());
-    }
-    // Leases only when there are any, so that a store without leases digests as it did before they existed.
-    for (Lease l : leases.all()) {
-      sha.update(ByteBuffer.allocate(3 * Long.BYTES + Integer.BYTES).putLong(l.id()).putLong(l.ttlMillis())
-          .putLong(l.renewedAt()).putInt(l.keys().size()).array());
-      for (String key : l.keys()) update(sha, key);
-    }
-    return HexFormat.of().formatHex(sha.digest());
+  String digest();
+
+  /** A copy of the whole content, for comparing replicas in tests: only for small stores. */
+  SortedMap<String, VersionedValue> snapshot();
+
+  // ---- the deduplication window (KvStateMachine's) -------------------------------------------------------------
+
+  /** A remembered result: {@code seq} orders the window (oldest first). */
+  record Remembered(long seq, String id, KvResult result) {}
+
+  /** The window as stored, oldest first (empty for a new store). */
+  List<Remembered> window();
+
+  /** Adds a result to the window, with the entry being applied. */
+  void remember(Remembered r);
+
+  /** Drops the window's result {@code seq}, with the entry being applied. */
+  void forget(long seq);
+
+  // ---- durability -------------------------------------------------------------------------------------------------
+
+  /** The index of the last entry whose changes the store holds (0 for a new store). */
+  long appliedIndex();
+
+  /** Ends the entry at {@code index}: its changes and the index itself become one atomic change. */
+  void commit(long index);
+
+  /**
+   * A consistent view of the whole content at the last {@link #commit}, which later changes do not alter, for a
+   * snapshot written out on another thread. Close it when done.
+   */
+  View view();
+
+  /** A point-in-time view of the content. */
+  interface View extends AutoCloseable {
+    long keyCount();
+
+    /** Every key with its value and revision, in {@link #KEY_ORDER}. */
+    void forEach(EntryConsumer each) throws IOException;
+
+    @Override
+    void close();
   }
 
-  private static void update(MessageDigest sha, String s) {
-    update(sha, Bytes.utf8(s));
+  /** Takes the entries of a {@link View}. */
+  interface EntryConsumer {
+    void accept(String key, VersionedValue value) throws IOException;
   }
 
-  private static void update(MessageDigest sha, Bytes bytes) {
-    sha.update(ByteBuffer.allocate(Integer.BYTES).putInt(bytes.length()).array());
-    sha.update(bytes.asReadOnlyBuffer());
+  /**
+   * Starts replacing the whole content (a snapshot being restored): the new content is built beside the current
+   * one, which readers keep seeing until {@link Loader#finish}.
+   */
+  Loader load();
+
+  /** The new content of a {@link #load}, given piece by piece. */
+  interface Loader extends AutoCloseable {
+    void put(String key, VersionedValue value);
+
+    boolean contains(String key);
+
+    void remember(Remembered r);
+
+    /** Makes the new content, with {@code leases}, the store's, as applied up to {@code index}. */
+    void finish(List<Lease> leases, long index);
+
+    /** Drops the new content unless it was finished. */
+    @Override
+    void close();
   }
 
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform must provide SHA-256", e);
-    }
-  }
+  @Override
+  void close();
 }

@@ -67,6 +67,11 @@ final class LeaseTable {
   }
 
   /** The lease {@code key} belongs to, or {@link KvCommand#NO_LEASE}. */
+  /** The lease's TTL in milliseconds; the lease must exist. */
+  long ttl(long lease) {
+    return leases.get(lease).ttlMillis;
+  }
+
   long leaseOf(String key) {
     Long l = leaseOfKey.get(key);
     return l == null ? KvCommand.NO_LEASE : l;

@@ -19,8 +19,13 @@ import java.util.function.LongConsumer;
  */
 public interface RaftStorage {
 
-  /** The latest snapshot as stored: what it covers and the state machine's bytes. */
-  record StoredSnapshot(SnapshotMeta meta, byte[] data) {}
+  /** The latest snapshot as stored: what it covers, and where the state machine's bytes are read from. */
+  record StoredSnapshot(SnapshotMeta meta, SnapshotSource data) {
+    /** A snapshot whose data is in memory. */
+    public StoredSnapshot(SnapshotMeta meta, byte[] data) {
+      this(meta, SnapshotSource.of(data));
+    }
+  }
 
   /**
    * What a replica finds when it starts: the durable hard state, the latest snapshot (null if none) and the

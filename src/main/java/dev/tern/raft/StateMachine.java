@@ -1,7 +1,10 @@
 package dev.tern.raft;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 
 /**
  * The replicated state machine. The Raft replica calls {@link #apply} on its own thread for every committed
@@ -28,11 +31,27 @@ public interface StateMachine {
 
   /**
    * Replaces the state with the one a snapshot captured at {@code lastIncludedIndex}: afterwards
-   * {@link #lastApplied()} is that index. {@code data} is what a {@link SnapshotData#writeTo} wrote.
+   * {@link #lastApplied()} is that index. {@code data} streams what a {@link SnapshotData#writeTo} wrote; it is
+   * read once, to its end, and may be larger than memory.
    *
    * @throws IllegalArgumentException if the data cannot be decoded
+   * @throws UncheckedIOException if it cannot be read (a damaged snapshot file among others)
    */
-  void restore(long lastIncludedIndex, byte[] data);
+  void restore(long lastIncludedIndex, InputStream data);
+
+  /** {@link #restore(long, InputStream)} from bytes in memory. */
+  default void restore(long lastIncludedIndex, byte[] data) {
+    restore(lastIncludedIndex, new ByteArrayInputStream(data));
+  }
+
+  /** {@link #restore(long, InputStream)} from a stored snapshot's source. */
+  default void restore(long lastIncludedIndex, SnapshotSource data) {
+    try (InputStream in = data.open()) {
+      restore(lastIncludedIndex, in);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the snapshot up to index " + lastIncludedIndex + ": " + e.getMessage(), e);
+    }
+  }
 
   /** A captured state, written out off the replica's thread. */
   interface SnapshotData {

@@ -278,7 +278,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     }
     StoredSnapshot snapshot = onSnapshotThread(() -> {
       SnapshotFile.Located latest = latestSnapshot;
-      return latest == null ? null : SnapshotFile.read(latest.path());
+      return latest == null ? null : new StoredSnapshot(latest.meta(), SnapshotFile.source(latest));
     });
     synchronized (io) {
       try {
@@ -523,6 +523,10 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
       throw e;
     }
     installSnapshotFile(complete, meta, size);
+    SnapshotFile.Located installed = latestSnapshot;
+    // Read from where it now lies (the partial file was renamed); a newer snapshot of our own in its place means the
+    // replica already holds more than this one and will not read it.
+    if (installed != null && installed.meta().equals(meta)) stored = new StoredSnapshot(meta, SnapshotFile.source(installed));
     snapshotsReceived.incrementAndGet();
     log.info("Received snapshot up to index {} (term {}): {} bytes", meta.lastIncludedIndex(), meta.lastIncludedTerm(), size);
     return new ChunkWritten(size, stored);
@@ -1011,6 +1015,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     }
     if (found.isEmpty()) return null;
     Path latest = found.lastEntry().getValue();
+    // Checked whole (streaming) before the node relies on it: the log it replaced is gone.
     StoredSnapshot snapshot = SnapshotFile.read(latest);
     if (snapshot.meta().lastIncludedIndex() != found.lastKey()) {
       throw new StorageCorruptedException(latest, 8, "the file name says index " + found.lastKey() + " but it holds "
@@ -1020,9 +1025,9 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
       Files.delete(older);
       log.info("Deleted {}: superseded by {}", older, latest);
     }
-    latestSnapshot = locate(latest, snapshot.meta(), snapshot.data().length);
+    latestSnapshot = locate(latest, snapshot.meta(), snapshot.data().size());
     log.info("Recovered snapshot {} (up to index {}, term {}, {} bytes)", latest.getFileName(),
-        snapshot.meta().lastIncludedIndex(), snapshot.meta().lastIncludedTerm(), snapshot.data().length);
+        snapshot.meta().lastIncludedIndex(), snapshot.meta().lastIncludedTerm(), snapshot.data().size());
     return snapshot;
   }
 

@@ -108,7 +108,7 @@ public final class InMemoryStorage implements RaftStorage {
       if (snapshot == null || !snapshot.meta().equals(meta)) {
         chunk = new Chunk(null, 0);
       } else {
-        byte[] all = snapshot.data();
+        byte[] all = snapshot.data().readAll();
         int from = (int) Math.min(offset, all.length);
         chunk = new Chunk(Arrays.copyOfRange(all, from, (int) Math.min(all.length, (long) from + maxBytes)), all.length);
       }

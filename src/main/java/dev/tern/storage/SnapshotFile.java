@@ -3,7 +3,12 @@ package dev.tern.storage;
 import dev.tern.raft.Configuration;
 import dev.tern.raft.RaftStorage.StoredSnapshot;
 import dev.tern.raft.SnapshotMeta;
+import dev.tern.raft.SnapshotSource;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -68,16 +73,36 @@ final class SnapshotFile {
   /** Where a stored snapshot's data lies in its file. */
   record Located(SnapshotMeta meta, Path path, long dataOffset, long dataLength) {}
 
-  /** Reads and checks a whole snapshot file. */
+  /** The most of a file's start that the header may take (its configuration included). */
+  private static final int MAX_HEADER_BYTES = 1 << 20;
+
+  /**
+   * Reads and checks a whole snapshot file, streaming (never all of it in memory), and returns it with a source
+   * that reads its data from the file.
+   */
   static StoredSnapshot read(Path path) throws IOException {
-    byte[] bytes = FileStorage.readFile(path).array();
-    Located at = parse(path, bytes);
-    byte[] data = new byte[(int) at.dataLength()];
-    System.arraycopy(bytes, (int) at.dataOffset(), data, 0, data.length);
-    return new StoredSnapshot(at.meta(), data);
+    Located at = locate(path);
+    verify(at);
+    return new StoredSnapshot(at.meta(), source(at));
   }
 
-  /** Checks a snapshot file's bytes and finds its parts; throws {@link StorageCorruptedException} if damaged. */
+  /**
+   * Reads a snapshot file's header and trailer, not its data: what it covers and where its data lies. Its
+   * checksum is checked as the data is read through {@link #source}, or by {@link #verify}.
+   */
+  static Located locate(Path path) throws IOException {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size < 4 + 4 + 8 + 8 + 4 + TRAILER_BYTES) {
+        throw new StorageCorruptedException(path, 0, "too short for a snapshot (" + size + " bytes)");
+      }
+      ByteBuffer head = readAt(ch, 0, (int) Math.min(size - TRAILER_BYTES, MAX_HEADER_BYTES));
+      ByteBuffer tail = readAt(ch, size - TRAILER_BYTES, TRAILER_BYTES);
+      return parse(path, head, tail.getLong(0), size);
+    }
+  }
+
+  /** Checks a whole snapshot file's bytes (as read into memory) and finds its parts. */
   static Located parse(Path path, byte[] bytes) {
     if (bytes.length < 4 + 4 + 8 + 8 + 4 + TRAILER_BYTES) {
       throw new StorageCorruptedException(path, 0, "too short for a snapshot (" + bytes.length + " bytes)");
@@ -89,6 +114,13 @@ final class SnapshotFile {
     if ((int) crc.getValue() != buf.getInt(crcAt)) {
       throw new StorageCorruptedException(path, crcAt, "checksum mismatch: the snapshot is damaged");
     }
+    return parse(path, ByteBuffer.wrap(bytes, 0, bytes.length - TRAILER_BYTES).slice(),
+        buf.getLong(bytes.length - TRAILER_BYTES), bytes.length);
+  }
+
+  /** Parses the header at the start of {@code head}; {@code dataLength} is the trailer's. */
+  private static Located parse(Path path, ByteBuffer head, long dataLength, long fileSize) {
+    ByteBuffer buf = head;
     if (buf.getInt() != MAGIC) throw new StorageCorruptedException(path, 0, "not a Tern snapshot (bad magic number)");
     int version = buf.getInt();
     if (version != VERSION && version != VERSION_IDS_ONLY) {
@@ -98,10 +130,9 @@ final class SnapshotFile {
     long term = buf.getLong();
     Configuration configuration = version == VERSION ? readConfiguration(path, buf) : readIds(path, buf);
     long dataOffset = buf.position();
-    long dataLength = buf.getLong(bytes.length - TRAILER_BYTES);
-    if (dataLength != bytes.length - TRAILER_BYTES - dataOffset) {
-      throw new StorageCorruptedException(path, bytes.length - TRAILER_BYTES,
-          "the data length says " + dataLength + " bytes but the file holds " + (bytes.length - TRAILER_BYTES - dataOffset));
+    if (dataLength != fileSize - TRAILER_BYTES - dataOffset) {
+      throw new StorageCorruptedException(path, fileSize - TRAILER_BYTES,
+          "the data length says " + dataLength + " bytes but the file holds " + (fileSize - TRAILER_BYTES - dataOffset));
     }
     SnapshotMeta meta;
     try {
@@ -112,9 +143,101 @@ final class SnapshotFile {
     return new Located(meta, path, dataOffset, dataLength);
   }
 
+  /** Reads the whole file once, in pieces, and checks its checksum. */
+  static void verify(Located at) throws IOException {
+    try (InputStream in = source(at).open()) {
+      byte[] buf = new byte[1 << 16];
+      while (in.read(buf) >= 0) {
+        // the stream checks the checksum at its end
+      }
+    }
+  }
+
+  /**
+   * The data of a located snapshot, read from its file in pieces. The stream checks the file's checksum when it
+   * reaches the end of the data and throws {@link StorageCorruptedException} there if the file is damaged.
+   */
+  static SnapshotSource source(Located at) {
+    return new SnapshotSource() {
+      @Override
+      public long size() {
+        return at.dataLength();
+      }
+
+      @Override
+      public InputStream open() throws IOException {
+        return new CheckedData(at);
+      }
+    };
+  }
+
+  /** A snapshot file's data, with the checksum of header, data and length checked at its end. */
+  private static final class CheckedData extends InputStream {
+    private final Located at;
+    private final InputStream file;
+    private final CRC32C crc = new CRC32C();
+    private long left;
+    private boolean checked;
+
+    CheckedData(Located at) throws IOException {
+      this.at = at;
+      this.file = new java.io.BufferedInputStream(Files.newInputStream(at.path()), 1 << 16);
+      byte[] header = file.readNBytes((int) at.dataOffset());
+      if (header.length != at.dataOffset()) throw new StorageCorruptedException(at.path(), 0, "shorter than its header");
+      crc.update(header);
+      this.left = at.dataLength();
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (len == 0) return 0;
+      if (left == 0) {
+        check();
+        return -1;
+      }
+      int n = file.read(b, off, (int) Math.min(len, left));
+      if (n < 0) throw new StorageCorruptedException(at.path(), at.dataOffset() + at.dataLength() - left, "ends early");
+      crc.update(b, off, n);
+      left -= n;
+      return n;
+    }
+
+    private void check() throws IOException {
+      if (checked) return;
+      checked = true;
+      byte[] trailer = file.readNBytes(TRAILER_BYTES);
+      if (trailer.length != TRAILER_BYTES) throw new StorageCorruptedException(at.path(), 0, "the trailer is missing");
+      crc.update(trailer, 0, 8);
+      if ((int) crc.getValue() != ByteBuffer.wrap(trailer).getInt(8)) {
+        throw new StorageCorruptedException(at.path(), at.dataOffset() + at.dataLength() + 8,
+            "checksum mismatch: the snapshot is damaged");
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      file.close();
+    }
+  }
+
+  private static ByteBuffer readAt(FileChannel ch, long position, int n) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(n);
+    while (buf.hasRemaining()) {
+      if (ch.read(buf, position + buf.position()) < 0) throw new IOException("the file shrank while being read");
+    }
+    buf.flip();
+    return buf;
+  }
+
   private static Configuration readConfiguration(Path path, ByteBuffer buf) {
     int n = buf.getInt();
-    if (n < 0 || n > buf.remaining() - TRAILER_BYTES) {
+    if (n < 0 || n > buf.remaining()) {
       throw new StorageCorruptedException(path, buf.position() - 4, "bad configuration length " + n);
     }
     byte[] b = new byte[n];
@@ -132,7 +255,7 @@ final class SnapshotFile {
     List<String> members = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       int n = buf.getInt();
-      if (n < 0 || n > buf.remaining() - TRAILER_BYTES) {
+      if (n < 0 || n > buf.remaining()) {
         throw new StorageCorruptedException(path, buf.position() - 4, "bad member id length " + n);
       }
       byte[] b = new byte[n];

@@ -122,11 +122,11 @@ class KvMutationGapTest {
   // The digest covers keys, values and the bytes of each (not only their lengths).
   @Test
   void theDigestCoversKeysAndValues() {
-    KvStore a = new KvStore();
+    MemoryKvStore a = new MemoryKvStore();
     a.put("ka", Bytes.utf8("v"), 1);
-    KvStore otherKey = new KvStore();
+    MemoryKvStore otherKey = new MemoryKvStore();
     otherKey.put("kb", Bytes.utf8("v"), 1);
-    KvStore otherValue = new KvStore();
+    MemoryKvStore otherValue = new MemoryKvStore();
     otherValue.put("ka", Bytes.utf8("w"), 1);
     assertNotEquals(a.digest(), otherKey.digest(), "a different key of the same length");
     assertNotEquals(a.digest(), otherValue.digest(), "a different value of the same length");
@@ -134,9 +134,9 @@ class KvMutationGapTest {
 
   @Test
   void replaceAllDropsKeysNotInTheNewContent() {
-    KvStore store = new KvStore();
+    MemoryKvStore store = new MemoryKvStore();
     store.put("old", Bytes.utf8("x"), 1);
-    KvStore source = new KvStore();
+    MemoryKvStore source = new MemoryKvStore();
     source.put("new", Bytes.utf8("y"), 2);
     store.replaceAll(source.snapshot());
     assertEquals(source.snapshot(), store.snapshot());

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 
 class KvStoreTest {
 
-  private static KvStore storeWith(String... keys) {
-    KvStore store = new KvStore();
+  private static MemoryKvStore storeWith(String... keys) {
+    MemoryKvStore store = new MemoryKvStore();
     long revision = 1;
     for (String key : keys) store.put(key, Bytes.utf8("v-" + key), revision++);
     return store;
@@ -23,7 +23,7 @@ class KvStoreTest {
 
   @Test
   void rangeReturnsPrefixMatchesInKeyOrderUpToTheLimit() {
-    KvStore store = storeWith("apply", "b", "ap", "apple", "a", "app", "aq", "ap\u0000x");
+    MemoryKvStore store = storeWith("apply", "b", "ap", "apple", "a", "app", "aq", "ap\u0000x");
 
     assertEquals(List.of("ap", "ap\u0000x", "app", "apple", "apply"), keys(store.range("ap", 100)));
     assertEquals(List.of("ap", "ap\u0000x"), keys(store.range("ap", 2)));
@@ -35,7 +35,7 @@ class KvStoreTest {
 
   @Test
   void rangeRowsCarryValueAndRevision() {
-    KvStore store = new KvStore();
+    MemoryKvStore store = new MemoryKvStore();
     store.put("user/1", Bytes.utf8("ann"), 5);
     store.put("user/2", Bytes.utf8("bob"), 9);
     store.put("group/1", Bytes.utf8("x"), 2);
@@ -45,15 +45,15 @@ class KvStoreTest {
 
   @Test
   void rangeRejectsANonPositiveLimit() {
-    assertThrows(IllegalArgumentException.class, () -> new KvStore().range("", 0));
+    assertThrows(IllegalArgumentException.class, () -> new MemoryKvStore().range("", 0));
   }
 
   @Test
   void digestFollowsContentNotInsertionOrder() {
-    KvStore a = new KvStore();
+    MemoryKvStore a = new MemoryKvStore();
     a.put("x", Bytes.utf8("1"), 1);
     a.put("y", Bytes.utf8("2"), 2);
-    KvStore b = new KvStore();
+    MemoryKvStore b = new MemoryKvStore();
     b.put("y", Bytes.utf8("2"), 2);
     b.put("x", Bytes.utf8("1"), 1);
     assertEquals(a.digest(), b.digest());
@@ -66,16 +66,16 @@ class KvStoreTest {
 
   @Test
   void digestSeparatesKeyFromValue() {
-    KvStore a = new KvStore();
+    MemoryKvStore a = new MemoryKvStore();
     a.put("ab", Bytes.utf8("c"), 1);
-    KvStore b = new KvStore();
+    MemoryKvStore b = new MemoryKvStore();
     b.put("a", Bytes.utf8("bc"), 1);
     assertNotEquals(a.digest(), b.digest());
   }
 
   @Test
   void removeReportsWhetherTheKeyWasThere() {
-    KvStore store = storeWith("k");
+    MemoryKvStore store = storeWith("k");
     assertTrue(store.remove("k", 9));
     assertEquals(false, store.remove("k", 10));
     assertEquals(0, store.size());

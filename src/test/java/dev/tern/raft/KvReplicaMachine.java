@@ -105,11 +105,20 @@ final class KvReplicaMachine implements StateMachine {
   }
 
   @Override
-  public void restore(long lastIncludedIndex, byte[] data) {
+  public void restore(long lastIncludedIndex, java.io.InputStream in) {
+    byte[] data = readAll(in);
     int length = ByteBuffer.wrap(data).getInt();
     checking.restore(lastIncludedIndex, Arrays.copyOfRange(data, 4, 4 + length));
     kv.restore(lastIncludedIndex, Arrays.copyOfRange(data, 4 + length, data.length));
     restoredAt = lastIncludedIndex;
     stats.restores++;
+  }
+
+  private static byte[] readAll(java.io.InputStream in) {
+    try {
+      return in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

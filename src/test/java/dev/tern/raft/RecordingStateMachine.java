@@ -32,7 +32,8 @@ final class RecordingStateMachine implements StateMachine {
   }
 
   @Override
-  public void restore(long lastIncludedIndex, byte[] data) {
+  public void restore(long lastIncludedIndex, java.io.InputStream in) {
+    byte[] data = readAll(in);
     List<LogEntry> entries = EntryListCodec.read(data);
     if (entries.size() != lastIncludedIndex) {
       throw new AssertionError("snapshot of " + entries.size() + " entries restored as index " + lastIncludedIndex);
@@ -44,5 +45,13 @@ final class RecordingStateMachine implements StateMachine {
 
   List<LogEntry> applied() {
     return applied;
+  }
+
+  private static byte[] readAll(java.io.InputStream in) {
+    try {
+      return in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

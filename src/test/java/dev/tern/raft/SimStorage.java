@@ -268,7 +268,7 @@ final class SimStorage implements RaftStorage {
         done.accept(new Chunk(null, 0));
         return;
       }
-      byte[] all = durableSnapshot.data();
+      byte[] all = durableSnapshot.data().readAll();
       int from = (int) Math.min(offset, all.length);
       done.accept(new Chunk(Arrays.copyOfRange(all, from, (int) Math.min(all.length, (long) from + maxBytes)), all.length));
     });
@@ -295,7 +295,7 @@ final class SimStorage implements RaftStorage {
       snapshotsInstalled++;
       receiving = null;
       received = null;
-      done.accept(new ChunkWritten(completed.data().length, completed));
+      done.accept(new ChunkWritten(completed.data().size(), completed));
     });
   }
 

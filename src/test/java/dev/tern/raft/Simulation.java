@@ -195,7 +195,8 @@ final class Simulation {
 
     /** A snapshot must hold exactly the entries applied at those indexes everywhere (State Machine Safety). */
     @Override
-    public void restore(long lastIncludedIndex, byte[] data) {
+    public void restore(long lastIncludedIndex, java.io.InputStream in) {
+    byte[] data = readAll(in);
       List<LogEntry> entries = EntryListCodec.read(data);
       if (entries.size() != lastIncludedIndex) {
         throw new InvariantChecker.Violation("snapshot", id + " restored " + entries.size() + " entries as index " + lastIncludedIndex);
@@ -1095,5 +1096,13 @@ final class Simulation {
 
   private long between(long min, long max) {
     return min + (long) (random.nextDouble() * (max - min));
+  }
+
+  private static byte[] readAll(java.io.InputStream in) {
+    try {
+      return in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

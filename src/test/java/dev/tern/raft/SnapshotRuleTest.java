@@ -85,7 +85,7 @@ class SnapshotRuleTest {
     assertEquals(1, meta.lastIncludedTerm());
     assertEquals(MEMBERS, meta.members());
     // The snapshot holds exactly the entries applied up to its index.
-    assertEquals(r.sm.applied().subList(0, (int) meta.lastIncludedIndex()), EntryListCodec.read(st.snapshot().data()));
+    assertEquals(r.sm.applied().subList(0, (int) meta.lastIncludedIndex()), EntryListCodec.read(st.snapshot().data().readAll()));
     long base = meta.lastIncludedIndex() - 2;
     assertEquals(base, r.log().baseIndex());
     assertEquals(base + 1, st.entries().get(0).index(), "storage still holds the compacted entries");
@@ -120,7 +120,7 @@ class SnapshotRuleTest {
   void sendsTheSnapshotInPiecesToAFollowerWhoseNextEntryWasCompacted() {
     Replica r = leaderWithCommitted(8);
     SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
-    byte[] data = ((InMemoryStorage) r.storage).snapshot().data();
+    byte[] data = ((InMemoryStorage) r.storage).snapshot().data().readAll();
     InstallSnapshot first = transferStartsToN3(r);
     assertEquals(meta, first.meta());
     assertEquals(0, first.offset());
@@ -437,7 +437,7 @@ class SnapshotRuleTest {
   void theLastPieceOfDataIsMarkedDone() {
     Replica r = leaderWithCommitted(8);
     SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
-    byte[] data = ((InMemoryStorage) r.storage).snapshot().data();
+    byte[] data = ((InMemoryStorage) r.storage).snapshot().data().readAll();
     List<InstallSnapshot> pieces = transferAll(r, meta);
     assertEquals((data.length + 15) / 16, pieces.size(), "pieces of 16 bytes");
     InstallSnapshot last = pieces.get(pieces.size() - 1);
@@ -480,7 +480,7 @@ class SnapshotRuleTest {
   void answersAndPiecesOutsideTheTransferInProgressAreIgnored() {
     Replica r = leaderWithCommitted(8);
     SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
-    byte[] data = ((InMemoryStorage) r.storage).snapshot().data();
+    byte[] data = ((InMemoryStorage) r.storage).snapshot().data().readAll();
     transferStartsToN3(r);
     long index = meta.lastIncludedIndex();
     assertTrue(deliver(r, new InstallSnapshotResponse(1, "n3", index - 1, 16, false)).isEmpty(), "another snapshot's answer");

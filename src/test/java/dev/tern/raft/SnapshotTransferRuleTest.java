@@ -71,7 +71,7 @@ class SnapshotTransferRuleTest {
   void aHeartbeatToAFollowerHoldingExactlyTheSnapshotIsAnchoredAtIt() {
     Replica r = leaderWithSnapshot();
     SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
-    byte[] data = ((InMemoryStorage) r.storage).snapshot().data();
+    byte[] data = ((InMemoryStorage) r.storage).snapshot().data().readAll();
     assertEquals(meta.lastIncludedIndex(), r.log().baseIndex(), "no trailing entries");
     tickUntilTransferStarts(r);
     deliver(r, new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), data.length, true));

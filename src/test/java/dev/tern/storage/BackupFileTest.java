@@ -83,7 +83,7 @@ class BackupFileTest {
       assertEquals(42, p.snapshot().meta().lastIncludedIndex());
       assertEquals(7, p.snapshot().meta().lastIncludedTerm());
       assertEquals(List.of("m1", "m2"), p.snapshot().meta().members());
-      assertArrayEquals(DATA, p.snapshot().data());
+      assertArrayEquals(DATA, p.snapshot().data().readAll());
       assertTrue(p.log().isEmpty());
     }
     var e = assertThrows(IllegalArgumentException.class,

@@ -118,7 +118,7 @@ class FileStorageSnapshotTest {
 
     Persisted p = open(dir).load();
     assertEquals(meta, p.snapshot().meta());
-    assertArrayEquals(state("state up to 6"), p.snapshot().data());
+    assertArrayEquals(state("state up to 6"), p.snapshot().data().readAll());
     assertEquals(entries(7, 10, 1), p.log());
     assertEquals(new HardState(1, "n1"), p.hardState());
   }
@@ -224,7 +224,7 @@ class FileStorageSnapshotTest {
     ChunkWritten done = piece(s, meta, 60, Arrays.copyOfRange(data, 60, 100), true);
     assertEquals(100, done.nextOffset());
     assertEquals(meta, done.completed().meta());
-    assertArrayEquals(data, done.completed().data());
+    assertArrayEquals(data, done.completed().data().readAll());
     assertTrue(files(dir).contains(SnapshotFile.name(40)));
     assertFalse(files(dir).contains(SnapshotFile.name(40) + ".partial"));
 

@@ -1,0 +1,223 @@
+package dev.tern.kv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tern.raft.LogEntry;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The key-value state on disk behaves as the one in memory, survives a reopen, a restore and a crash. */
+class RocksKvStoreTest {
+
+  static final RocksKvStore.Settings SMALL = new RocksKvStore.Settings(8 << 20, 4 << 20);
+
+  @TempDir Path dir;
+
+  static KvStateMachine onDisk(Path dir) {
+    return new KvStateMachine((i, c, r) -> {}, WatchHub.withoutHistory(), changes -> RocksKvStore.open(dir, SMALL, changes));
+  }
+
+  static KvStateMachine inMemory() {
+    return new KvStateMachine();
+  }
+
+  private static List<KvResult> applyAll(KvStateMachine sm, List<LogEntry> log) {
+    List<KvResult> results = new ArrayList<>();
+    for (LogEntry e : log) sm.apply(e);
+    return results;
+  }
+
+  /** Every observable of the state, for comparing two state machines. */
+  private static void assertSameState(KvStateMachine expected, KvStateMachine actual) {
+    assertEquals(expected.lastApplied(), actual.lastApplied(), "applied index");
+    assertEquals(expected.contents(), actual.contents(), "data");
+    assertEquals(expected.digest(), actual.digest(), "digest");
+    assertEquals(expected.size(), actual.size(), "key count");
+    assertEquals(expected.dataBytes(), actual.dataBytes(), "data bytes");
+    assertEquals(expected.leases(), actual.leases(), "leases");
+    assertEquals(expected.range("k/1", 7), actual.range("k/1", 7), "range");
+    assertEquals(expected.range("", 1000), actual.range("", 1000), "whole range");
+    for (int i = 1; i <= expected.lastApplied(); i++) {
+      assertEquals(expected.resultOf("cmd-" + i), actual.resultOf("cmd-" + i), "window: cmd-" + i);
+    }
+  }
+
+  @Test
+  void appliesAsTheStoreInMemoryDoes() {
+    List<LogEntry> log = KvWorkload.log(7, 3000);
+    KvStateMachine memory = inMemory();
+    applyAll(memory, log);
+    try (var closer = new Closer(onDisk(dir))) {
+      applyAll(closer.sm, log);
+      assertSameState(memory, closer.sm);
+      assertTrue(memory.leases().size() > 0 && memory.size() > 50, "the workload left leases and keys to compare");
+    }
+  }
+
+  @Test
+  void reopensWhereItStoppedWithoutReplaying() {
+    List<LogEntry> log = KvWorkload.log(11, 2000);
+    KvStateMachine memory = inMemory();
+    applyAll(memory, log);
+    KvStateMachine first = onDisk(dir);
+    applyAll(first, log);
+    first.close();
+    try (var closer = new Closer(onDisk(dir))) {
+      assertSameState(memory, closer.sm);
+      // Goes on from there: the next entry applies on top.
+      LogEntry next = LogEntry.command(2001, 99, KvCodec.encode(new KvCommand.Put("after", "k/after", "v")));
+      closer.sm.apply(next);
+      memory.apply(next);
+      assertSameState(memory, closer.sm);
+    }
+  }
+
+  @Test
+  void aSnapshotOnDiskRestoresInMemoryAndOnDiskAndStreamsAPointInTime() throws IOException {
+    List<LogEntry> log = KvWorkload.log(13, 2500);
+    KvStateMachine source = onDisk(dir.resolve("a"));
+    applyAll(source, log.subList(0, 2000));
+    KvStateMachine.Capture capture = source.capture();
+    applyAll(source, log.subList(2000, 2500)); // after the capture: not in it
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    capture.data().writeTo(bytes);
+    assertEquals(2000, capture.index());
+
+    KvStateMachine expected = inMemory();
+    applyAll(expected, log.subList(0, 2000));
+    KvStateMachine memory = inMemory();
+    memory.restore(2000, bytes.toByteArray());
+    assertSameState(expected, memory);
+
+    Path b = dir.resolve("b");
+    KvStateMachine target = onDisk(b);
+    applyAll(target, KvWorkload.log(99, 300)); // something to replace
+    target.restore(2000, bytes.toByteArray());
+    assertSameState(expected, target);
+    target.close();
+    try (Stream<Path> stores = Files.list(b)) {
+      assertEquals(List.of("store-2"), stores.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("store-")).toList(),
+          "the replaced store is deleted, the restored one in force");
+    }
+    try (var closer = new Closer(onDisk(b))) {
+      assertSameState(expected, closer.sm);
+    }
+    source.close();
+  }
+
+  @Test
+  void aRestoreThatFailsHalfwayLeavesTheStoreAsItWas() throws IOException {
+    List<LogEntry> log = KvWorkload.log(17, 800);
+    KvStateMachine other = inMemory();
+    applyAll(other, log);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    other.capture().data().writeTo(bytes);
+    byte[] truncated = java.util.Arrays.copyOf(bytes.toByteArray(), bytes.size() / 2);
+
+    KvStateMachine kept = inMemory();
+    applyAll(kept, KvWorkload.log(5, 300));
+    try (var closer = new Closer(onDisk(dir))) {
+      applyAll(closer.sm, KvWorkload.log(5, 300));
+      assertThrowsIllegalArgument(() -> closer.sm.restore(800, truncated));
+      assertSameState(kept, closer.sm);
+    }
+    try (var closer = new Closer(onDisk(dir))) {
+      assertSameState(kept, closer.sm);
+    }
+  }
+
+  private static void assertThrowsIllegalArgument(Runnable r) {
+    try {
+      r.run();
+    } catch (IllegalArgumentException expected) {
+      return;
+    }
+    throw new AssertionError("expected an IllegalArgumentException");
+  }
+
+  @Test
+  void quotaSizeCountsKeysAndValuesAndFallsOnDelete() {
+    try (var closer = new Closer(onDisk(dir))) {
+      KvStateMachine sm = closer.sm;
+      sm.apply(LogEntry.command(1, 1, KvCodec.encode(new KvCommand.Put("1", "ab", "xyz"))));
+      sm.apply(LogEntry.command(2, 1, KvCodec.encode(new KvCommand.Put("2", "é", "1234567"))));
+      assertEquals(2 + 3 + 2 + 7, sm.dataBytes());
+      sm.apply(LogEntry.command(3, 1, KvCodec.encode(new KvCommand.Put("3", "ab", "x"))));
+      assertEquals(2 + 1 + 2 + 7, sm.dataBytes());
+      sm.apply(LogEntry.command(4, 1, KvCodec.encode(new KvCommand.Delete("4", "é"))));
+      assertEquals(3, sm.dataBytes());
+      assertEquals(1, sm.size());
+    }
+  }
+
+  /**
+   * A process applying entries as fast as it can is killed with SIGKILL, with RocksDB's write-ahead log off: what it
+   * left on disk must be exactly the state after some whole entry, with that entry's index, so that replaying the
+   * log after it gives the same state as never crashing. Three kills, at different points.
+   */
+  @Test
+  void aKillDuringApplyLeavesTheStateOfAWholeEntry() throws Exception {
+    List<LogEntry> log = KvWorkload.log(RocksCrashChild.SEED, RocksCrashChild.LENGTH);
+    Path store = dir.resolve("crash");
+    long before = 0;
+    for (int kill = 1; kill <= 3; kill++) {
+      Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
+          "-cp", System.getProperty("java.class.path"), RocksCrashChild.class.getName(), store.toString(),
+          Integer.toString(kill * 15_000))
+          .redirectErrorStream(true).start();
+      try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        boolean reached = false;
+        while ((line = out.readLine()) != null) {
+          if (line.startsWith("reached")) {
+            reached = true;
+            break;
+          }
+        }
+        assertTrue(reached, "the child reached its kill point");
+        child.destroyForcibly(); // SIGKILL while it applies
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+      } finally {
+        child.destroyForcibly();
+      }
+      KvStateMachine reopened = onDisk(store);
+      long applied = reopened.lastApplied();
+      assertTrue(applied >= before, "the applied index never goes back: " + before + " then " + applied);
+      // Replay what the log holds after the stored index, as a restarted node does, up to a common point.
+      long upTo = Math.min(RocksCrashChild.LENGTH, kill * 15_000L + 2_000);
+      for (LogEntry e : log.subList((int) applied, (int) upTo)) reopened.apply(e);
+      KvStateMachine expected = inMemory();
+      applyAll(expected, log.subList(0, (int) upTo));
+      assertEquals(expected.digest(), reopened.digest(), "kill " + kill + ": stored index " + applied);
+      assertEquals(expected.size(), reopened.size());
+      assertEquals(expected.dataBytes(), reopened.dataBytes());
+      assertEquals(expected.leases(), reopened.leases());
+      reopened.close();
+      before = applied;
+      assertNotEquals(0, applied, "the store was durable past something (flushes happen as memtables fill)");
+    }
+    assertFalse(Files.exists(store.resolve("store-2")));
+  }
+
+  /** Closes a state machine after a test. */
+  record Closer(KvStateMachine sm) implements AutoCloseable {
+    @Override
+    public void close() {
+      sm.close();
+    }
+  }
+}
