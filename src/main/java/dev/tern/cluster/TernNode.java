@@ -24,6 +24,8 @@ import dev.tern.raft.RaftSettings;
 import dev.tern.raft.RaftStorage;
 import dev.tern.http.OpsRoutes;
 import dev.tern.http.SpaceQuota;
+import dev.tern.kv.KvStateMachine;
+import dev.tern.kv.RocksKvStore;
 import dev.tern.storage.FileStorage;
 import dev.tern.storage.StorageHealth;
 import java.nio.file.Path;
@@ -87,6 +89,10 @@ public final class TernNode {
   /** The elections and leaders this node saw, for the dashboard's timeline (kept across a restart of its system). */
   private final LeadershipEvents leadershipEvents = new LeadershipEvents();
   private volatile ActorSystem<Void> system;
+  /** The key-value state on disk (data-dir/kv), opened by each start and closed once its ActorSystem is gone. */
+  private final Path kvDir;
+  private final RocksKvStore.Settings kvSettings;
+  private volatile KvStateMachine kv;
   private volatile ActorRef<PeerGateway.Command> gateway;
   /** The members of the configuration in force, once the actor system runs. */
   private volatile MemberDirectory directory;
@@ -126,6 +132,8 @@ public final class TernNode {
     this.clusterId = data.clusterId();
     this.incarnation = data.incarnation();
     Path dataDir = data.dir();
+    this.kvDir = dataDir.resolve("kv");
+    this.kvSettings = RocksKvStore.Settings.fromConfig(tern);
     this.health = new StorageHealth(dataDir, tern.getBytes("storage.min-free-space"), probe, storage.fsyncStats());
     health.check();
     long every = tern.getDuration("storage.health-check-interval").toMillis();
@@ -297,6 +305,9 @@ public final class TernNode {
     } catch (Exception e) {
       log.warn("{}: actor system did not stop cleanly", id, e);
     }
+    KvStateMachine store = kv;
+    kv = null;
+    if (store != null) store.close(); // no actor uses it any more; a snapshot being written keeps its own view
   }
 
   /** The node's current ActorSystem. */
