@@ -142,6 +142,7 @@ function render(status, cluster, events, metricsText) {
   $('commit').textContent = status.commitIndex;
   $('applied').textContent = status.lastApplied;
   $('snapshot').textContent = status.snapshotIndex > 0 ? 'index ' + status.snapshotIndex : 'none yet';
+  renderData(status.storage);
   if (events) state.nodeEvents = events.events || [];
   renderMembers(status, cluster);
   renderMetrics(metricsText);
@@ -155,12 +156,40 @@ function render(status, cluster, events, metricsText) {
   if (!cluster) problems.push('could not fetch the other members\' status through ' + status.id);
   if (status.storage && status.storage.readOnly) problems.push(status.id + '\'s disk is below its free-space reserve: read-only');
   if (status.storage && status.storage.failure) problems.push(status.id + '\'s storage failed: ' + status.storage.failure);
+  if (status.storage && status.storage.alarm === 'NOSPACE') {
+    problems.push(status.id + ' is over its space quota (NOSPACE): ' + bytes(status.storage.dataBytes) + ' of ' +
+      bytes(status.storage.quotaBytes) + ' (tern.storage.quota-bytes); writes that add data get 507 until keys are' +
+      ' deleted or leases revoked');
+  }
   for (const m of (cluster ? cluster.members : [])) {
     if (!m.reachable) problems.push(m.id + ' is unreachable from ' + status.id + ': ' + m.error);
     else if (!m.status) problems.push(m.id + ' ' + m.error);
   }
   if (problems.length) showBanner('warning', problems.join(' · '));
   else $('banner').hidden = true;
+}
+
+/** The keys and values this node holds against its space quota (the storage part of /v1/status). */
+function renderData(storage) {
+  if (!storage || storage.dataBytes === undefined) {
+    $('data').textContent = '—';
+    $('data-quota').textContent = '';
+    return;
+  }
+  $('data').textContent = bytes(storage.dataBytes);
+  const quota = storage.quotaBytes > 0
+    ? Math.floor(100 * storage.dataBytes / storage.quotaBytes) + '% of the quota, ' + bytes(storage.quotaBytes)
+    : 'no space quota';
+  $('data-quota').textContent = storage.alarm ? storage.alarm + ': writes refused · ' + quota : quota;
+  $('data-card').classList.toggle('alarm', !!storage.alarm);
+}
+
+function bytes(n) {
+  if (n === undefined || n === null || n < 0) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? String(n) : n.toFixed(n < 10 ? 1 : 0)) + ' ' + units[i];
 }
 
 function markUnreachable(row, reason) {
