@@ -5,27 +5,25 @@ import com.typesafe.config.ConfigValueType;
 import dev.tern.http.SpaceQuota;
 
 /**
- * The space quota's size ({@code tern.storage.quota-bytes}) against the heap, checked at start: a node must never
- * find out by an {@code OutOfMemoryError} that its heap cannot hold the data its quota lets in.
+ * The space quota ({@code tern.storage.quota-bytes}) and the heap, checked at start: a node must never find out by an
+ * {@code OutOfMemoryError} that its heap cannot hold what it keeps in memory.
  *
- * <p>Until the key-value state moves to disk, every key and value lives in the heap. docs/operations.md ("Heap")
- * measured up to {@value #HEAP_PER_DATA_BYTE} bytes of heap per byte of keys and values (small values of about
- * 100 bytes; larger values cost less), and a node needs room besides the data: the log since the last snapshot
- * ({@code tern.raft.snapshot-threshold}, 64 MiB), the entries kept for followers (32 MiB), the watch history
- * (16 MiB), the deduplication window, and Pekko, HTTP and G1's working room: {@link #HEAP_RESERVE_BYTES}. So a heap
- * of H holds at most (H - reserve) / {@value #HEAP_PER_DATA_BYTE} bytes of data: {@link #maxQuotaFor}.
+ * <p>The keys and values live on disk (RocksDB, docs/storage.md), so the data does not need heap: the quota bounds the
+ * disk the data takes, and its default is {@link #DEFAULT_QUOTA_BYTES}. What a node does hold in the heap is bounded
+ * by settings: the log since the last snapshot ({@code tern.raft.snapshot-threshold}) and the entries kept for
+ * followers ({@code snapshot-trailing-bytes}), the watch history ({@code tern.watch.history-bytes}), the
+ * deduplication window ({@link #WINDOW_BYTES}) and the runtime (Pekko, HTTP, G1's working room:
+ * {@link #RUNTIME_BYTES}). {@link #heapNeeded} adds them up, and a smaller heap is refused at start.
  *
- * <p>The setting is {@code auto} (the default: min({@link #DEFAULT_QUOTA_BYTES}, what the heap holds), so a node
- * started with any heap that leaves room for data starts), a size (refused at start when larger than what the heap
- * holds), or 0 (no quota: data growth is then bounded by nothing but the heap).
+ * <p>The quota is {@code auto} (the default: {@link #DEFAULT_QUOTA_BYTES}), a size, or 0 (no quota).
  */
 public final class QuotaSizing {
-  /** The quota {@code auto} aims at, heap permitting: etcd's default quota. */
-  public static final long DEFAULT_QUOTA_BYTES = 2L << 30;
-  /** Heap bytes per byte of keys and values, the largest measured (docs/operations.md, "Heap"). */
-  public static final double HEAP_PER_DATA_BYTE = 2.5;
-  /** Heap a node needs besides its data (log since the snapshot, followers' entries, watch history, runtime). */
-  public static final long HEAP_RESERVE_BYTES = 192L << 20;
+  /** The quota {@code auto} stands for: etcd's suggested maximum, which the on-disk store holds in bounded memory. */
+  public static final long DEFAULT_QUOTA_BYTES = 8L << 30;
+  /** The deduplication window: 100,000 results without values, measured at about 25 MiB with short keys. */
+  public static final long WINDOW_BYTES = 32L << 20;
+  /** Pekko, Artery, HTTP, the metrics and G1's room to work. */
+  public static final long RUNTIME_BYTES = 64L << 20;
 
   private static final String HEAP_SETTINGS = "-Xmx (TERN_HEAP, or -Xmx in TERN_JAVA_OPTS; `tern local --heap`)";
 
@@ -34,66 +32,41 @@ public final class QuotaSizing {
   /** How the quota was chosen: its bytes (0: off) and a sentence for the start-up log. */
   public record Resolved(long quotaBytes, String description) {}
 
-  /**
-   * The largest quota a heap of {@code maxHeapBytes} (as {@code Runtime.maxMemory()} gives it) can hold; 0 when it
-   * leaves no room for data. The one rule to change when the state moves out of the heap.
-   */
-  public static long maxQuotaFor(long maxHeapBytes) {
-    if (maxHeapBytes == Long.MAX_VALUE) return Long.MAX_VALUE; // no heap bound at all
-    return Math.max(0, (long) ((maxHeapBytes - HEAP_RESERVE_BYTES) / HEAP_PER_DATA_BYTE));
-  }
-
-  /** The smallest heap that holds a quota of {@code quotaBytes}: the inverse of {@link #maxQuotaFor}, rounded up. */
-  public static long minHeapFor(long quotaBytes) {
-    return HEAP_RESERVE_BYTES + (long) Math.ceil(quotaBytes * HEAP_PER_DATA_BYTE);
+  /** The heap a node with these settings ({@code tern} block) holds at most, besides short-lived garbage. */
+  public static long heapNeeded(Config tern) {
+    return tern.getBytes("raft.snapshot-threshold") + tern.getBytes("raft.snapshot-trailing-bytes")
+        + tern.getBytes("watch.history-bytes") + WINDOW_BYTES + RUNTIME_BYTES;
   }
 
   /**
-   * Reads {@code storage.quota-bytes} of {@code tern} (the {@code tern} block) and sizes it against the heap.
+   * Checks the heap against what the node keeps in memory and reads {@code storage.quota-bytes}.
    *
-   * @throws IllegalArgumentException naming the setting and the heap to change, when the heap cannot hold the quota
-   *     (or, for {@code auto}, any data at all)
-   * @throws com.typesafe.config.ConfigException when the setting is neither {@code auto} nor a size
+   * @throws IllegalArgumentException naming the settings to change, when the heap is too small
+   * @throws com.typesafe.config.ConfigException when the quota is neither {@code auto} nor a size
    */
   public static Resolved resolve(Config tern, long maxHeapBytes) {
+    long needed = heapNeeded(tern);
+    if (maxHeapBytes < needed) {
+      throw new IllegalArgumentException("a heap of " + mib(maxHeapBytes) + " is too small: this node keeps up to "
+          + mib(needed) + " in memory (the log since the last snapshot, tern.raft.snapshot-threshold = "
+          + mib(tern.getBytes("raft.snapshot-threshold")) + ", and tern.raft.snapshot-trailing-bytes; the watch history,"
+          + " tern.watch.history-bytes; the deduplication window and the runtime). Raise " + HEAP_SETTINGS + " to at least "
+          + mib(needed) + ", or lower those settings (docs/operations.md, \"Memory\"). The keys and values themselves"
+          + " are on disk and need no heap.");
+    }
     String path = "storage.quota-bytes";
     boolean auto = tern.getValue(path).valueType() == ConfigValueType.STRING
         && tern.getString(path).trim().equalsIgnoreCase("auto");
-    return auto ? resolveAuto(maxHeapBytes) : resolve(tern.getBytes(path), maxHeapBytes);
-  }
-
-  /** {@code auto}: min({@link #DEFAULT_QUOTA_BYTES}, what the heap holds). */
-  public static Resolved resolveAuto(long maxHeapBytes) {
-    long max = maxQuotaFor(maxHeapBytes);
-    if (max <= 0) {
-      throw new IllegalArgumentException("a heap of " + mib(maxHeapBytes) + " leaves no room for data: a node needs "
-          + mib(HEAP_RESERVE_BYTES) + " besides its keys and values. Raise " + HEAP_SETTINGS + " (512m or more), or"
-          + " set " + SpaceQuota.SETTING + " = 0 to run without a quota (docs/operations.md, \"Space quota\")");
+    if (auto) {
+      return new Resolved(DEFAULT_QUOTA_BYTES, SpaceQuota.SETTING + " = auto: " + mib(DEFAULT_QUOTA_BYTES));
     }
-    long quota = Math.min(DEFAULT_QUOTA_BYTES, max);
-    String why = quota == DEFAULT_QUOTA_BYTES ? "the default"
-        : "what a heap of " + mib(maxHeapBytes) + " holds; a heap of " + mib(minHeapFor(DEFAULT_QUOTA_BYTES))
-            + " or more gets the default of " + mib(DEFAULT_QUOTA_BYTES);
-    return new Resolved(quota, SpaceQuota.SETTING + " = auto: " + mib(quota) + " (" + why + ")");
-  }
-
-  /** An explicit size: 0 turns the quota off; above what the heap holds it is refused. */
-  public static Resolved resolve(long quotaBytes, long maxHeapBytes) {
-    if (quotaBytes < 0) throw new IllegalArgumentException(SpaceQuota.SETTING + " must be auto or >= 0, got " + quotaBytes);
-    if (quotaBytes == 0) {
-      return new Resolved(0, SpaceQuota.SETTING + " = 0: no space quota; nothing bounds the data but the heap of "
-          + mib(maxHeapBytes) + ", and a node that fills it exits (docs/operations.md, \"Space quota\")");
+    long quota = tern.getBytes(path);
+    if (quota < 0) throw new IllegalArgumentException(SpaceQuota.SETTING + " must be auto or >= 0, got " + quota);
+    if (quota == 0) {
+      return new Resolved(0, SpaceQuota.SETTING + " = 0: no space quota; nothing bounds the data but the disk"
+          + " (tern.storage.min-free-space turns the node read-only when the volume fills; docs/operations.md)");
     }
-    long max = maxQuotaFor(maxHeapBytes);
-    if (quotaBytes > max) {
-      throw new IllegalArgumentException(SpaceQuota.SETTING + " = " + quotaBytes + " (" + mib(quotaBytes)
-          + ") is more than a heap of " + mib(maxHeapBytes) + " can hold (at most " + mib(max) + "): keys and values"
-          + " live in the heap, about " + HEAP_PER_DATA_BYTE + " x the data plus " + mib(HEAP_RESERVE_BYTES)
-          + ". Raise " + HEAP_SETTINGS + " to at least " + mib(minHeapFor(quotaBytes)) + ", or lower "
-          + SpaceQuota.SETTING + " (or set it to auto; docs/operations.md, \"Space quota\")");
-    }
-    return new Resolved(quotaBytes, SpaceQuota.SETTING + " = " + mib(quotaBytes) + " (a heap of " + mib(maxHeapBytes)
-        + " holds up to " + mib(max) + ")");
+    return new Resolved(quota, SpaceQuota.SETTING + " = " + mib(quota));
   }
 
   private static String mib(long bytes) {

@@ -402,7 +402,9 @@ public final class TernNode {
       ActorRef<KvFront.Command> front = ctx.spawn(frontBehavior, "front");
       WatchApi.Settings watchSettings = WatchApi.Settings.fromConfig(config.getConfig("tern"));
       // After each applied entry the quota learns the data's size: its alarm is one volatile read per request.
-      AppliedNotifier stateMachine = AppliedNotifier.create(front, watchSettings.hub(), quota::update);
+      AppliedNotifier stateMachine = AppliedNotifier.create(front, watchSettings.hub(),
+          changes -> RocksKvStore.open(kvDir, kvSettings, changes), quota::update);
+      this.kv = stateMachine.kv();
       boolean faultInjection = config.getBoolean("tern.testing.fault-injection");
       if (faultInjection) log.warn("{}: tern.testing.fault-injection is on: this node obeys /v1/testing/partition", id);
       // The replica sends through the routes the gateway publishes, and takes peers' envelopes itself

@@ -37,14 +37,22 @@ public final class AppliedNotifier implements StateMachine {
   }
 
   /**
-   * ... and that tells {@code dataBytes} the state's {@link KvStateMachine#dataBytes()} after every applied entry
-   * and every restored snapshot (the node's {@link SpaceQuota#update}); null for no one.
+   * ... and that tells {@code dataBytes} the state's {@link KvStateMachine#dataBytes()} at once, after every applied
+   * entry and every restored snapshot (the node's {@link SpaceQuota#update}); null for no one.
    */
   public static AppliedNotifier create(ActorRef<KvFront.Command> front, dev.tern.kv.WatchHub watches,
       LongConsumer dataBytes) {
+    return create(front, watches, dev.tern.kv.MemoryKvStore::new, dataBytes);
+  }
+
+  /** ... over the store {@code opener} opens (told of every change), which may hold a restarted node's state. */
+  public static AppliedNotifier create(ActorRef<KvFront.Command> front, dev.tern.kv.WatchHub watches,
+      java.util.function.Function<java.util.function.Consumer<dev.tern.kv.KvEvent>, dev.tern.kv.KvStore> opener,
+      LongConsumer dataBytes) {
     AppliedNotifier[] self = new AppliedNotifier[1];
-    KvStateMachine kv = new KvStateMachine((index, command, result) -> self[0].record(command, result), watches);
+    KvStateMachine kv = new KvStateMachine((index, command, result) -> self[0].record(command, result), watches, opener);
     self[0] = new AppliedNotifier(kv, front, dataBytes);
+    if (dataBytes != null) dataBytes.accept(kv.dataBytes()); // a reopened store's data counts before any apply
     return self[0];
   }
 
