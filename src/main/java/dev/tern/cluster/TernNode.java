@@ -288,6 +288,7 @@ public final class TernNode {
 
   /** Starts the node's ActorSystem (for tests that run nodes in one JVM). */
   public ActorSystem<Void> start() {
+    closeKv(); // a system the cluster downed ended without terminate(): its store is still open
     system = ActorSystem.create(guardian(), "tern", pekkoConfig().withFallback(config));
     return system;
   }
@@ -305,9 +306,14 @@ public final class TernNode {
     } catch (Exception e) {
       log.warn("{}: actor system did not stop cleanly", id, e);
     }
+    closeKv();
+  }
+
+  /** Closes the key-value store of a system that has ended; a snapshot still being written keeps its own view. */
+  private void closeKv() {
     KvStateMachine store = kv;
     kv = null;
-    if (store != null) store.close(); // no actor uses it any more; a snapshot being written keeps its own view
+    if (store != null) store.close();
   }
 
   /** The node's current ActorSystem. */
