@@ -40,6 +40,11 @@ public final class KvCodec {
   static final byte LEASE_KEEPALIVE = 8;
   static final byte LEASE_REVOKE = 9;
   static final byte LEASE_EXPIRE = 10;
+  /**
+   * A consistency check ({@link KvCommand.Check}): the id alone. A node that predates it skips it as undecodable, which
+   * every such node does alike, so replicas still agree; it just computes no digest.
+   */
+  static final byte CHECK = 11;
 
   private KvCodec() {}
 
@@ -50,6 +55,7 @@ public final class KvCodec {
     if (command instanceof KvCommand.LeaseKeepAlive k) return leaseCommand(LEASE_KEEPALIVE, k.id(), k.lease());
     if (command instanceof KvCommand.LeaseRevoke r) return leaseCommand(LEASE_REVOKE, r.id(), r.lease());
     if (command instanceof KvCommand.LeaseExpire e) return leaseCommand(LEASE_EXPIRE, e.id(), e.lease(), e.renewedAt());
+    if (command instanceof KvCommand.Check c) return leaseCommand(CHECK, c.id());
     byte[] id = utf8(command.id());
     byte[] key;
     byte type;
@@ -104,6 +110,7 @@ public final class KvCodec {
       in.at = 2;
       String id = in.string("id");
       KvCommand command = type == TXN ? TxnCodec.read(in, id)
+          : type == CHECK ? new KvCommand.Check(id)
           : type >= LEASE_GRANT && type <= LEASE_EXPIRE ? leaseCommand(type, id, in) : keyCommand(type, id, in);
       if (in.at != bytes.length) {
         throw new IllegalArgumentException((bytes.length - in.at) + " trailing bytes");
@@ -144,7 +151,7 @@ public final class KvCodec {
     return out;
   }
 
-  /** Types 7-10: the lease commands. */
+  /** Types 7-10: the lease commands (and, with no fields, type 11: a check). */
   private static KvCommand leaseCommand(byte type, String id, Reader in) {
     return switch (type) {
       case LEASE_GRANT -> new KvCommand.LeaseGrant(id, in.longValue("ttlMillis"));

@@ -113,4 +113,15 @@ public sealed interface KvCommand {
       Objects.requireNonNull(id, "id");
     }
   }
+
+  /**
+   * A consistency check (docs/operations.md, "Consistency checks"): changes nothing, but every replica that applies it
+   * at index I digests its state at I ({@link DigestChecks}), so that the members can compare digests taken at the
+   * same applied index. Not kept in the deduplication window (it has no outcome to repeat).
+   */
+  record Check(String id) implements KvCommand {
+    public Check {
+      Objects.requireNonNull(id, "id");
+    }
+  }
 }

@@ -60,4 +60,10 @@ public sealed interface KvResult {
 
   /** The lease named does not exist (never granted, or already ended); nothing changed. */
   record LeaseNotFound(long lease) implements KvResult {}
+
+  /**
+   * A {@link KvCommand.Check} applied at {@code index}: this replica's digest of its state at that index is being
+   * computed ({@link KvStateMachine#digestAt}). Never kept in the deduplication window.
+   */
+  record Checked(long index) implements KvResult {}
 }

@@ -44,6 +44,8 @@ public final class KvStateMachine implements StateMachine {
   private LinkedHashMap<String, KvStore.Remembered> recentResults = new LinkedHashMap<>();
   /** The next window slot's sequence number (orders the window in the store). */
   private long nextSeq;
+  /** The digests of the state where a {@link KvCommand.Check} was applied, computed off the apply thread. */
+  private final DigestChecks checks = new DigestChecks();
 
   public KvStateMachine() {
     this(NO_LISTENER);
@@ -82,6 +84,7 @@ public final class KvStateMachine implements StateMachine {
 
   /** Closes the store (a node that stops). */
   public void close() {
+    checks.close();
     synchronized (lock) {
       store.close();
     }
@@ -110,6 +113,9 @@ public final class KvStateMachine implements StateMachine {
       command = decodeOrNull(entry);
       if (command == null) {
         result = new KvResult.Invalid("undecodable command at index " + entry.index());
+      } else if (command instanceof KvCommand.Check) {
+        // Not in the window: a check changes nothing, and a node that predates it remembers nothing for it either.
+        result = new KvResult.Checked(entry.index());
       } else {
         KvStore.Remembered first = recentResults.get(command.id());
         result = first != null ? recalled(first.result()) : execute(command, entry.index());
@@ -118,6 +124,8 @@ public final class KvStateMachine implements StateMachine {
       store.commit(entry.index());
       lastApplied = entry.index();
       watches.endOfEntry(lastApplied);
+      // The state at this index, captured in constant time (a RocksDB snapshot); digested on another thread.
+      if (command instanceof KvCommand.Check) checks.submit(entry.index(), store.view(), store.leases());
     }
     // Outside the lock: the listener may take its time or read back from this store.
     listener.onApplied(entry.index(), command, result);
@@ -287,6 +295,20 @@ public final class KvStateMachine implements StateMachine {
     synchronized (lock) {
       return store.digest();
     }
+  }
+
+  /**
+   * The digest of this replica's state at {@code index}, where it applied a {@link KvCommand.Check} (or that it is
+   * still being computed, or why it failed); empty if this replica applied no check there, or not among its last
+   * ones (it is behind, jumped past the index with a snapshot, or restarted since).
+   */
+  public Optional<DigestChecks.Outcome> digestAt(long index) {
+    return checks.at(index);
+  }
+
+  /** The digests of checks (tests). */
+  DigestChecks checks() {
+    return checks;
   }
 
   /** See {@link KvStore#snapshot()}: an immutable copy of the data, for comparing replicas. */
