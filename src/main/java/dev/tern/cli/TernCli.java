@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
       LeaderCommand.class,
       MemberCommands.class,
       SnapshotCommand.class,
+      CheckCommand.class,
       BenchCommand.class,
       ExperimentCommand.class,
       TokenCommand.class,

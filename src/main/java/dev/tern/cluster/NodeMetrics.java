@@ -127,6 +127,14 @@ public final class NodeMetrics implements AutoCloseable {
     bindQuota(quota);
   }
 
+  /** The CORRUPT alarm's gauge, {@code tern_corruption_alarm} (the consistency check). */
+  public void bindCorruption(dev.tern.http.CorruptionAlarm alarm) {
+    Gauge.builder("tern.corruption.alarm", alarm, a -> a.on() ? 1 : 0)
+        .description("1 while the CORRUPT alarm is on: a consistency check found this node's state differs from the"
+            + " majority's at the same index; it serves no data until an operator clears the alarm")
+        .register(registry);
+  }
+
   private void bindQuota(SpaceQuota quota) {
     Gauge.builder("tern.storage.data", quota, SpaceQuota::dataBytes).baseUnit("bytes")
         .description("Keys and values this node holds (UTF-8 keys plus values, as applied): what the space quota counts")

@@ -3,6 +3,9 @@ package dev.tern.cluster;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.tern.http.AppliedNotifier;
+import dev.tern.http.CheckApi;
+import dev.tern.http.ConsistencyCheck;
+import dev.tern.http.CorruptionAlarm;
 import dev.tern.http.Auth;
 import dev.tern.http.HttpApi;
 import dev.tern.http.HttpTls;
@@ -93,6 +96,8 @@ public final class TernNode {
   private final Path kvDir;
   private final RocksKvStore.Settings kvSettings;
   private volatile KvStateMachine kv;
+  /** The CORRUPT alarm (consistency checks), kept in the data directory across restarts. */
+  private final CorruptionAlarm corruption;
   private volatile ActorRef<PeerGateway.Command> gateway;
   /** The members of the configuration in force, once the actor system runs. */
   private volatile MemberDirectory directory;
@@ -134,6 +139,7 @@ public final class TernNode {
     Path dataDir = data.dir();
     this.kvDir = dataDir.resolve("kv");
     this.kvSettings = RocksKvStore.Settings.fromConfig(tern);
+    this.corruption = CorruptionAlarm.load(dataDir);
     this.health = new StorageHealth(dataDir, tern.getBytes("storage.min-free-space"), probe, storage.fsyncStats());
     health.check();
     long every = tern.getDuration("storage.health-check-interval").toMillis();
@@ -148,6 +154,7 @@ public final class TernNode {
         checkEvery.toMillis(), TimeUnit.MILLISECONDS);
     NodeMetrics.Settings metricsSettings = NodeMetrics.Settings.fromConfig(tern);
     this.metrics = metricsSettings.enabled() ? new NodeMetrics(metricsSettings, id, clusterId, storage, health, quota) : null;
+    if (metrics != null) metrics.bindCorruption(corruption);
     // Without its disk a node can acknowledge nothing: its Raft part stops at once (never retrying the fsync), and
     // run() then answers /health with the reason until the node is stopped.
     storage.onFailure(t -> {
@@ -238,6 +245,11 @@ public final class TernNode {
   /** The data volume's health (free space, fsync latency, failure). */
   public StorageHealth health() {
     return health;
+  }
+
+  /** The CORRUPT alarm that consistency checks raise (docs/operations.md, "Consistency checks"). */
+  public CorruptionAlarm corruption() {
+    return corruption;
   }
 
   /** The space quota and its NOSPACE alarm (tern.storage.quota-bytes). */
@@ -448,7 +460,7 @@ public final class TernNode {
       HttpApi.FaultInjection faults = faultInjection
           ? new HttpApi.FaultInjection(id, java.util.Set.copyOf(members.ids()), gateway) : null;
       java.time.Duration transferAnswer = settings.electionTimeoutMax().multipliedBy(2).plusSeconds(1);
-      OpsRoutes ops = new OpsRoutes(front, stateMachine.kv(), health, quota, clusterId);
+      OpsRoutes ops = new OpsRoutes(front, stateMachine.kv(), health, quota, clusterId, corruption);
       ActorRef<MembersApi.Forward> forwarder = ctx.spawn(MembersApi.forwarder(routes::send), "members-forwarder");
       MembersApi membersApi = new MembersApi(ctx.getSystem(), id, front, replica, forwarder, limits.requestTimeout());
       List<org.apache.pekko.http.javadsl.server.Route> extra = new java.util.ArrayList<>(List.of(
@@ -462,13 +474,23 @@ public final class TernNode {
         extra.add(metrics.route(() -> AskPattern.ask(replica, RaftMessage.GetStatus::new, statusTimeout,
             ctx.getSystem().scheduler())));
       }
+      // Consistency checks: on demand (POST /v1/check), and every tern.check.interval while this node leads.
+      ConsistencyCheck check = new ConsistencyCheck(id, front, stateMachine.kv(), directory::current, corruption,
+          ConsistencyCheck.Settings.fromConfig(config.getConfig("tern")), peerSsl, security.peerToken());
+      extra.add(new CheckApi(id, check, directory::current, ops, peerSsl).route());
+      Duration checkInterval = check.settings().interval();
+      if (!checkInterval.isZero()) {
+        ctx.getSystem().scheduler().scheduleWithFixedDelay(checkInterval, checkInterval, check::runIfLeader,
+            ctx.getSystem().executionContext());
+      }
       UiRoutes.Settings ui = UiRoutes.Settings.fromConfig(config.getConfig("tern"));
       if (ui.enabled()) extra.add(new UiRoutes(id, () -> directory.current().all(), leadershipEvents, ui, peerSsl).route());
       HttpApi api = new HttpApi(ctx.getSystem(), front, limits, faults, extra, ops);
       java.util.function.UnaryOperator<org.apache.pekko.http.javadsl.server.Route> counted =
           metrics == null ? r -> r : metrics.http(api::inflightRequests)::around;
       Auth auth = new Auth(ctx.getSystem(), security, limits);
-      api.bind(host, self.httpPort(), r -> counted.apply(auth.protect(r)),
+      // Under the CORRUPT alarm the node serves no data (503), after authentication.
+      api.bind(host, self.httpPort(), r -> counted.apply(auth.protect(corruption.guard(r))),
               httpsServer == null ? null : ConnectionContext.httpsServer(() -> httpTls.serverEngine(httpsServer))).whenComplete((binding, failure) -> {
         if (failure != null) {
           fatal = "cannot serve HTTP on " + host + ":" + self.httpPort() + ": " + failure.getMessage();

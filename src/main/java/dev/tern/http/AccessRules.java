@@ -88,6 +88,13 @@ final class AccessRules {
       exact("/v1/members", Role.ADMIN, Role.ADMIN, Scope.NO_KEYS),
       under("/v1/members/", Role.ADMIN, Role.ADMIN, Scope.NO_KEYS),
       exact("/v1/leader/transfer", Role.ADMIN, Role.ADMIN, Scope.NO_KEYS),
+      // The consistency check: running one (POST /v1/check) and clearing an alarm need admin. A digest reveals no data,
+      // and a member told its digest differs verifies that with the others before it raises its alarm, so the nodes'
+      // own calls to each other (GET /v1/check/I, POST /v1/check/alarm) need only read, as the peer token has.
+      exact("/v1/check", Role.READ, Role.ADMIN, Scope.NO_KEYS),
+      exact("/v1/check/disarm", Role.ADMIN, Role.ADMIN, Scope.NO_KEYS),
+      exact("/v1/check/alarm", Role.READ, Role.READ, Scope.NO_KEYS),
+      under("/v1/check/", Role.READ, Role.ADMIN, Scope.NO_KEYS),
       under("/v1/testing/", Role.ADMIN, Role.ADMIN, Scope.NO_KEYS));
 
   /** What any path that matches no row needs. */

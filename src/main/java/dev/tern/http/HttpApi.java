@@ -385,14 +385,17 @@ public final class HttpApi {
   private Route statusRoute() {
     return completeWithFuture(admit(() -> this.<NodeStatus>ask(KvFront.GetNodeStatus::new, status -> {
       ObjectNode body = statusJson(status);
-      if (ops != null) ops.describeStorage(body);
+      if (ops != null) {
+        ops.describeStorage(body);
+        ops.describeAlarms(body);
+      }
       return HttpJson.ok(body);
     })));
   }
 
   private Route healthRoute() {
     return completeWithFuture(admit(() -> this.<NodeStatus>ask(KvFront.GetNodeStatus::new, status -> {
-      String storageProblem = ops == null ? null : ops.storageProblem();
+      String storageProblem = ops == null ? null : ops.healthProblem();
       boolean healthy = status.serving() && storageProblem == null;
       ObjectNode body = healthy ? HttpJson.object().put("status", "serving") : HttpJson.error("not serving");
       body.put("id", status.id()).put("role", status.role()).put("term", status.term()).put("leader", status.leader());
@@ -403,7 +406,10 @@ public final class HttpApi {
       } else if (storageProblem != null) {
         body.put("reason", storageProblem);
       }
-      if (ops != null) ops.describeStorage(body);
+      if (ops != null) {
+        ops.describeStorage(body);
+        ops.describeAlarms(body);
+      }
       return HttpJson.response(healthy ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
     })));
   }

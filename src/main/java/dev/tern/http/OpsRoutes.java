@@ -51,6 +51,8 @@ public final class OpsRoutes {
   private final StorageHealth health;
   private final WriteAdmission admission;
   private final String clusterId;
+  /** The CORRUPT alarm (the consistency check); in memory and off unless a node gives its own. */
+  private final CorruptionAlarm corruption;
 
   /** Without a space quota. */
   public OpsRoutes(ActorRef<KvFront.Command> front, KvStateMachine kv, StorageHealth health, String clusterId) {
@@ -59,6 +61,13 @@ public final class OpsRoutes {
 
   public OpsRoutes(ActorRef<KvFront.Command> front, KvStateMachine kv, StorageHealth health, SpaceQuota quota,
       String clusterId) {
+    this(front, kv, health, quota, clusterId, CorruptionAlarm.inMemory());
+  }
+
+  /** ... and the node's CORRUPT alarm, shown in /health and /v1/status. */
+  public OpsRoutes(ActorRef<KvFront.Command> front, KvStateMachine kv, StorageHealth health, SpaceQuota quota,
+      String clusterId, CorruptionAlarm corruption) {
+    this.corruption = Objects.requireNonNull(corruption, "corruption");
     this.front = Objects.requireNonNull(front, "front");
     this.kv = Objects.requireNonNull(kv, "kv");
     this.health = Objects.requireNonNull(health, "health");
@@ -82,6 +91,23 @@ public final class OpsRoutes {
   /** Why /health should say 503 because of storage or the space quota, or null. */
   String storageProblem() {
     return admission.problem();
+  }
+
+  /** Why /health should say 503 because of the CORRUPT alarm, storage or the space quota, or null. */
+  String healthProblem() {
+    String corrupt = corruption.refusal();
+    return corrupt != null ? corrupt : storageProblem();
+  }
+
+  /**
+   * Adds {@code "alarms": [...]} (the alarms on: NOSPACE, CORRUPT) and {@code "corruption": {...}} (null while off)
+   * to a /health or /v1/status body.
+   */
+  void describeAlarms(ObjectNode body) {
+    var alarms = body.putArray("alarms");
+    if (admission.quota().alarm()) alarms.add(SpaceQuota.ALARM);
+    if (corruption.on()) alarms.add(CorruptionAlarm.NAME);
+    corruption.describe(body);
   }
 
   /** Adds {@code "storage": {...}} to a /health or /v1/status body. */
