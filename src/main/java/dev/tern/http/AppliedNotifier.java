@@ -76,6 +76,21 @@ public final class AppliedNotifier implements StateMachine {
   }
 
   @Override
+  public boolean keepsState() {
+    return kv.keepsState();
+  }
+
+  @Override
+  public SnapshotData snapshotReference() {
+    return kv.snapshotReference();
+  }
+
+  @Override
+  public boolean isReference(dev.tern.raft.SnapshotSource data) {
+    return kv.isReference(data);
+  }
+
+  @Override
   public void restore(long lastIncludedIndex, java.io.InputStream data) {
     kv.restore(lastIncludedIndex, data);
     if (dataBytes != null) dataBytes.accept(kv.dataBytes());

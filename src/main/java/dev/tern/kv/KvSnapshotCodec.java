@@ -37,6 +37,25 @@ final class KvSnapshotCodec {
    */
   static final int VERSION = 3;
 
+  /**
+   * Not a state but a reference to the node's own store: {@code [int REFERENCE]["long lastApplied]}, written by a node
+   * whose store keeps the state on disk (docs/storage.md, section 12). Never sent to another node.
+   */
+  static final int REFERENCE = 0x52454631; // "REF1"
+
+  static void writeReference(OutputStream raw, long lastApplied) throws IOException {
+    DataOutputStream out = new DataOutputStream(raw);
+    out.writeInt(REFERENCE);
+    out.writeLong(lastApplied);
+    out.flush();
+  }
+
+  /** Whether the data starts as a reference does. */
+  static boolean isReference(InputStream in) throws IOException {
+    byte[] head = in.readNBytes(4);
+    return head.length == 4 && java.nio.ByteBuffer.wrap(head).getInt() == REFERENCE;
+  }
+
   /** The decoded state. */
   record State(long lastApplied, SortedMap<String, VersionedValue> data, LinkedHashMap<String, KvResult> recent,
       List<Lease> leases) {
@@ -174,6 +193,10 @@ final class KvSnapshotCodec {
       DataInputStream in = new DataInputStream(raw instanceof ByteArrayInputStream || raw instanceof java.io.BufferedInputStream
           ? raw : new java.io.BufferedInputStream(raw, 1 << 16));
       int version = in.readInt();
+      if (version == REFERENCE) {
+        throw new IllegalStateException("the snapshot up to index " + in.readLong() + " holds no data: it refers to the"
+            + " node's own key-value store (data-dir/kv)");
+      }
       if (!readable(version)) throw new IllegalArgumentException("unknown key-value snapshot version " + version);
       long lastApplied = in.readLong();
       int keys = count(in);

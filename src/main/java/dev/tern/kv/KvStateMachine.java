@@ -361,6 +361,40 @@ public final class KvStateMachine implements StateMachine {
     });
   }
 
+  @Override
+  public boolean keepsState() {
+    return store.durable();
+  }
+
+  /**
+   * A reference to the store as of the applied index: writing it flushes the store (so the state is durable up to at
+   * least that index and the log before it may be compacted) and writes twelve bytes.
+   */
+  @Override
+  public SnapshotData snapshotReference() {
+    long index;
+    KvStore.View view;
+    synchronized (lock) {
+      index = lastApplied;
+      view = store.view();
+    }
+    return out -> {
+      try (view) {
+        view.makeDurable();
+        KvSnapshotCodec.writeReference(out, index);
+      }
+    };
+  }
+
+  @Override
+  public boolean isReference(dev.tern.raft.SnapshotSource data) {
+    try (InputStream in = data.open()) {
+      return KvSnapshotCodec.isReference(in);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read the latest snapshot: " + e.getMessage(), e);
+    }
+  }
+
   /**
    * Whether a snapshot whose data starts with this version number is one {@link #restore} reads (for a backup's
    * check before it is restored: the data starts with {@code [int version][long lastApplied]}).
@@ -380,7 +414,9 @@ public final class KvStateMachine implements StateMachine {
     long keys;
     try (KvStore.Loader loader = store.load()) {
       long[] count = {0};
-      KvSnapshotCodec.Header h = KvSnapshotCodec.read(data, new KvSnapshotCodec.Sink() {
+      KvSnapshotCodec.Header h;
+      try {
+        h = KvSnapshotCodec.read(data, new KvSnapshotCodec.Sink() {
         @Override
         public void entry(String key, VersionedValue value) {
           loader.put(key, value);
@@ -400,6 +436,11 @@ public final class KvStateMachine implements StateMachine {
           loader.remember(r);
         }
       });
+      } catch (IllegalStateException reference) {
+        throw new IllegalStateException(reference.getMessage() + ", which holds only up to index " + lastApplied()
+            + ": the store was lost or damaged. Restore this node from a backup, or replace it (docs/operations.md,"
+            + " \"Replacing a node\")", reference);
+      }
       if (h.lastApplied() != lastIncludedIndex) {
         throw new IllegalArgumentException("the snapshot holds the state at index " + h.lastApplied()
             + ", not " + lastIncludedIndex);

@@ -114,9 +114,17 @@ public interface KvStore extends AutoCloseable {
    */
   View view();
 
+  /** Whether the store survives a restart (on disk), so that snapshots may refer to it instead of copying it. */
+  default boolean durable() {
+    return false;
+  }
+
   /** A point-in-time view of the content. */
   interface View extends AutoCloseable {
     long keyCount();
+
+    /** Makes the store durable up to at least the view's index (a flush; nothing for a store in memory). */
+    default void makeDurable() throws IOException {}
 
     /** Every key with its value and revision, in {@link #KEY_ORDER}. */
     void forEach(EntryConsumer each) throws IOException;

@@ -528,13 +528,18 @@ public final class RocksKvStore implements KvStore {
       }
 
       @Override
-      public void forEach(EntryConsumer each) throws IOException {
+      public void makeDurable() throws IOException {
         if (closed) throw new IllegalStateException("the view is closed");
         try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
           held.rocks.flush(flush);
         } catch (RocksDBException e) {
           throw new IOException("flushing the key-value store: " + e.getMessage(), e);
         }
+      }
+
+      @Override
+      public void forEach(EntryConsumer each) throws IOException {
+        makeDurable();
         try (ReadOptions read = new ReadOptions().setSnapshot(snap).setFillCache(false)) {
           forEachKey(held, read, each);
         }
@@ -548,6 +553,11 @@ public final class RocksKvStore implements KvStore {
         held.release();
       }
     };
+  }
+
+  @Override
+  public boolean durable() {
+    return true;
   }
 
   /** Makes everything committed so far durable (a clean stop; tests). */

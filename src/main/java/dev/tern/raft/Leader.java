@@ -199,7 +199,12 @@ final class Leader extends RoleBehavior {
   /** Sends as many AppendEntries as this follower's flow control allows. Returns whether any was sent. */
   private boolean sendAppends(Progress p) {
     if (p.snapshot == null && p.nextIndex <= s.log.baseIndex()) {
-      // The entries it needs are compacted: send the snapshot instead (Figure 13).
+      // The entries it needs are compacted: send the snapshot instead (Figure 13), once one with the data is written.
+      if (!s.snapshotFull) {
+        s.requestFullSnapshot();
+        return false;
+      }
+      s.snapshotBeingSent = true;
       s.logger().info("{}: {} needs entries from {} but the log starts after {}: sending snapshot {}", s.id, p.peer,
           p.nextIndex, s.log.baseIndex(), s.snapshot.lastIncludedIndex());
       p.startSnapshot(s.snapshot);
@@ -260,9 +265,9 @@ final class Leader extends RoleBehavior {
     Progress p = progress.get(r.peer());
     if (p == null || !r.meta().equals(p.snapshot) || r.offset() != p.snapshotOffset) return; // outdated
     if (r.chunk().data() == null) {
-      // A newer snapshot replaced it: start over with that one.
-      p.startSnapshot(s.snapshot);
-      requestChunk(p);
+      // A newer snapshot replaced it: start over with that one (or have a full one written first).
+      p.snapshotInstalled(p.matchIndex);
+      sendAppends(p);
       return;
     }
     byte[] data = r.chunk().data();
@@ -293,6 +298,9 @@ final class Leader extends RoleBehavior {
   }
 
   private void onHeartbeat() {
+    boolean sending = false;
+    for (Progress p : progress.values()) sending |= p.snapshot != null;
+    s.snapshotBeingSent = sending;
     commitWatch.onTick(s.log.lastIndex() > s.commitIndex, this::stallReason);
     membership.onTick(commitWatch.ticks());
     for (Progress p : progress.values()) {
@@ -423,6 +431,7 @@ final class Leader extends RoleBehavior {
   /** Deposed: the reads it holds cannot be confirmed by it any more. */
   @Override
   void onLeaving() {
+    s.snapshotBeingSent = false;
     membership.onLeaving();
     commitWatch.onLeaving();
     s.timers.cancel(ReplicaState.HEARTBEAT_TIMER); // the one place it stops: every way out of leadership comes here

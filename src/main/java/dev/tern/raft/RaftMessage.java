@@ -176,7 +176,12 @@ public sealed interface RaftMessage {
       implements PeerMessage {}
 
   /** From the storage: this node's own snapshot is durable ({@code failure} null), or could not be written. */
-  record SnapshotSaved(SnapshotMeta meta, Throwable failure) implements RaftMessage {}
+  record SnapshotSaved(SnapshotMeta meta, boolean full, Throwable failure) implements RaftMessage {
+    /** A snapshot that carries the state machine's data. */
+    public SnapshotSaved(SnapshotMeta meta, Throwable failure) {
+      this(meta, true, failure);
+    }
+  }
 
   /** From the storage: a piece of the snapshot {@code meta} read for sending to {@code peer}. */
   record SnapshotChunkRead(String peer, SnapshotMeta meta, long offset, RaftStorage.Chunk chunk) implements RaftMessage {}

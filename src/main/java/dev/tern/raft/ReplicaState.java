@@ -83,6 +83,15 @@ final class ReplicaState {
   SnapshotMeta snapshot;
   /** A snapshot of our own state is being written. */
   private boolean snapshotting;
+  /**
+   * Whether {@link #snapshot} carries the state machine's data, or only refers to the state machine's own durable
+   * store ({@link StateMachine#keepsState}): a follower can be sent only a full one.
+   */
+  boolean snapshotFull = true;
+  /** A leader needs a full snapshot to send: the next one taken is full, whatever the threshold. */
+  private boolean fullSnapshotWanted;
+  /** A leader is sending {@link #snapshot} to a follower: it is not replaced by a reference meanwhile. */
+  boolean snapshotBeingSent;
   /** Size of the entries applied since the last snapshot was taken: a new one is due past the threshold. */
   private long appliedBytesSinceSnapshot;
 
@@ -118,6 +127,7 @@ final class ReplicaState {
     if (stored != null) {
       // The snapshot stands for the log up to its last included entry (section 7); the log goes on after it.
       snapshot = stored.meta();
+      snapshotFull = !stateMachine.isReference(stored.data());
       if (stateMachine.lastApplied() < snapshot.lastIncludedIndex()) {
         stateMachine.restore(snapshot.lastIncludedIndex(), stored.data());
       }
@@ -313,18 +323,42 @@ final class ReplicaState {
   // ---- snapshots (section 7) ---------------------------------------------------------------------------
 
   /**
-   * Takes a snapshot once enough has been applied since the last one. The state machine captures its state at
-   * once; storage writes it out on its own thread, so requests keep flowing meanwhile.
+   * Takes a snapshot once enough has been applied since the last one, or when a leader needs a full one to send. The
+   * state machine captures its state at once; storage writes it out on its own thread, so requests keep flowing
+   * meanwhile. A state machine that keeps its state durably ({@link StateMachine#keepsState}) gives a reference
+   * instead of a copy for the periodic snapshot: writing it makes the state durable, which is all compaction needs.
    */
   private void maybeSnapshot() {
-    // Called only after applying (lastApplied >= 1), so the snapshot covers at least entry 1.
-    if (snapshotting || appliedBytesSinceSnapshot < settings.snapshotThresholdBytes()) return;
+    if (snapshotting || lastApplied < 1) return;
+    boolean full;
+    if (fullSnapshotWanted) {
+      full = true;
+    } else if (appliedBytesSinceSnapshot >= settings.snapshotThresholdBytes()) {
+      // While a follower is sent a snapshot, the next one is full too: the transfer starts over with it, and a
+      // reference could not be sent.
+      full = !stateMachine.keepsState() || snapshotBeingSent;
+    } else {
+      return;
+    }
     SnapshotMeta meta = new SnapshotMeta(lastApplied, log.termAt(lastApplied), configurations.at(lastApplied));
-    StateMachine.SnapshotData data = stateMachine.snapshot();
+    StateMachine.SnapshotData data = full ? stateMachine.snapshot() : stateMachine.snapshotReference();
     snapshotting = true;
     appliedBytesSinceSnapshot = 0;
-    logger().debug("{}: writing a snapshot up to index {}", id, lastApplied);
-    storage.saveSnapshot(meta, data, failure -> ctx.getSelf().tell(new RaftMessage.SnapshotSaved(meta, failure)));
+    logger().debug("{}: writing a {} snapshot up to index {}", id, full ? "full" : "reference", lastApplied);
+    storage.saveSnapshot(meta, data,
+        failure -> ctx.getSelf().tell(new RaftMessage.SnapshotSaved(meta, full, failure)));
+  }
+
+  /**
+   * A leader has a follower that needs the compacted log, but its latest snapshot only refers to the state machine's
+   * store: writes a full one (at the applied index) to send.
+   */
+  void requestFullSnapshot() {
+    if (!fullSnapshotWanted) {
+      fullSnapshotWanted = true;
+      logger().info("{}: a follower needs a snapshot: writing one with the data up to index {}", id, lastApplied);
+    }
+    maybeSnapshot();
   }
 
   /**
@@ -339,8 +373,11 @@ final class ReplicaState {
           meta.lastIncludedIndex(), saved.failure());
       return;
     }
-    if (snapshot != null && snapshot.lastIncludedIndex() >= meta.lastIncludedIndex()) return; // a newer one arrived
+    if (snapshot != null && snapshot.lastIncludedIndex() > meta.lastIncludedIndex()) return; // a newer one arrived
+    if (snapshot != null && snapshot.lastIncludedIndex() == meta.lastIncludedIndex() && !saved.full()) return;
     snapshot = meta;
+    snapshotFull = saved.full();
+    if (saved.full()) fullSnapshotWanted = false;
     long compactTo = Math.min(meta.lastIncludedIndex() - trailingKept(meta.lastIncludedIndex()), log.lastIndex());
     logger().info("{}: snapshot taken up to index {} (term {}); compacting the log through {}", id,
         meta.lastIncludedIndex(), meta.lastIncludedTerm(), Math.max(compactTo, log.baseIndex()));
@@ -375,7 +412,10 @@ final class ReplicaState {
   void installSnapshot(RaftStorage.StoredSnapshot stored) {
     SnapshotMeta meta = stored.meta();
     long index = meta.lastIncludedIndex();
-    if (snapshot == null || snapshot.lastIncludedIndex() < index) snapshot = meta;
+    if (snapshot == null || snapshot.lastIncludedIndex() < index) {
+      snapshot = meta;
+      snapshotFull = true; // a leader sends only full snapshots
+    }
     if (index <= lastApplied) return; // we already hold all of it
     if (log.termAt(index) == meta.lastIncludedTerm()) {
       // Step 6: an existing entry has the snapshot's last index and term: keep the entries after it.

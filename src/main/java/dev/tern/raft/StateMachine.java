@@ -53,6 +53,29 @@ public interface StateMachine {
     }
   }
 
+  /**
+   * Whether the state machine keeps its state durably itself (a store on disk that survives a restart, reopened at
+   * {@link #lastApplied()}). Then the snapshots that let the log be compacted need not copy the state: they are
+   * {@link #snapshotReference references}, and a snapshot with the data is written only when a follower needs one.
+   */
+  default boolean keepsState() {
+    return false;
+  }
+
+  /**
+   * A snapshot that stands for the state as of {@link #lastApplied()} by reference. Writing it (on a storage thread)
+   * first makes the state durable up to at least that index, so that the log before it may be compacted, then writes a
+   * small record. Only when {@link #keepsState()}.
+   */
+  default SnapshotData snapshotReference() {
+    throw new UnsupportedOperationException("this state machine keeps no state of its own");
+  }
+
+  /** Whether a stored snapshot's data is a {@link #snapshotReference reference}, holding no state. */
+  default boolean isReference(SnapshotSource data) {
+    return false;
+  }
+
   /** A captured state, written out off the replica's thread. */
   interface SnapshotData {
     void writeTo(OutputStream out) throws IOException;

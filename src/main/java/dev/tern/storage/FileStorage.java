@@ -419,15 +419,16 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
   /** Renames a complete, fsynced snapshot file into place, makes that durable, and deletes older snapshots. */
   private void installSnapshotFile(Path complete, SnapshotMeta meta, long dataBytes) throws IOException {
     SnapshotFile.Located previous = latestSnapshot;
-    if (previous != null && previous.meta().lastIncludedIndex() >= meta.lastIncludedIndex()) {
+    if (previous != null && previous.meta().lastIncludedIndex() > meta.lastIncludedIndex()) {
       Files.delete(complete); // a newer one is already in place
       return;
     }
+    // The same index again: a snapshot with the data replacing one that only referred to the state machine's store.
     Path target = dir.resolve(SnapshotFile.name(meta.lastIncludedIndex()));
-    Files.move(complete, target, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(complete, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     forceDir(dirChannel);
     latestSnapshot = locate(target, meta, dataBytes);
-    if (previous != null) {
+    if (previous != null && !previous.path().equals(target)) {
       Files.deleteIfExists(previous.path());
       forceDir(dirChannel);
     }

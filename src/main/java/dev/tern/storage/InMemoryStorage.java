@@ -94,7 +94,7 @@ public final class InMemoryStorage implements RaftStorage {
       return;
     }
     synchronized (this) {
-      if (snapshot == null || snapshot.meta().lastIncludedIndex() < meta.lastIncludedIndex()) {
+      if (snapshot == null || snapshot.meta().lastIncludedIndex() <= meta.lastIncludedIndex()) {
         snapshot = new StoredSnapshot(meta, out.toByteArray());
       }
     }

@@ -61,6 +61,14 @@ class SnapshotCatchUpTest {
     }
   }
 
+  /** The size of the snapshot file in a data directory. */
+  private static long snapshotFileBytes(Path dataDir) throws Exception {
+    try (Stream<Path> files = Files.list(dataDir)) {
+      return files.filter(p -> p.getFileName().toString().endsWith(".snap")).mapToLong(p -> p.toFile().length())
+          .findFirst().orElseThrow();
+    }
+  }
+
   private static long firstLogIndex(Path dataDir) throws Exception {
     try (Stream<Path> segments = Files.list(dataDir.resolve("log"))) {
       return segments.map(p -> p.getFileName().toString()).sorted().findFirst()
@@ -101,6 +109,13 @@ class SnapshotCatchUpTest {
       long compacted = firstLogIndex(cluster.dataDir(leader));
       assertTrue(compacted > 1, "the leader kept its whole log: first segment starts at " + compacted);
       long snapshotIndex = lead.storage().snapshotIndex();
+      // The key-value state is on disk: a follower's periodic snapshot only refers to its store (docs/storage.md,
+      // section 12); the leader, with a follower to send one to, writes them with the data.
+      assertTrue(cluster.node(wiped).storage().snapshotsWritten() >= 2, "the follower took no snapshot");
+      assertTrue(snapshotFileBytes(cluster.dataDir(wiped)) < 1024,
+          "the follower's snapshot copies the data: " + snapshotFileBytes(cluster.dataDir(wiped)) + " bytes");
+      assertTrue(snapshotFileBytes(cluster.dataDir(leader)) > 50_000,
+          "the leader's snapshot to send holds the data: " + snapshotFileBytes(cluster.dataDir(leader)) + " bytes");
 
       // The node that was down throughout needs entries the leader no longer has.
       TernNode back = cluster.startAgain(longDown, false);
