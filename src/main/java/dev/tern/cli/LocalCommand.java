@@ -64,7 +64,8 @@ final class LocalCommand implements Callable<Integer> {
 
   @Option(names = "--heap", paramLabel = "SIZE",
       description = "Each node's maximum heap, as for -Xmx, e.g. 256m or 2g (default: $TERN_HEAP, else "
-          + DEFAULT_HEAP + "); ignored when the JVM options set -Xmx. The whole key space lives in the heap.")
+          + DEFAULT_HEAP + "); ignored when the JVM options set -Xmx. The keys and values are on disk; the heap holds the"
+          + " log since the last snapshot and other bounded state (at least 240 MiB with the defaults).")
   String heap;
 
   /** A node's heap bound unless told otherwise: 3 nodes on a 2-core machine with a few GiB (docs/performance.md). */

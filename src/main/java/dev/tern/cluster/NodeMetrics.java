@@ -127,6 +127,19 @@ public final class NodeMetrics implements AutoCloseable {
     bindQuota(quota);
   }
 
+  /**
+   * The key-value store's gauges: its files on disk ({@code tern_kv_disk_bytes}) and the engine's memory outside the
+   * heap ({@code tern_kv_engine_memory_bytes}); {@code store} gives the store of the running actor system, or null.
+   */
+  public void bindKvStore(java.util.function.Supplier<dev.tern.kv.KvStateMachine> store) {
+    Gauge.builder("tern.kv.disk", store, s -> s.get() == null ? Double.NaN : s.get().diskBytes()).baseUnit("bytes")
+        .description("The key-value store's files on disk (RocksDB's table files under data-dir/kv)").register(registry);
+    Gauge.builder("tern.kv.engine.memory", store, s -> s.get() == null ? Double.NaN : s.get().engineMemoryBytes())
+        .baseUnit("bytes")
+        .description("The key-value store's memory outside the heap: RocksDB's block cache (memtables included) and"
+            + " table readers; bounded by tern.storage.block-cache-size").register(registry);
+  }
+
   /** The CORRUPT alarm's gauge, {@code tern_corruption_alarm} (the consistency check). */
   public void bindCorruption(dev.tern.http.CorruptionAlarm alarm) {
     Gauge.builder("tern.corruption.alarm", alarm, a -> a.on() ? 1 : 0)

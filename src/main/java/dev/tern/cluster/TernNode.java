@@ -154,6 +154,7 @@ public final class TernNode {
         checkEvery.toMillis(), TimeUnit.MILLISECONDS);
     NodeMetrics.Settings metricsSettings = NodeMetrics.Settings.fromConfig(tern);
     this.metrics = metricsSettings.enabled() ? new NodeMetrics(metricsSettings, id, clusterId, storage, health, quota) : null;
+    if (metrics != null) metrics.bindKvStore(() -> kv);
     if (metrics != null) metrics.bindCorruption(corruption);
     // Without its disk a node can acknowledge nothing: its Raft part stops at once (never retrying the fsync), and
     // run() then answers /health with the reason until the node is stopped.

@@ -262,6 +262,20 @@ public final class KvStateMachine implements StateMachine {
     }
   }
 
+  /** The store's files on disk in bytes (-1 in memory): see {@link KvStore#diskBytes()}. */
+  public long diskBytes() {
+    synchronized (lock) {
+      return store.diskBytes();
+    }
+  }
+
+  /** The storage engine's memory outside the heap in bytes (-1 in memory). */
+  public long engineMemoryBytes() {
+    synchronized (lock) {
+      return store.engineMemoryBytes();
+    }
+  }
+
   /** The lease, or empty. */
   public Optional<Lease> lease(long id) {
     synchronized (lock) {

@@ -114,6 +114,16 @@ public interface KvStore extends AutoCloseable {
    */
   View view();
 
+  /** The store's files on disk, in bytes; -1 for a store in memory. */
+  default long diskBytes() {
+    return -1;
+  }
+
+  /** The memory the storage engine uses outside the heap, in bytes; -1 for a store in memory. */
+  default long engineMemoryBytes() {
+    return -1;
+  }
+
   /** Whether the store survives a restart (on disk), so that snapshots may refer to it instead of copying it. */
   default boolean durable() {
     return false;

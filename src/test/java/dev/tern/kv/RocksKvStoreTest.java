@@ -35,10 +35,8 @@ class RocksKvStoreTest {
     return new KvStateMachine();
   }
 
-  private static List<KvResult> applyAll(KvStateMachine sm, List<LogEntry> log) {
-    List<KvResult> results = new ArrayList<>();
+  static void applyAll(KvStateMachine sm, List<LogEntry> log) {
     for (LogEntry e : log) sm.apply(e);
-    return results;
   }
 
   /** Every observable of the state, for comparing two state machines. */
@@ -162,55 +160,6 @@ class RocksKvStoreTest {
       assertEquals(3, sm.dataBytes());
       assertEquals(1, sm.size());
     }
-  }
-
-  /**
-   * A process applying entries as fast as it can is killed with SIGKILL, with RocksDB's write-ahead log off: what it
-   * left on disk must be exactly the state after some whole entry, with that entry's index, so that replaying the
-   * log after it gives the same state as never crashing. Three kills, at different points.
-   */
-  @Test
-  void aKillDuringApplyLeavesTheStateOfAWholeEntry() throws Exception {
-    List<LogEntry> log = KvWorkload.log(RocksCrashChild.SEED, RocksCrashChild.LENGTH);
-    Path store = dir.resolve("crash");
-    long before = 0;
-    for (int kill = 1; kill <= 3; kill++) {
-      Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
-          "-cp", System.getProperty("java.class.path"), RocksCrashChild.class.getName(), store.toString(),
-          Integer.toString(kill * 15_000))
-          .redirectErrorStream(true).start();
-      try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        boolean reached = false;
-        while ((line = out.readLine()) != null) {
-          if (line.startsWith("reached")) {
-            reached = true;
-            break;
-          }
-        }
-        assertTrue(reached, "the child reached its kill point");
-        child.destroyForcibly(); // SIGKILL while it applies
-        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
-      } finally {
-        child.destroyForcibly();
-      }
-      KvStateMachine reopened = onDisk(store);
-      long applied = reopened.lastApplied();
-      assertTrue(applied >= before, "the applied index never goes back: " + before + " then " + applied);
-      // Replay what the log holds after the stored index, as a restarted node does, up to a common point.
-      long upTo = Math.min(RocksCrashChild.LENGTH, kill * 15_000L + 2_000);
-      for (LogEntry e : log.subList((int) applied, (int) upTo)) reopened.apply(e);
-      KvStateMachine expected = inMemory();
-      applyAll(expected, log.subList(0, (int) upTo));
-      assertEquals(expected.digest(), reopened.digest(), "kill " + kill + ": stored index " + applied);
-      assertEquals(expected.size(), reopened.size());
-      assertEquals(expected.dataBytes(), reopened.dataBytes());
-      assertEquals(expected.leases(), reopened.leases());
-      reopened.close();
-      before = applied;
-      assertNotEquals(0, applied, "the store was durable past something (flushes happen as memtables fill)");
-    }
-    assertFalse(Files.exists(store.resolve("store-2")));
   }
 
   /** Closes a state machine after a test. */
