@@ -85,7 +85,13 @@ final class LocalProcesses {
    * passed on as {@code -Dkey=value} to every node.
    */
   static Local startLocal(Path dir, String... settings) throws Exception {
+    return startLocal(dir, List.of(), settings);
+  }
+
+  /** As above, with options for `tern local` itself (e.g. {@code --heap 256m}). */
+  static Local startLocal(Path dir, List<String> options, String... settings) throws Exception {
     List<String> command = new ArrayList<>(List.of(REPO.resolve("tern").toString(), "local", "--nodes", "3", "--dir", dir.toString()));
+    command.addAll(options);
     for (String setting : settings) command.add("-D" + setting);
     Process local = new ProcessBuilder(command).directory(REPO.toFile()).redirectErrorStream(true).start();
     Map<String, String> http = new LinkedHashMap<>();
