@@ -101,6 +101,8 @@ public final class HttpApi {
   private final ActorSystem<?> system;
   private final ActorRef<KvFront.Command> front;
   private final KvLimits limits;
+  /** The 413 for a value over the limit: made once, not for every PUT (it showed in a profile of writes). */
+  private final HttpResponse valueTooLarge;
   /** Null unless fault injection is on: then the test-only partition route exists. */
   private final FaultInjection faultInjection;
   /** Routes served next to the key-value API, under the same guards (the leader transfer, LeaderTransferApi). */
@@ -146,6 +148,7 @@ public final class HttpApi {
     this.system = Objects.requireNonNull(system, "system");
     this.front = Objects.requireNonNull(front, "front");
     this.limits = Objects.requireNonNull(limits, "limits");
+    this.valueTooLarge = valueTooLarge(limits);
     this.faultInjection = faultInjection;
     if (limits.maxKeyBytes() < 1 || limits.maxValueBytes() < 0 || limits.maxListLimit() < 1
         || limits.maxInflightRequests() < 1 || limits.maxRequestIdLength() < 1 || limits.requestTimeout().isNegative() || limits.requestTimeout().isZero()) {
@@ -309,7 +312,7 @@ public final class HttpApi {
       RequestEntity entity = request.entity();
       OptionalLong declared = entity.getContentLengthOption();
       if (declared.isPresent() && declared.getAsLong() > limits.maxValueBytes()) {
-        return completeWithFuture(bodies.refuse(request, valueTooLarge(limits)));
+        return completeWithFuture(bodies.refuse(request, valueTooLarge));
       }
       return completeWithFuture(admit(() -> readValue(entity).thenCompose(read -> {
         if (read.error() != null) return CompletableFuture.completedFuture(read.error());
@@ -357,7 +360,7 @@ public final class HttpApi {
 
   /** The value (any bytes, up to the value limit), or the error response to answer instead. */
   private CompletionStage<RequestBodies.Read> readValue(RequestEntity entity) {
-    return bodies.read(entity, limits.maxValueBytes(), valueTooLarge(limits));
+    return bodies.read(entity, limits.maxValueBytes(), valueTooLarge);
   }
 
   private Route listRoute() {
