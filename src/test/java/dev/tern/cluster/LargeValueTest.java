@@ -28,6 +28,12 @@ class LargeValueTest {
   private static final List<String> IDS = List.of("n1", "n2", "n3");
   private static final int SMALL_WRITERS = 3;
 
+  /** Where the node's log starts now (its /v1/status), 0 when it does not answer. */
+  private static long firstLogIndex(LocalCluster cluster, String id) {
+    LocalCluster.Response r = cluster.status(id);
+    return r.status() == 200 ? r.body().path("firstLogIndex").asLong() : 0;
+  }
+
   @Test
   void valuesUpToTheDefaultLimitReplicate() throws Exception {
     int limit = 1024 * 1024; // application.conf's tern.kv.max-value-bytes
@@ -109,7 +115,9 @@ class LargeValueTest {
     String down = followers.get(1);
     cluster.stopNode(down);
     String whileDown = value(random, limit);
-    assertEquals(200, cluster.put(leader, "while-down", whileDown).status());
+    LocalCluster.Response whileDownPut = cluster.put(leader, "while-down", whileDown);
+    assertEquals(200, whileDownPut.status());
+    long reached = whileDownPut.body().get("revision").asLong(); // the follower holds up to here once back
     cluster.startAgain(down, false);
     awaitReads(cluster, down, "while-down", whileDown);
 
@@ -121,18 +129,21 @@ class LargeValueTest {
     long snapshotsBefore = cluster.node(current).storage().snapshotsWritten();
     List<String> snapKeys = new ArrayList<>();
     List<String> snapValues = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
+    // Writes until the leader's log starts past what the follower holds: which write's snapshot compacts far enough
+    // depends on where the applied bytes stood (and the snapshot is written off the replica's thread after the entry
+    // that crossed the threshold is applied, so the last put may be answered before it is done).
+    for (int i = 0; i < 12 && (i < 4 || firstLogIndex(cluster, current) <= reached); i++) {
       String value = value(random, limit);
       assertEquals(200, cluster.put(current, "snap/" + i, value).status());
       snapKeys.add("snap/" + i);
       snapValues.add(value);
     }
-    // The snapshot is written off the replica's thread after the entry that crossed the threshold is applied: the
-    // last put may be answered before the file is done (seen on a loaded machine).
-    await(() -> Optional.of(cluster.node(current).storage().snapshotsWritten()).filter(n -> n > snapshotsBefore),
-        Duration.ofSeconds(30), "the leader taking a snapshot");
+    await(() -> Optional.of(cluster.node(current).storage().snapshotsWritten()).filter(n -> n > snapshotsBefore)
+            .filter(n -> firstLogIndex(cluster, current) > reached),
+        Duration.ofSeconds(30), "the leader compacting its log past index " + reached);
     TernNode back = cluster.startAgain(down, false);
-    awaitReads(cluster, down, snapKeys.get(3), snapValues.get(3));
+    int last = snapKeys.size() - 1;
+    awaitReads(cluster, down, snapKeys.get(last), snapValues.get(last));
     assertTrue(back.storage().snapshotsReceived() >= 1, down + " caught up without InstallSnapshot");
     for (int i = 0; i < snapKeys.size(); i++) assertEveryNodeReads(cluster, IDS, snapKeys.get(i), snapValues.get(i));
     assertEveryNodeReads(cluster, IDS, written.get(written.size() - 1), values.get(values.size() - 1));
