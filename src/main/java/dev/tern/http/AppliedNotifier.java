@@ -17,8 +17,8 @@ public final class AppliedNotifier implements StateMachine {
   private final ActorRef<KvFront.Command> front;
   /** Told the applied data's size after every entry and restore (the space quota), or null. */
   private final LongConsumer dataBytes;
-  private KvCommand lastCommand;
-  private KvResult lastResult;
+  /** What the state machine reported of the batch being applied. */
+  private final java.util.List<KvFrontBehavior.Applied> heard = new java.util.ArrayList<>();
 
   private AppliedNotifier(KvStateMachine kv, ActorRef<KvFront.Command> front, LongConsumer dataBytes) {
     this.kv = kv;
@@ -50,24 +50,36 @@ public final class AppliedNotifier implements StateMachine {
       java.util.function.Function<java.util.function.Consumer<dev.tern.kv.KvEvent>, dev.tern.kv.KvStore> opener,
       LongConsumer dataBytes) {
     AppliedNotifier[] self = new AppliedNotifier[1];
-    KvStateMachine kv = new KvStateMachine((index, command, result) -> self[0].record(command, result), watches, opener);
+    KvStateMachine kv = new KvStateMachine((index, command, result) -> self[0].record(index, command, result), watches, opener);
     self[0] = new AppliedNotifier(kv, front, dataBytes);
     if (dataBytes != null) dataBytes.accept(kv.dataBytes()); // a reopened store's data counts before any apply
     return self[0];
   }
 
-  private void record(KvCommand command, KvResult result) {
-    lastCommand = command;
-    lastResult = result;
+  private void record(long index, KvCommand command, KvResult result) {
+    heard.add(new KvFrontBehavior.Applied(index, command, result));
   }
 
   @Override
   public void apply(LogEntry entry) {
-    lastCommand = null;
-    lastResult = null;
-    kv.apply(entry);
+    apply(java.util.List.of(entry));
+  }
+
+  /** The front hears of every entry of the batch in order, no-ops too, once the state machine has applied them all. */
+  @Override
+  public void apply(java.util.List<LogEntry> entries) {
+    heard.clear();
+    kv.apply(entries);
     if (dataBytes != null) dataBytes.accept(kv.dataBytes());
-    front.tell(new KvFrontBehavior.Applied(entry.index(), lastCommand, lastResult));
+    int next = 0; // the state machine reports commands in index order and skips Raft's own entries
+    for (LogEntry entry : entries) {
+      if (next < heard.size() && heard.get(next).index() == entry.index()) {
+        front.tell(heard.get(next++));
+      } else {
+        front.tell(new KvFrontBehavior.Applied(entry.index(), null, null));
+      }
+    }
+    heard.clear();
   }
 
   @Override

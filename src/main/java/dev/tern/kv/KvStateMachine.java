@@ -97,38 +97,61 @@ public final class KvStateMachine implements StateMachine {
 
   @Override
   public void apply(LogEntry entry) {
-    KvCommand command;
-    KvResult result;
+    apply(List.of(entry));
+  }
+
+  /**
+   * Applies the entries in order and writes their changes, with the last one's index, to the store as one atomic
+   * write (issue #25: one engine write per batch, not per entry, is most of a write's cost in the state machine).
+   * The lock is held for the whole batch, so no reader sees a part of it; the listener hears of every entry
+   * afterwards, once the batch is in the store and {@link #lastApplied()} covers it.
+   */
+  @Override
+  public void apply(List<LogEntry> entries) {
+    if (entries.isEmpty()) return;
+    KvCommand[] commands = new KvCommand[entries.size()];
+    KvResult[] results = new KvResult[entries.size()];
     synchronized (lock) {
-      // Raft guarantees order; a gap or a repeat here means a bug upstream, and applying anyway would diverge.
-      if (entry.index() != lastApplied + 1) {
-        throw new IllegalStateException("applying " + entry + " after index " + lastApplied);
+      long index = lastApplied;
+      for (int i = 0; i < entries.size(); i++) {
+        LogEntry entry = entries.get(i);
+        // Raft guarantees order; a gap or a repeat here means a bug upstream, and applying anyway would diverge.
+        if (entry.index() != index + 1) throw new IllegalStateException("applying " + entry + " after index " + index);
+        index = entry.index();
+        if (entry.kind() != LogEntry.Kind.COMMAND) { // a leader's no-op or a configuration: Raft's own entries
+          store.endEntry(index);
+          watches.endOfEntry(index);
+          continue;
+        }
+        KvCommand command = decodeOrNull(entry);
+        KvResult result;
+        if (command == null) {
+          result = new KvResult.Invalid("undecodable command at index " + index);
+        } else if (command instanceof KvCommand.Check) {
+          // Not in the window: a check changes nothing, and a node that predates it remembers nothing for it either.
+          result = new KvResult.Checked(index);
+        } else {
+          KvStore.Remembered first = recentResults.get(command.id());
+          result = first != null ? recalled(first.result()) : execute(command, index);
+          if (first == null) remember(command.id(), withoutValue(result));
+        }
+        store.endEntry(index);
+        watches.endOfEntry(index);
+        if (command instanceof KvCommand.Check) {
+          // The state at this index, captured in constant time (a RocksDB snapshot, which commits what is staged);
+          // digested on another thread.
+          checks.submit(index, store.view(), store.leases());
+        }
+        commands[i] = command;
+        results[i] = result;
       }
-      if (entry.kind() != LogEntry.Kind.COMMAND) { // a leader's no-op or a configuration: Raft's own entries
-        store.commit(entry.index());
-        lastApplied = entry.index();
-        watches.endOfEntry(lastApplied);
-        return;
-      }
-      command = decodeOrNull(entry);
-      if (command == null) {
-        result = new KvResult.Invalid("undecodable command at index " + entry.index());
-      } else if (command instanceof KvCommand.Check) {
-        // Not in the window: a check changes nothing, and a node that predates it remembers nothing for it either.
-        result = new KvResult.Checked(entry.index());
-      } else {
-        KvStore.Remembered first = recentResults.get(command.id());
-        result = first != null ? recalled(first.result()) : execute(command, entry.index());
-        if (first == null) remember(command.id(), withoutValue(result));
-      }
-      store.commit(entry.index());
-      lastApplied = entry.index();
-      watches.endOfEntry(lastApplied);
-      // The state at this index, captured in constant time (a RocksDB snapshot); digested on another thread.
-      if (command instanceof KvCommand.Check) checks.submit(entry.index(), store.view(), store.leases());
+      store.commit();
+      lastApplied = index;
     }
     // Outside the lock: the listener may take its time or read back from this store.
-    listener.onApplied(entry.index(), command, result);
+    for (int i = 0; i < entries.size(); i++) {
+      if (commands[i] != null || results[i] != null) listener.onApplied(entries.get(i).index(), commands[i], results[i]);
+    }
   }
 
   /** Adds a result to the window, dropping the oldest past {@link #DEDUPLICATION_WINDOW}; the store follows. */

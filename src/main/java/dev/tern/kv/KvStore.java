@@ -8,8 +8,8 @@ import java.util.SortedMap;
 
 /**
  * The replicated data itself, with the bookkeeping that must change atomically with it: the applied index, the
- * leases and the deduplication window. {@link KvStateMachine} changes it entry by entry and ends each entry with
- * {@link #commit}: what a store keeps durably is always the state after some whole entry, with that entry's index
+ * leases and the deduplication window. {@link KvStateMachine} changes it entry by entry, ends each entry with
+ * {@link #endEntry} and each batch of entries with {@link #commit}: what a store keeps durably is always the state after some whole entry, with that entry's index
  * ({@link #appliedIndex}), so a restarted node replays the Raft log after that index and nothing twice.
  *
  * <p>Keys are kept in {@link #KEY_ORDER}: the byte order of their UTF-8 encoding, which both stores share, so
@@ -105,12 +105,22 @@ public interface KvStore extends AutoCloseable {
   /** The index of the last entry whose changes the store holds (0 for a new store). */
   long appliedIndex();
 
-  /** Ends the entry at {@code index}: its changes and the index itself become one atomic change. */
-  void commit(long index);
+  /**
+   * Ends the entry at {@code index}. Its changes are staged with those of the entries before it since the last
+   * {@link #commit}; reads through {@link #get} see them at once, the rest of the store after the commit.
+   */
+  void endEntry(long index);
 
   /**
-   * A consistent view of the whole content at the last {@link #commit}, which later changes do not alter, for a
-   * snapshot written out on another thread. Close it when done.
+   * Makes the entries ended since the last commit and the last one's index one atomic change: a store keeps the
+   * state after a whole entry, never a part of one. A store may commit on its own in between (a batch that grows
+   * large), always at an entry's end.
+   */
+  void commit();
+
+  /**
+   * A consistent view of the whole content after the last ended entry (committing what is staged), which later
+   * changes do not alter, for a snapshot written out on another thread. Close it when done.
    */
   View view();
 

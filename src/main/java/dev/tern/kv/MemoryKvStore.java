@@ -182,9 +182,12 @@ public final class MemoryKvStore implements KvStore {
   }
 
   @Override
-  public void commit(long index) {
+  public void endEntry(long index) {
     appliedIndex = index;
   }
+
+  @Override
+  public void commit() {}
 
   /** A copy of the sorted map (linear, no re-sorting); values are immutable, so the copy shares them. */
   @Override

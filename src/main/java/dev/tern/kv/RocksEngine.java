@@ -23,7 +23,7 @@ import org.rocksdb.WriteOptions;
  */
 final class RocksEngine {
   static {
-    RocksDB.loadLibrary();
+    RocksNative.load();
   }
 
   private final Cache cache;
@@ -51,7 +51,14 @@ final class RocksEngine {
         .setMaxWriteBufferNumber(3)
         .setMaxBackgroundJobs(2)
         .setKeepLogFileNum(3)
-        .setMaxLogFileSize(4 << 20);
+        .setMaxLogFileSize(4 << 20)
+        // One writer (the replica's thread): the concurrent memtable insert and the writers' spin-wait cost it time
+        // for nothing.
+        .setAllowConcurrentMemtableWrite(false)
+        .setEnableWriteThreadAdaptiveYield(false)
+        // Every put reads the key first (its old size and revision): a memtable bloom filter answers the misses.
+        .setMemtablePrefixBloomSizeRatio(0.05)
+        .setMemtableWholeKeyFiltering(true);
     // Space freed by deletes comes back in the background: a table file that holds many deletions (500 in any 1,000
     // entries, or half of it) is marked for compaction, which drops the deleted values it covers. No stop-the-world
     // step like bbolt's defragmentation.

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The key-value state on disk, in RocksDB (docs/storage.md, section 12; the records: {@link RocksRecords}).
  *
- * <p>Each applied entry's changes and the applied index go to RocksDB in one {@link WriteBatch}, with RocksDB's own
+ * <p>The changes of a batch of applied entries and the last one's index go to RocksDB in one {@link WriteBatch} (a
+ * batch is what the replica applies at once, cut at {@link #MAX_BATCH_BYTES}), with RocksDB's own
  * write-ahead log off: the Raft log is the write-ahead log. A crash loses the memtable, so the stored applied index may
  * lag; the node then replays the Raft log after it, which log compaction keeps because every snapshot first makes the
  * store durable past the snapshot's index ({@link View#makeDurable}). One column family keeps every flush a prefix of
@@ -46,7 +47,7 @@ public final class RocksKvStore implements KvStore {
   private static final VersionedValue DELETED = new VersionedValue(Bytes.EMPTY, -1);
 
   static {
-    RocksDB.loadLibrary(); // before the first RocksDB object: the fields below are made before the engine
+    RocksNative.load(); // before the first RocksDB object: the fields below are made before the engine
   }
 
   /** The engine's memory: the block cache, of which the memtables may use {@code writeBufferBytes}. */
@@ -69,12 +70,16 @@ public final class RocksKvStore implements KvStore {
   private final RocksEngine engine;
   private final ReadOptions readOptions = new ReadOptions();
   private final WriteBatch batch = new WriteBatch();
-  /** This entry's changes, which reads within the entry (a transaction's) must see before they are written. */
+  /** The staged entries' changes, which the next entries (and a transaction's own reads) must see before the commit. */
   private final Map<String, VersionedValue> pending = new HashMap<>();
   private final LeaseTable leases = new LeaseTable();
 
   private RocksEngine.Handle db;
   private long appliedIndex;
+  /** The last entry ended, whose changes are in {@link #batch} until the commit (appliedIndex when none). */
+  private long stagedIndex;
+  /** The seq of the last result remembered (whose window slot a forget of the seq a ring's length before must keep). */
+  private long lastRemembered = -1;
   private long keyCount;
   private long dataBytes;
 
@@ -112,6 +117,7 @@ public final class RocksKvStore implements KvStore {
       keyCount = b.getLong();
       dataBytes = b.getLong();
     }
+    stagedIndex = appliedIndex;
     TreeMap<Long, long[]> found = new TreeMap<>();
     Map<Long, List<String>> keysOf = new HashMap<>();
     try (RocksIterator it = db.rocks.newIterator()) {
@@ -327,9 +333,10 @@ public final class RocksKvStore implements KvStore {
     List<Remembered> out = new ArrayList<>();
     try (RocksIterator it = db.rocks.newIterator(readOptions)) {
       for (it.seek(new byte[] {WINDOW}); it.isValid() && it.key()[0] == WINDOW; it.next()) {
-        out.add(RocksRecords.decodeRemembered(RocksRecords.seqOf(it.key()), it.value()));
+        out.add(RocksRecords.decodeRemembered(it.value()));
       }
     }
+    out.sort(java.util.Comparator.comparingLong(Remembered::seq)); // slots wrap around: oldest first by seq
     return out;
   }
 
@@ -337,13 +344,19 @@ public final class RocksKvStore implements KvStore {
   public void remember(Remembered r) {
     try {
       batch.put(RocksRecords.windowKey(r.seq()), RocksRecords.encodeRemembered(r));
+      lastRemembered = r.seq();
     } catch (RocksDBException e) {
       throw failed("writing the window", e);
     }
   }
 
+  /**
+   * Nothing to write when the result leaves the window for the one just remembered, which took its slot (the state
+   * machine forgets the oldest as a new one pushes the window past its size); otherwise its slot is emptied.
+   */
   @Override
   public void forget(long seq) {
+    if (seq + RocksRecords.WINDOW_SLOTS == lastRemembered) return;
     try {
       batch.delete(RocksRecords.windowKey(seq));
     } catch (RocksDBException e) {
@@ -356,19 +369,32 @@ public final class RocksKvStore implements KvStore {
     return appliedIndex;
   }
 
-  /** Writes the entry's changes and the applied index as one batch (no RocksDB WAL: the Raft log is the WAL). */
+  /**
+   * Past this many bytes of staged changes the store commits at the next entry's end: a long replay after a restart
+   * applies thousands of entries in one go, and the batch (and the pending map beside it) would hold them all.
+   */
+  static final long MAX_BATCH_BYTES = 4 << 20;
+
   @Override
-  public void commit(long index) {
+  public void endEntry(long index) {
+    stagedIndex = index;
+    if (batch.getDataSize() >= MAX_BATCH_BYTES) commit();
+  }
+
+  /** Writes the staged entries' changes and the last one's index as one batch (no RocksDB WAL: the Raft log is the WAL). */
+  @Override
+  public void commit() {
+    if (stagedIndex == appliedIndex && batch.count() == 0) return;
     try {
-      batch.put(APPLIED, RocksRecords.applied(index, keyCount, dataBytes));
+      batch.put(APPLIED, RocksRecords.applied(stagedIndex, keyCount, dataBytes));
       db.rocks.write(engine.writeOptions, batch);
     } catch (RocksDBException e) {
-      throw failed("applying entry " + index, e);
+      throw failed("applying entries up to " + stagedIndex, e);
     } finally {
       batch.clear();
       pending.clear();
     }
-    appliedIndex = index;
+    appliedIndex = stagedIndex;
   }
 
   // ---- snapshots -------------------------------------------------------------------------------------------------------
@@ -385,6 +411,7 @@ public final class RocksKvStore implements KvStore {
    */
   @Override
   public View view() {
+    commit(); // a view covers every ended entry
     RocksEngine.Handle held = db;
     held.retain();
     Snapshot snap = held.rocks.getSnapshot();
@@ -433,6 +460,7 @@ public final class RocksKvStore implements KvStore {
     batch.clear();
     pending.clear();
     appliedIndex = index;
+    stagedIndex = index;
     keyCount = keys;
     dataBytes = bytes;
     leases.replaceAll(leaseList);
@@ -442,6 +470,7 @@ public final class RocksKvStore implements KvStore {
 
   /** Makes everything committed so far durable. */
   public void flush() {
+    commit();
     try {
       db.flush();
     } catch (IOException e) {

@@ -18,7 +18,9 @@ import java.util.Arrays;
  * 'm' "applied"                 -> [long applied index][long key count][long data bytes]
  * 'l' [long lease id]           -> [long ttl ms][long renewed at]
  * 'L' [long lease id] key       -> (empty): the keys a lease holds
- * 'd' [long seq]                -> [command id][result]: the deduplication window, oldest first
+ * 'd' [long slot]               -> [long seq][command id][result]: the deduplication window, a ring of
+ *                                  {@link #WINDOW_SLOTS} slots (seq mod slots): a new result overwrites the one it
+ *                                  pushes out of the window, so the window leaves no deletions behind
  * </pre>
  */
 final class RocksRecords {
@@ -66,12 +68,11 @@ final class RocksRecords {
     return new String(key, 9, key.length - 9, StandardCharsets.UTF_8);
   }
 
-  static byte[] windowKey(long seq) {
-    return ByteBuffer.allocate(9).put(WINDOW).putLong(seq).array();
-  }
+  /** The window's slots: as many as the state machine's window holds, so a result's slot is free when it comes. */
+  static final int WINDOW_SLOTS = KvStateMachine.DEDUPLICATION_WINDOW;
 
-  static long seqOf(byte[] windowKey) {
-    return ByteBuffer.wrap(windowKey, 1, 8).getLong();
+  static byte[] windowKey(long seq) {
+    return ByteBuffer.allocate(9).put(WINDOW).putLong(Math.floorMod(seq, WINDOW_SLOTS)).array();
   }
 
   static byte[] applied(long index, long keys, long bytes) {
@@ -91,6 +92,7 @@ final class RocksRecords {
   static byte[] encodeRemembered(KvStore.Remembered r) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeLong(r.seq());
       KvSnapshotCodec.string(out, r.id());
       KvSnapshotCodec.result(out, r.result());
     } catch (IOException e) {
@@ -99,11 +101,11 @@ final class RocksRecords {
     return bytes.toByteArray();
   }
 
-  static KvStore.Remembered decodeRemembered(long seq, byte[] stored) {
+  static KvStore.Remembered decodeRemembered(byte[] stored) {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(stored))) {
-      return new KvStore.Remembered(seq, KvSnapshotCodec.string(in), KvSnapshotCodec.result(in));
+      return new KvStore.Remembered(in.readLong(), KvSnapshotCodec.string(in), KvSnapshotCodec.result(in));
     } catch (IOException e) {
-      throw new IllegalStateException("a damaged window record " + seq + " in the key-value store", e);
+      throw new IllegalStateException("a damaged window record in the key-value store", e);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.tern.raft;
 import dev.tern.raft.RaftMessage.PeerMessage;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -17,6 +18,9 @@ import org.slf4j.Logger;
 final class ReplicaState {
   static final Object ELECTION_TIMER = "election";
   static final Object HEARTBEAT_TIMER = "heartbeat";
+  /** At most this many committed entries, or about this many bytes of them, go to the state machine at once. */
+  static final int APPLY_BATCH_ENTRIES = 512;
+  static final long APPLY_BATCH_BYTES = 4 << 20;
 
   final String id;
   /**
@@ -312,10 +316,17 @@ final class ReplicaState {
   /** Figure 2, "All Servers": while commitIndex > lastApplied, apply log[++lastApplied]. */
   private void applyCommitted() {
     while (lastApplied < commitIndex) {
-      LogEntry e = log.get(lastApplied + 1);
-      stateMachine.apply(e);
-      lastApplied++;
-      appliedBytesSinceSnapshot += e.approximateSize();
+      // In batches (the state machine may write each as one), bounded so a long replay never holds it all at once.
+      List<LogEntry> batch = new ArrayList<>((int) Math.min(commitIndex - lastApplied, APPLY_BATCH_ENTRIES));
+      long bytes = 0;
+      for (long i = lastApplied + 1; i <= commitIndex && batch.size() < APPLY_BATCH_ENTRIES && bytes < APPLY_BATCH_BYTES; i++) {
+        LogEntry e = log.get(i);
+        batch.add(e);
+        bytes += e.approximateSize();
+      }
+      stateMachine.apply(batch);
+      lastApplied += batch.size();
+      appliedBytesSinceSnapshot += bytes;
     }
     maybeSnapshot();
   }

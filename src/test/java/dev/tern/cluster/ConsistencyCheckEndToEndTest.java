@@ -55,7 +55,8 @@ class ConsistencyCheckEndToEndTest {
           RocksKvStore.Settings.fromConfig(c.node(leader).system().settings().config().getConfig("tern")), e -> {})) {
         VersionedValue v = store.get("k/5").orElseThrow();
         store.put("k/5", Bytes.utf8("rotten"), v.revision());
-        store.commit(store.appliedIndex());
+        store.endEntry(store.appliedIndex());
+        store.commit();
         store.flush();
       }
       c.startAgain(victim, false);

@@ -34,6 +34,10 @@ class LargeValueTest {
     return r.status() == 200 ? r.body().path("firstLogIndex").asLong() : 0;
   }
 
+  private static long minFirstLogIndex(LocalCluster cluster, List<String> ids) {
+    return ids.stream().mapToLong(id -> firstLogIndex(cluster, id)).min().orElse(0);
+  }
+
   @Test
   void valuesUpToTheDefaultLimitReplicate() throws Exception {
     int limit = 1024 * 1024; // application.conf's tern.kv.max-value-bytes
@@ -129,18 +133,21 @@ class LargeValueTest {
     long snapshotsBefore = cluster.node(current).storage().snapshotsWritten();
     List<String> snapKeys = new ArrayList<>();
     List<String> snapValues = new ArrayList<>();
-    // Writes until the leader's log starts past what the follower holds: which write's snapshot compacts far enough
-    // depends on where the applied bytes stood (and the snapshot is written off the replica's thread after the entry
-    // that crossed the threshold is applied, so the last put may be answered before it is done).
-    for (int i = 0; i < 12 && (i < 4 || firstLogIndex(cluster, current) <= reached); i++) {
+    // Writes until the log of both live nodes starts past what the follower holds: which write's snapshot compacts
+    // far enough depends on where the applied bytes stood (and the snapshot is written off the replica's thread after
+    // the entry that crossed the threshold is applied, so the last put may be answered before it is done). Both, not
+    // just the leader: leadership may move under this load, and a leader that still had the entries would send them.
+    List<String> live = List.of(leader, followers.get(0));
+    for (int i = 0; i < 12 && (i < 4 || minFirstLogIndex(cluster, live) <= reached); i++) {
       String value = value(random, limit);
-      assertEquals(200, cluster.put(current, "snap/" + i, value).status());
+      String to = cluster.agreedLeader(live).orElse(current);
+      assertEquals(200, cluster.put(to, "snap/" + i, value).status());
       snapKeys.add("snap/" + i);
       snapValues.add(value);
     }
     await(() -> Optional.of(cluster.node(current).storage().snapshotsWritten()).filter(n -> n > snapshotsBefore)
-            .filter(n -> firstLogIndex(cluster, current) > reached),
-        Duration.ofSeconds(30), "the leader compacting its log past index " + reached);
+            .filter(n -> minFirstLogIndex(cluster, live) > reached),
+        Duration.ofSeconds(30), "both live nodes compacting their log past index " + reached);
     TernNode back = cluster.startAgain(down, false);
     int last = snapKeys.size() - 1;
     awaitReads(cluster, down, snapKeys.get(last), snapValues.get(last));

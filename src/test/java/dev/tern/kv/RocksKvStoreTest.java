@@ -84,6 +84,53 @@ class RocksKvStoreTest {
     }
   }
 
+  /**
+   * Entries handed over in batches (as the replica applies what became committed at once) give the state one by one
+   * gives, each batch one write with its last index: a reopen finds the index of the last whole batch.
+   */
+  @Test
+  void batchesApplyAsSingleEntriesDoAndCommitAtTheirLastIndex() {
+    List<LogEntry> log = KvWorkload.log(17, 3000);
+    KvStateMachine memory = inMemory();
+    applyAll(memory, log);
+    KvStateMachine batched = onDisk(dir);
+    for (int from = 0; from < log.size(); from += 97) batched.apply(log.subList(from, Math.min(log.size(), from + 97)));
+    assertEquals(3000, ((RocksKvStore) batched.store()).appliedIndex());
+    batched.close();
+    try (var closer = new Closer(onDisk(dir))) {
+      assertSameState(memory, closer.sm);
+    }
+  }
+
+  /**
+   * The window is a ring on disk: past its size each new result takes the slot of the one it pushes out (no
+   * deletions), and a reopened store gives the window back oldest first, whatever slot the ring wrapped at.
+   */
+  @Test
+  void theWindowRingWrapsAndComesBackInOrder() {
+    int extra = 1234;
+    int n = KvStateMachine.DEDUPLICATION_WINDOW + extra;
+    KvStateMachine sm = onDisk(dir);
+    List<LogEntry> batch = new java.util.ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      batch.add(LogEntry.command(i, 1, KvCodec.encode(new KvCommand.Put("cmd-" + i, "k/" + (i % 100), "v" + i))));
+      if (batch.size() == 500 || i == n) {
+        sm.apply(batch);
+        batch = new java.util.ArrayList<>();
+      }
+    }
+    sm.close();
+    try (var closer = new Closer(onDisk(dir))) {
+      List<KvStore.Remembered> window = closer.sm.store().window();
+      assertEquals(KvStateMachine.DEDUPLICATION_WINDOW, window.size());
+      assertEquals("cmd-" + (extra + 1), window.get(0).id(), "the oldest kept");
+      assertEquals("cmd-" + n, window.get(window.size() - 1).id(), "the newest");
+      for (int i = 1; i < window.size(); i++) assertEquals(window.get(i - 1).seq() + 1, window.get(i).seq(), "in order");
+      assertTrue(closer.sm.resultOf("cmd-" + extra).isEmpty(), "pushed out of the window");
+      assertTrue(closer.sm.resultOf("cmd-" + (extra + 1)).isPresent(), "still in the window");
+    }
+  }
+
   @Test
   void aSnapshotOnDiskRestoresInMemoryAndOnDiskAndStreamsAPointInTime() throws IOException {
     List<LogEntry> log = KvWorkload.log(13, 2500);
