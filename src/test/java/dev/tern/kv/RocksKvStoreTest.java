@@ -66,15 +66,19 @@ class RocksKvStoreTest {
     }
   }
 
-  @Test
-  void reopensWhereItStoppedWithoutReplaying() {
-    List<LogEntry> log = KvWorkload.log(11, 2000);
-    KvStateMachine memory = inMemory();
+  /** Applies {@code log} to {@code memory} and, {@code batch} entries at a time, to a store on disk, which it reopens. */
+  private Closer reopenedAfter(List<LogEntry> log, int batch, KvStateMachine memory) {
     applyAll(memory, log);
     KvStateMachine first = onDisk(dir);
-    applyAll(first, log);
+    for (int from = 0; from < log.size(); from += batch) first.apply(log.subList(from, Math.min(log.size(), from + batch)));
     first.close();
-    try (var closer = new Closer(onDisk(dir))) {
+    return new Closer(onDisk(dir));
+  }
+
+  @Test
+  void reopensWhereItStoppedWithoutReplaying() {
+    KvStateMachine memory = inMemory();
+    try (var closer = reopenedAfter(KvWorkload.log(11, 2000), 1, memory)) {
       assertSameState(memory, closer.sm);
       // Goes on from there: the next entry applies on top.
       LogEntry next = LogEntry.command(2001, 99, KvCodec.encode(new KvCommand.Put("after", "k/after", "v")));
@@ -90,14 +94,9 @@ class RocksKvStoreTest {
    */
   @Test
   void batchesApplyAsSingleEntriesDoAndCommitAtTheirLastIndex() {
-    List<LogEntry> log = KvWorkload.log(17, 3000);
     KvStateMachine memory = inMemory();
-    applyAll(memory, log);
-    KvStateMachine batched = onDisk(dir);
-    for (int from = 0; from < log.size(); from += 97) batched.apply(log.subList(from, Math.min(log.size(), from + 97)));
-    assertEquals(3000, ((RocksKvStore) batched.store()).appliedIndex());
-    batched.close();
-    try (var closer = new Closer(onDisk(dir))) {
+    try (var closer = reopenedAfter(KvWorkload.log(17, 3000), 97, memory)) {
+      assertEquals(3000, ((RocksKvStore) closer.sm.store()).appliedIndex());
       assertSameState(memory, closer.sm);
     }
   }
