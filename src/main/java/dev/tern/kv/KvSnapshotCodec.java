@@ -43,6 +43,76 @@ final class KvSnapshotCodec {
    */
   static final int REFERENCE = 0x52454631; // "REF1"
 
+  /**
+   * Not keys but a checkpoint of the store's engine (RocksDB): {@code [int FILES][long lastApplied][int fileCount]}, then
+   * for each file {@code [name][long size][bytes]}. The window and the leases are records in those files. Written by
+   * a node whose store has files, for a follower (InstallSnapshot) or a backup; read by {@link #readFiles}.
+   */
+  static final int FILES = 4;
+
+  /** Writes {@code checkpoint}'s files, streaming each from disk. */
+  static void writeFiles(OutputStream raw, KvStore.Checkpoint checkpoint) throws IOException {
+    DataOutputStream out = new DataOutputStream(raw);
+    List<java.nio.file.Path> files = checkpoint.files();
+    out.writeInt(FILES);
+    out.writeLong(checkpoint.appliedIndex());
+    out.writeInt(files.size());
+    for (java.nio.file.Path f : files) {
+      long size = java.nio.file.Files.size(f);
+      string(out, f.getFileName().toString());
+      out.writeLong(size);
+      try (InputStream in = java.nio.file.Files.newInputStream(f)) {
+        long copied = in.transferTo(out);
+        if (copied != size) throw new IOException(f + " changed while it was written out: " + copied + " bytes, not " + size);
+      }
+    }
+    out.flush();
+  }
+
+  /** Whether the data (a stream that supports mark) starts as a {@link #FILES} snapshot does; reads nothing. */
+  static boolean holdsFiles(InputStream in) throws IOException {
+    in.mark(4);
+    byte[] head = in.readNBytes(4);
+    in.reset();
+    return head.length == 4 && java.nio.ByteBuffer.wrap(head).getInt() == FILES;
+  }
+
+  /**
+   * Reads a {@link #FILES} snapshot, giving each file to {@code loader} as it comes (64 KiB at a time), and returns
+   * the index its state is at.
+   *
+   * @throws IllegalArgumentException if the bytes are not such a snapshot, or are cut short
+   */
+  static long readFiles(InputStream raw, KvStore.FileLoader loader) {
+    try {
+      DataInputStream in = new DataInputStream(raw);
+      int version = in.readInt();
+      if (version != FILES) throw new IllegalArgumentException("not a key-value checkpoint: version " + version);
+      long index = in.readLong();
+      int n = count(in);
+      byte[] buf = new byte[1 << 16];
+      for (int i = 0; i < n; i++) {
+        String name = string(in);
+        long size = in.readLong();
+        if (size < 0) throw new IllegalArgumentException("negative size for " + name + ": " + size);
+        try (OutputStream out = loader.file(name)) {
+          for (long left = size; left > 0; ) {
+            int r = in.read(buf, 0, (int) Math.min(buf.length, left));
+            if (r < 0) throw new EOFException();
+            out.write(buf, 0, r);
+            left -= r;
+          }
+        }
+      }
+      if (in.read() != -1) throw new IllegalArgumentException("trailing bytes after the key-value checkpoint");
+      return index;
+    } catch (EOFException e) {
+      throw new IllegalArgumentException("truncated key-value checkpoint", e);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("unreadable key-value checkpoint: " + e, e);
+    }
+  }
+
   static void writeReference(OutputStream raw, long lastApplied) throws IOException {
     DataOutputStream out = new DataOutputStream(raw);
     out.writeInt(REFERENCE);
@@ -197,6 +267,7 @@ final class KvSnapshotCodec {
         throw new IllegalStateException("the snapshot up to index " + in.readLong() + " holds no data: it refers to the"
             + " node's own key-value store (data-dir/kv)");
       }
+      if (version == FILES) throw new IllegalArgumentException("the snapshot holds a checkpoint's files, not keys");
       if (!readable(version)) throw new IllegalArgumentException("unknown key-value snapshot version " + version);
       long lastApplied = in.readLong();
       int keys = count(in);

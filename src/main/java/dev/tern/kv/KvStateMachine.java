@@ -387,6 +387,21 @@ public final class KvStateMachine implements StateMachine {
     List<Lease> leaseList;
     synchronized (lock) {
       index = lastApplied;
+      // A store with files gives the engine's checkpoint: the follower or the backup gets its files, not a stream of
+      // keys to insert one by one (issue #25, section 4). The window and the leases are in those files.
+      KvStore.Checkpoint checkpoint = store.checkpoint();
+      if (checkpoint != null) {
+        if (checkpoint.appliedIndex() != index) {
+          checkpoint.close();
+          throw new IllegalStateException("the store's checkpoint is at index " + checkpoint.appliedIndex()
+              + ", the state machine at " + index);
+        }
+        return new Capture(index, out -> {
+          try (checkpoint) {
+            KvSnapshotCodec.writeFiles(out, checkpoint);
+          }
+        });
+      }
       view = store.view();
       for (KvStore.Remembered r : recentResults.values()) recent.put(r.id(), r.result());
       leaseList = store.leases();
@@ -437,7 +452,7 @@ public final class KvStateMachine implements StateMachine {
    * check before it is restored: the data starts with {@code [int version][long lastApplied]}).
    */
   public static boolean readsSnapshotVersion(int version) {
-    return KvSnapshotCodec.readable(version);
+    return KvSnapshotCodec.readable(version) || version == KvSnapshotCodec.FILES;
   }
 
   /**
@@ -445,7 +460,16 @@ public final class KvStateMachine implements StateMachine {
    * keep seeing meanwhile) and takes its place at once when complete.
    */
   @Override
-  public void restore(long lastIncludedIndex, InputStream data) {
+  public void restore(long lastIncludedIndex, InputStream raw) {
+    java.io.BufferedInputStream data = new java.io.BufferedInputStream(raw, 1 << 16);
+    try {
+      if (KvSnapshotCodec.holdsFiles(data)) {
+        restoreFiles(lastIncludedIndex, data);
+        return;
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read the snapshot up to index " + lastIncludedIndex, e);
+    }
     long[] seq = {0};
     LinkedHashMap<String, KvStore.Remembered> window = new LinkedHashMap<>();
     long keys;
@@ -492,5 +516,29 @@ public final class KvStateMachine implements StateMachine {
       keys = count[0];
     }
     log.info("Restored the key-value state from a snapshot at index {}: {} keys", lastIncludedIndex, keys);
+  }
+
+  /** Replaces the store with a checkpoint's files ({@link KvSnapshotCodec#FILES}), then reads the window from it. */
+  private void restoreFiles(long lastIncludedIndex, InputStream data) {
+    try (KvStore.FileLoader loader = store.loadFiles()) {
+      long index = KvSnapshotCodec.readFiles(data, loader);
+      if (index != lastIncludedIndex) {
+        throw new IllegalArgumentException("the snapshot holds the state at index " + index + ", not " + lastIncludedIndex);
+      }
+      synchronized (lock) {
+        loader.finish(index);
+        LinkedHashMap<String, KvStore.Remembered> window = new LinkedHashMap<>();
+        long seq = 0;
+        for (KvStore.Remembered r : store.window()) {
+          window.put(r.id(), r);
+          seq = r.seq() + 1;
+        }
+        recentResults = window;
+        nextSeq = seq;
+        lastApplied = index;
+        watches.reset(index);
+      }
+    }
+    log.info("Restored the key-value state from a checkpoint at index {}: {} keys", lastIncludedIndex, store.size());
   }
 }

@@ -124,6 +124,57 @@ public interface KvStore extends AutoCloseable {
    */
   View view();
 
+  /**
+   * The engine's own point-in-time copy of the whole content after the last ended entry (committing what is staged):
+   * files on disk that later changes do not touch (a RocksDB checkpoint: hard links to the table files), or null for a
+   * store without files. A snapshot sent to another node, or a backup, is these files (docs/storage.md, section 12).
+   * Close it when done: that deletes it.
+   */
+  default Checkpoint checkpoint() {
+    return null;
+  }
+
+  /** See {@link #checkpoint()}. */
+  interface Checkpoint extends AutoCloseable {
+    /** The index of the last entry whose changes it holds. */
+    long appliedIndex();
+
+    /** Its files (names without directories), which together are a store. */
+    List<java.nio.file.Path> files();
+
+    /** Deletes the checkpoint's files (the store's own stay). */
+    @Override
+    void close();
+  }
+
+  /**
+   * Starts replacing the whole content with a {@link Checkpoint}'s files, written one by one beside the store in
+   * force, which readers keep seeing until {@link FileLoader#finish}.
+   *
+   * @throws UnsupportedOperationException for a store without files
+   */
+  default FileLoader loadFiles() {
+    throw new UnsupportedOperationException("this key-value store (" + getClass().getSimpleName()
+        + ") keeps no files: it cannot be restored from a checkpoint");
+  }
+
+  /** The files of a {@link #loadFiles}. */
+  interface FileLoader extends AutoCloseable {
+    /** A new file of the checkpoint; {@code name} is a plain file name. */
+    java.io.OutputStream file(String name) throws IOException;
+
+    /**
+     * Makes the files durable and the store's content, which must hold the state at {@code index}.
+     *
+     * @throws IllegalArgumentException if the files are not a store at {@code index}
+     */
+    void finish(long index);
+
+    /** Drops the files unless finished. */
+    @Override
+    void close();
+  }
+
   /** The store's files on disk, in bytes; -1 for a store in memory. */
   default long diskBytes() {
     return -1;

@@ -110,30 +110,44 @@ public final class RocksKvStore implements KvStore {
   }
 
   private void readBookkeeping() throws RocksDBException {
-    byte[] applied = db.rocks.get(APPLIED);
-    if (applied != null) {
-      ByteBuffer b = ByteBuffer.wrap(applied);
-      appliedIndex = b.getLong();
-      keyCount = b.getLong();
-      dataBytes = b.getLong();
-    }
+    Bookkeeping b = Bookkeeping.read(db.rocks);
+    appliedIndex = b.appliedIndex();
+    keyCount = b.keyCount();
+    dataBytes = b.dataBytes();
     stagedIndex = appliedIndex;
-    TreeMap<Long, long[]> found = new TreeMap<>();
-    Map<Long, List<String>> keysOf = new HashMap<>();
-    try (RocksIterator it = db.rocks.newIterator()) {
-      for (it.seek(new byte[] {LEASE}); it.isValid() && it.key()[0] == LEASE; it.next()) {
-        ByteBuffer v = ByteBuffer.wrap(it.value());
-        found.put(RocksRecords.leaseIdOf(it.key()), new long[] {v.getLong(), v.getLong()});
+    leases.replaceAll(b.leases());
+  }
+
+  /** What a store keeps besides the keys, read when it is opened: applied index, sizes and the leases. */
+  record Bookkeeping(long appliedIndex, long keyCount, long dataBytes, List<Lease> leases) {
+    static Bookkeeping read(RocksDB rocks) throws RocksDBException {
+      long index = 0;
+      long keys = 0;
+      long bytes = 0;
+      byte[] applied = rocks.get(APPLIED);
+      if (applied != null) {
+        ByteBuffer b = ByteBuffer.wrap(applied);
+        index = b.getLong();
+        keys = b.getLong();
+        bytes = b.getLong();
       }
-      for (it.seek(new byte[] {LEASE_KEY}); it.isValid() && it.key()[0] == LEASE_KEY; it.next()) {
-        keysOf.computeIfAbsent(RocksRecords.leaseIdOf(it.key()), x -> new ArrayList<>()).add(RocksRecords.leasedKeyOf(it.key()));
+      TreeMap<Long, long[]> found = new TreeMap<>();
+      Map<Long, List<String>> keysOf = new HashMap<>();
+      try (RocksIterator it = rocks.newIterator()) {
+        for (it.seek(new byte[] {LEASE}); it.isValid() && it.key()[0] == LEASE; it.next()) {
+          ByteBuffer v = ByteBuffer.wrap(it.value());
+          found.put(RocksRecords.leaseIdOf(it.key()), new long[] {v.getLong(), v.getLong()});
+        }
+        for (it.seek(new byte[] {LEASE_KEY}); it.isValid() && it.key()[0] == LEASE_KEY; it.next()) {
+          keysOf.computeIfAbsent(RocksRecords.leaseIdOf(it.key()), x -> new ArrayList<>()).add(RocksRecords.leasedKeyOf(it.key()));
+        }
       }
+      List<Lease> list = new ArrayList<>();
+      for (Map.Entry<Long, long[]> e : found.entrySet()) {
+        list.add(new Lease(e.getKey(), e.getValue()[0], e.getValue()[1], keysOf.getOrDefault(e.getKey(), List.of())));
+      }
+      return new Bookkeeping(index, keys, bytes, list);
     }
-    List<Lease> list = new ArrayList<>();
-    for (Map.Entry<Long, long[]> e : found.entrySet()) {
-      list.add(new Lease(e.getKey(), e.getValue()[0], e.getValue()[1], keysOf.getOrDefault(e.getKey(), List.of())));
-    }
-    leases.replaceAll(list);
   }
 
   // ---- reads -------------------------------------------------------------------------------------------------------
@@ -448,6 +462,55 @@ public final class RocksKvStore implements KvStore {
     };
   }
 
+  /**
+   * A RocksDB checkpoint of the last ended entry in {@code <dir>/checkpoint-<index>-<n>}: RocksDB flushes the
+   * memtables (its WAL is off, so that is the only way they get in), hard-links the table files and copies the few
+   * small ones. The time is that of the flush, whatever the data: the caller holds the state machine's lock, so the
+   * checkpoint is at exactly the applied index.
+   */
+  @Override
+  public Checkpoint checkpoint() {
+    commit();
+    long index = appliedIndex;
+    Path at = RocksStoreDirs.checkpoint(dir, index);
+    List<Path> files;
+    long bytes = 0;
+    long started = System.nanoTime();
+    try (org.rocksdb.Checkpoint c = org.rocksdb.Checkpoint.create(db.rocks)) {
+      c.createCheckpoint(at.toString());
+      try (java.util.stream.Stream<Path> list = java.nio.file.Files.list(at)) {
+        files = list.sorted().toList();
+      }
+      for (Path f : files) bytes += java.nio.file.Files.size(f);
+    } catch (RocksDBException | IOException e) {
+      RocksStoreDirs.deleteTree(at);
+      throw new IllegalStateException("the key-value store in " + dir + " failed to take a checkpoint: " + e.getMessage(), e);
+    }
+    log.info("Took a checkpoint of the key-value store at index {} in {} ms: {} files, {} bytes", index,
+        (System.nanoTime() - started) / 1_000_000, files.size(), bytes);
+    return new Checkpoint() {
+      @Override
+      public long appliedIndex() {
+        return index;
+      }
+
+      @Override
+      public List<Path> files() {
+        return files;
+      }
+
+      @Override
+      public void close() {
+        RocksStoreDirs.deleteTree(at);
+      }
+    };
+  }
+
+  @Override
+  public FileLoader loadFiles() {
+    return new RocksFileLoader(this, engine, RocksStoreDirs.next(db.dir));
+  }
+
   @Override
   public Loader load() {
     return new RocksLoader(this, engine, RocksStoreDirs.next(db.dir));
@@ -464,6 +527,7 @@ public final class RocksKvStore implements KvStore {
     keyCount = keys;
     dataBytes = bytes;
     leases.replaceAll(leaseList);
+    lastRemembered = -1;
     old.obsolete = true;
     old.release();
   }

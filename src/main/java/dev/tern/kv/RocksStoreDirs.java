@@ -23,6 +23,8 @@ final class RocksStoreDirs {
   private static final Logger log = LoggerFactory.getLogger(RocksStoreDirs.class);
   private static final String CURRENT = "CURRENT";
   private static final String STORE_PREFIX = "store-";
+  private static final String CHECKPOINT_PREFIX = "checkpoint-";
+  private static final java.util.concurrent.atomic.AtomicLong checkpoints = new java.util.concurrent.atomic.AtomicLong();
 
   private RocksStoreDirs() {}
 
@@ -49,6 +51,9 @@ final class RocksStoreDirs {
         if (name.startsWith(STORE_PREFIX) && !p.equals(current)) {
           log.info("Deleting {}, left over from an interrupted restore or replaced by a newer store", p);
           deleteTree(p);
+        } else if (name.startsWith(CHECKPOINT_PREFIX)) {
+          log.info("Deleting {}, a checkpoint left over from a snapshot or backup interrupted by a stop", p);
+          deleteTree(p);
         }
       }
     }
@@ -59,6 +64,14 @@ final class RocksStoreDirs {
     String name = storeDir.getFileName().toString();
     long n = Long.parseLong(name.substring(STORE_PREFIX.length()));
     return storeDir.resolveSibling(STORE_PREFIX + (n + 1));
+  }
+
+  /**
+   * A new directory name for a checkpoint of the store at {@code index}, beside the stores (hard links need the same
+   * file system); it does not exist yet.
+   */
+  static Path checkpoint(Path dir, long index) {
+    return dir.resolve(CHECKPOINT_PREFIX + index + "-" + checkpoints.incrementAndGet());
   }
 
   /** Points CURRENT at {@code storeDir}, durably: a new file, fsynced, renamed over the old one, directory fsynced. */

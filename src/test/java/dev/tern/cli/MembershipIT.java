@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tern.cli.LocalProcesses.Local;
 import dev.tern.cli.LocalProcesses.Run;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,7 +56,7 @@ class MembershipIT {
       }
       Map<String, String> httpOf = new LinkedHashMap<>(local.http());
       Map<String, int[]> ports = new LinkedHashMap<>();
-      ports.put("n5", new int[] {freePort(), freePort()});
+      ports.put("n5", new int[] {dev.tern.FreePorts.one(), dev.tern.FreePorts.one()});
       spec.append(",n5=127.0.0.1:").append(ports.get("n5")[0]).append(':').append(ports.get("n5")[1]);
       httpOf.put("n5", "http://127.0.0.1:" + ports.get("n5")[1]);
       phase(started, "three nodes up");
@@ -273,9 +272,4 @@ class MembershipIT {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
-    }
-  }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tern.cli.LocalProcesses.Local;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,11 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  * and revision; a truncated or damaged backup is refused. Every process is stopped by its PID.
  */
 class SnapshotIT {
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
-    }
-  }
 
   /** Waits (bounded, 120 s as startLocal) until every restored node answers /health 200; else fails with the logs. */
   private static void awaitServing(Map<String, String> http, Path root) throws Exception {
@@ -110,9 +104,9 @@ class SnapshotIT {
     Map<String, String> http = new LinkedHashMap<>();
     StringBuilder spec = new StringBuilder();
     for (String id : List.of("n1", "n2", "n3")) {
-      int h = freePort();
+      int h = dev.tern.FreePorts.one();
       if (spec.length() > 0) spec.append(',');
-      spec.append(id).append("=127.0.0.1:").append(freePort()).append(':').append(h);
+      spec.append(id).append("=127.0.0.1:").append(dev.tern.FreePorts.one()).append(':').append(h);
       http.put(id, "http://127.0.0.1:" + h);
     }
     LocalProcesses.Run restore = tern("snapshot", "restore", backup.toString(), "--members", spec.toString(),

@@ -52,8 +52,8 @@ class SnapshotSaveTest {
     byte[] v2 = data.toByteArray();
     byte[] v1 = v2.clone();
     java.nio.ByteBuffer.wrap(v1).putInt(0, 1);
-    byte[] v4 = v2.clone(); // leases made 3; 4 is unknown
-    java.nio.ByteBuffer.wrap(v4).putInt(0, 4);
+    byte[] v4 = v2.clone(); // leases made 3, a checkpoint's files are 4; 5 is unknown
+    java.nio.ByteBuffer.wrap(v4).putInt(0, 5);
     int[] expected = {ExitCodes.OK, ExitCodes.OK, ExitCodes.ERROR};
     byte[][] all = {v2, v1, v4};
     for (int i = 0; i < all.length; i++) {

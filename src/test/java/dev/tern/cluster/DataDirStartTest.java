@@ -12,7 +12,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.tern.storage.DataDirIdentity;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,12 +34,6 @@ class DataDirStartTest {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   @TempDir Path tmp;
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
-    }
-  }
 
   private static Config config(String id, Path dataDir, String spec, String token) {
     return ConfigFactory.parseString(String.join("\n",
@@ -99,7 +92,7 @@ class DataDirStartTest {
   void aNodeReadsTheOlderFormatAndRecordsItsIdentity() throws Exception {
     Path dir = tmp.resolve("n1");
     copyTree(Path.of(getClass().getResource("/fixtures/datadir-format1-n1").toURI()), dir);
-    String spec = "n1=127.0.0.1:" + freePort() + ":" + freePort();
+    String spec = "n1=127.0.0.1:" + dev.tern.FreePorts.one() + ":" + dev.tern.FreePorts.one();
     TernNode node = new TernNode(config("n1", dir, spec, "upgrade"));
     try {
       node.start();
@@ -117,7 +110,7 @@ class DataDirStartTest {
     var wrongCluster = assertThrows(DataDirIdentity.MismatchException.class,
         () -> new TernNode(config("n1", dir, spec, "another-cluster")));
     assertTrue(wrongCluster.getMessage().contains("belongs to cluster"), wrongCluster.getMessage());
-    String twoSpec = spec + ",n2=127.0.0.1:" + freePort() + ":" + freePort();
+    String twoSpec = spec + ",n2=127.0.0.1:" + dev.tern.FreePorts.one() + ":" + dev.tern.FreePorts.one();
     var wrongNode = assertThrows(DataDirIdentity.MismatchException.class,
         () -> new TernNode(config("n2", dir, twoSpec, "upgrade")));
     assertTrue(wrongNode.getMessage().contains("belongs to node n1"), wrongNode.getMessage());
@@ -126,7 +119,7 @@ class DataDirStartTest {
   @Test
   void belowTheReserveTheNodeIsReadOnlyAndRecoversByItself() throws Exception {
     AtomicLong free = new AtomicLong(10_000 * MIB);
-    String spec = "n1=127.0.0.1:" + freePort() + ":" + freePort();
+    String spec = "n1=127.0.0.1:" + dev.tern.FreePorts.one() + ":" + dev.tern.FreePorts.one();
     TernNode node = new TernNode(config("n1", tmp.resolve("n1"), spec, "space"), dir -> free.get());
     try {
       node.start();
@@ -161,7 +154,7 @@ class DataDirStartTest {
 
   @Test
   void aNodeWhoseStorageFailedAnswersEveryRequest503WithTheReason() throws Exception {
-    int port = freePort();
+    int port = dev.tern.FreePorts.one();
     try (FailedNodeServer server = FailedNodeServer.start("127.0.0.1", port, "n3",
         "storage in /data/n3 failed: java.io.IOException: Input/output error")) {
       for (String path : new String[] {"/health", "/v1/status", "/v1/kv/x"}) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -60,7 +59,7 @@ final class LocalCluster implements AutoCloseable {
     this.extraConfig = extraConfig;
     for (int i = 1; i <= size; i++) {
       if (i > 1) spec.append(',');
-      spec.append("n").append(i).append("=127.0.0.1:").append(freePort()).append(':').append(freePort());
+      spec.append("n").append(i).append("=127.0.0.1:").append(dev.tern.FreePorts.one()).append(':').append(dev.tern.FreePorts.one());
     }
     for (int i = 1; i <= size; i++) {
       Config c = nodeConfig("n" + i, spec.toString(), false);
@@ -86,7 +85,7 @@ final class LocalCluster implements AutoCloseable {
    * and waits to be added through the membership API.
    */
   TernNode addNode(String id) {
-    spec.append(',').append(id).append("=127.0.0.1:").append(freePort()).append(':').append(freePort());
+    spec.append(',').append(id).append("=127.0.0.1:").append(dev.tern.FreePorts.one()).append(':').append(dev.tern.FreePorts.one());
     Config c = nodeConfig(id, spec.toString(), true);
     configs.add(c);
     TernNode n = new TernNode(c);
@@ -112,14 +111,6 @@ final class LocalCluster implements AutoCloseable {
           .withFallback(ConfigFactory.parseResources("application.conf"))
           .withFallback(ConfigFactory.defaultReference())
           .resolve();
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** Stops a node for good (as a crash or a shutdown would); {@link #startAgain} brings it back. */

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,7 +41,7 @@ class UpgradeInPlaceTest {
     Config config = ConfigFactory.parseString(String.join("\n",
             "tern.node-id = n1",
             "tern.data-dir = \"" + dataDir.toString().replace("\\", "/") + "\"",
-            "tern.cluster.members-spec = \"n1=127.0.0.1:" + freePort() + ":" + freePort() + "\"",
+            "tern.cluster.members-spec = \"n1=127.0.0.1:" + dev.tern.FreePorts.one() + ":" + dev.tern.FreePorts.one() + "\"",
             "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
             "pekko.loglevel = WARNING"))
         .withFallback(ConfigFactory.parseResources("application.conf"))
@@ -109,9 +108,4 @@ class UpgradeInPlaceTest {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

@@ -2,9 +2,6 @@ package dev.tern.fault;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -273,22 +270,9 @@ final class NodeProcesses implements AutoCloseable {
     }
   }
 
-  /** {@code count} different free ports on 127.0.0.1 (every socket stays open until all are picked). */
-  static List<Integer> freePorts(int count) throws IOException {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      InetAddress loopback = InetAddress.getByName(HOST);
-      List<Integer> ports = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        ServerSocket s = new ServerSocket();
-        sockets.add(s);
-        s.bind(new InetSocketAddress(loopback, 0));
-        ports.add(s.getLocalPort());
-      }
-      return ports;
-    } finally {
-      for (ServerSocket s : sockets) s.close();
-    }
+  /** {@code count} different free ports on 127.0.0.1, below the ephemeral range ({@link dev.tern.FreePorts}). */
+  static List<Integer> freePorts(int count) {
+    return dev.tern.FreePorts.take(count);
   }
 
   static Duration since(long startNanos) {

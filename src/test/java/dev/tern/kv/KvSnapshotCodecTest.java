@@ -59,12 +59,14 @@ class KvSnapshotCodecTest {
     org.junit.jupiter.api.Assertions.assertTrue(KvStateMachine.readsSnapshotVersion(2));
     org.junit.jupiter.api.Assertions.assertFalse(KvStateMachine.readsSnapshotVersion(0));
     org.junit.jupiter.api.Assertions.assertTrue(KvStateMachine.readsSnapshotVersion(3));
-    org.junit.jupiter.api.Assertions.assertFalse(KvStateMachine.readsSnapshotVersion(4));
-    for (int version : new int[] {0, 4}) {
+    org.junit.jupiter.api.Assertions.assertTrue(KvStateMachine.readsSnapshotVersion(KvSnapshotCodec.FILES));
+    org.junit.jupiter.api.Assertions.assertFalse(KvStateMachine.readsSnapshotVersion(5));
+    for (int version : new int[] {0, KvSnapshotCodec.FILES, 5}) {
       java.nio.ByteBuffer.wrap(bytes).putInt(0, version);
       IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
           () -> KvSnapshotCodec.read(bytes));
-      assertEquals("unknown key-value snapshot version " + version, e.getMessage());
+      assertEquals(version == KvSnapshotCodec.FILES ? "the snapshot holds a checkpoint's files, not keys"
+          : "unknown key-value snapshot version " + version, e.getMessage());
     }
   }
 

@@ -130,37 +130,125 @@ class RocksKvStoreTest {
     }
   }
 
+  /**
+   * A store on disk captures a RocksDB checkpoint (issue #25, section 4): its files, at exactly the capture's index
+   * (what is applied after it is not in them), restore another store on disk, which a reopen finds as restored; the
+   * checkpoint's directory is gone once written out. A store in memory cannot take files, and says so.
+   */
   @Test
-  void aSnapshotOnDiskRestoresInMemoryAndOnDiskAndStreamsAPointInTime() throws IOException {
+  void aCheckpointOnDiskRestoresOnDiskAtItsIndex() throws IOException {
     List<LogEntry> log = KvWorkload.log(13, 2500);
-    KvStateMachine source = onDisk(dir.resolve("a"));
+    Path a = dir.resolve("a");
+    KvStateMachine source = onDisk(a);
     applyAll(source, log.subList(0, 2000));
     KvStateMachine.Capture capture = source.capture();
     applyAll(source, log.subList(2000, 2500)); // after the capture: not in it
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     capture.data().writeTo(bytes);
     assertEquals(2000, capture.index());
+    assertEquals(KvSnapshotCodec.FILES, java.nio.ByteBuffer.wrap(bytes.toByteArray()).getInt(), "files, not keys");
+    assertEquals(List.of(), entries(a, "checkpoint-"), "the checkpoint is deleted once written out");
 
     KvStateMachine expected = inMemory();
     applyAll(expected, log.subList(0, 2000));
     KvStateMachine memory = inMemory();
-    memory.restore(2000, bytes.toByteArray());
-    assertSameState(expected, memory);
+    Exception refused = org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+        () -> memory.restore(2000, bytes.toByteArray()));
+    assertTrue(refused.getMessage().contains("checkpoint"), refused.getMessage());
 
     Path b = dir.resolve("b");
     KvStateMachine target = onDisk(b);
     applyAll(target, KvWorkload.log(99, 300)); // something to replace
     target.restore(2000, bytes.toByteArray());
     assertSameState(expected, target);
+    // It goes on from there as the source did.
+    applyAll(target, log.subList(2000, 2500));
+    applyAll(expected, log.subList(2000, 2500));
+    assertSameState(expected, target);
     target.close();
-    try (Stream<Path> stores = Files.list(b)) {
-      assertEquals(List.of("store-2"), stores.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("store-")).toList(),
-          "the replaced store is deleted, the restored one in force");
-    }
+    assertEquals(List.of("store-2"), entries(b, "store-"), "the replaced store is deleted, the restored one in force");
     try (var closer = new Closer(onDisk(b))) {
       assertSameState(expected, closer.sm);
     }
     source.close();
+  }
+
+  /** A checkpoint's bytes at {@code index} of files given as name, size (content: that many zeros), name, size... */
+  private static byte[] files(long index, Object... nameAndSize) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+    out.writeInt(KvSnapshotCodec.FILES);
+    out.writeLong(index);
+    out.writeInt(nameAndSize.length / 2);
+    for (int i = 0; i < nameAndSize.length; i += 2) {
+      byte[] name = ((String) nameAndSize[i]).getBytes(StandardCharsets.UTF_8);
+      int size = (Integer) nameAndSize[i + 1];
+      out.writeInt(name.length);
+      out.write(name);
+      out.writeLong(size);
+      out.write(new byte[Math.max(0, size)]);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** The names in {@code dir} that start with {@code prefix}. */
+  private static List<String> entries(Path dir, String prefix) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).sorted().toList();
+    }
+  }
+
+  /** A store in memory still restores on disk from keys: snapshots and backups written before checkpoints. */
+  @Test
+  void aSnapshotOfKeysRestoresOnDisk() throws IOException {
+    List<LogEntry> log = KvWorkload.log(21, 1500);
+    KvStateMachine expected = inMemory();
+    applyAll(expected, log);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    expected.capture().data().writeTo(bytes);
+    assertTrue(KvSnapshotCodec.readable(java.nio.ByteBuffer.wrap(bytes.toByteArray()).getInt()), "keys");
+    try (var closer = new Closer(onDisk(dir))) {
+      applyAll(closer.sm, KvWorkload.log(3, 200));
+      closer.sm.restore(1500, bytes.toByteArray());
+      assertSameState(expected, closer.sm);
+    }
+  }
+
+  /**
+   * A checkpoint cut short (a transfer that broke off), one of another index, or one whose files are not a store, is
+   * refused and leaves the store in force as it was, its half-written files deleted.
+   */
+  @Test
+  void aBadCheckpointLeavesTheStoreAsItWas() throws IOException {
+    KvStateMachine source = onDisk(dir.resolve("a"));
+    applyAll(source, KvWorkload.log(31, 900));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    source.capture().data().writeTo(bytes);
+    source.close();
+    byte[] whole = bytes.toByteArray();
+    byte[] truncated = java.util.Arrays.copyOf(whole, whole.length - 100);
+    byte[] trailing = java.util.Arrays.copyOf(whole, whole.length + 1);
+    byte[] noCurrent = files(900, "000001.sst", 3);
+    byte[] escapes = files(900, "../CURRENT", 0);
+    byte[] twice = files(900, "CURRENT", 1, "CURRENT", 1);
+    byte[] negative = files(900, "CURRENT", -1);
+
+    KvStateMachine kept = inMemory();
+    applyAll(kept, KvWorkload.log(5, 300));
+    Path c = dir.resolve("c");
+    try (var closer = new Closer(onDisk(c))) {
+      applyAll(closer.sm, KvWorkload.log(5, 300));
+      assertThrowsIllegalArgument(() -> closer.sm.restore(900, truncated));
+      assertThrowsIllegalArgument(() -> closer.sm.restore(901, whole));
+      for (byte[] bad : List.of(trailing, noCurrent, escapes, twice, negative)) {
+        assertThrowsIllegalArgument(() -> closer.sm.restore(900, bad));
+      }
+      assertSameState(kept, closer.sm);
+      assertEquals(List.of("store-1"), entries(c, "store-"), "nothing left of the refused files");
+    }
+    try (var closer = new Closer(onDisk(c))) {
+      assertSameState(kept, closer.sm);
+    }
   }
 
   @Test

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dev.tern.cluster.TernNode;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,12 +29,6 @@ class StorageFailureNodeTest {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   @TempDir Path dir;
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
-    }
-  }
 
   private HttpResponse<String> send(String method, String url, String body) {
     try {
@@ -60,12 +53,12 @@ class StorageFailureNodeTest {
 
   @Test
   void aFailedFsyncStopsTheNodeFromAcknowledgingAndHealthSaysWhy() throws Exception {
-    int httpPort = freePort();
+    int httpPort = dev.tern.FreePorts.one();
     String base = "http://127.0.0.1:" + httpPort;
     TernNode node = new TernNode(ConfigFactory.parseString(String.join("\n",
             "tern.node-id = n1",
             "tern.data-dir = \"" + dir.resolve("n1").toString().replace("\\", "/") + "\"",
-            "tern.cluster.members-spec = \"n1=127.0.0.1:" + freePort() + ":" + httpPort + "\"",
+            "tern.cluster.members-spec = \"n1=127.0.0.1:" + dev.tern.FreePorts.one() + ":" + httpPort + "\"",
             "tern.raft.election-timeout-min = 200ms",
             "tern.raft.election-timeout-max = 400ms",
             "tern.raft.heartbeat-interval = 40ms",
