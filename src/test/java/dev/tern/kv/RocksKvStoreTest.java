@@ -35,6 +35,12 @@ class RocksKvStoreTest {
     return new KvStateMachine();
   }
 
+  static KvStateMachine inMemoryAfter(List<LogEntry> log) {
+    KvStateMachine sm = inMemory();
+    applyAll(sm, log);
+    return sm;
+  }
+
   static void applyAll(KvStateMachine sm, List<LogEntry> log) {
     for (LogEntry e : log) sm.apply(e);
   }
@@ -191,6 +197,13 @@ class RocksKvStoreTest {
     return bytes.toByteArray();
   }
 
+  /** What a capture of {@code sm}'s state now writes. */
+  private static byte[] capturedBytes(KvStateMachine sm) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    sm.capture().data().writeTo(bytes);
+    return bytes.toByteArray();
+  }
+
   /** The names in {@code dir} that start with {@code prefix}. */
   private static List<String> entries(Path dir, String prefix) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
@@ -201,15 +214,12 @@ class RocksKvStoreTest {
   /** A store in memory still restores on disk from keys: snapshots and backups written before checkpoints. */
   @Test
   void aSnapshotOfKeysRestoresOnDisk() throws IOException {
-    List<LogEntry> log = KvWorkload.log(21, 1500);
-    KvStateMachine expected = inMemory();
-    applyAll(expected, log);
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    expected.capture().data().writeTo(bytes);
-    assertTrue(KvSnapshotCodec.readable(java.nio.ByteBuffer.wrap(bytes.toByteArray()).getInt()), "keys");
+    KvStateMachine expected = inMemoryAfter(KvWorkload.log(21, 1500));
+    byte[] bytes = capturedBytes(expected);
+    assertTrue(KvSnapshotCodec.readable(java.nio.ByteBuffer.wrap(bytes).getInt()), "keys");
     try (var closer = new Closer(onDisk(dir))) {
       applyAll(closer.sm, KvWorkload.log(3, 200));
-      closer.sm.restore(1500, bytes.toByteArray());
+      closer.sm.restore(1500, bytes);
       assertSameState(expected, closer.sm);
     }
   }
@@ -253,12 +263,8 @@ class RocksKvStoreTest {
 
   @Test
   void aRestoreThatFailsHalfwayLeavesTheStoreAsItWas() throws IOException {
-    List<LogEntry> log = KvWorkload.log(17, 800);
-    KvStateMachine other = inMemory();
-    applyAll(other, log);
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    other.capture().data().writeTo(bytes);
-    byte[] truncated = java.util.Arrays.copyOf(bytes.toByteArray(), bytes.size() / 2);
+    byte[] bytes = capturedBytes(inMemoryAfter(KvWorkload.log(17, 800)));
+    byte[] truncated = java.util.Arrays.copyOf(bytes, bytes.length / 2);
 
     KvStateMachine kept = inMemory();
     applyAll(kept, KvWorkload.log(5, 300));

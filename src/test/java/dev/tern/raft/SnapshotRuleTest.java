@@ -62,16 +62,32 @@ class SnapshotRuleTest {
    * is compacted, so it starts sending the snapshot. Returns the first piece.
    */
   private static InstallSnapshot transferStartsToN3(Replica r) {
+    return piecesStartToN3(r).get(0);
+  }
+
+  /** Heartbeat ticks until the leader starts sending n3 the snapshot; returns the pieces sent then, in order. */
+  private static List<InstallSnapshot> piecesStartToN3(Replica r) {
     for (int tick = 0; tick < 3; tick++) {
-      for (CapturingTransport.Sent s : deliver(r, RaftMessage.HeartbeatTick.INSTANCE)) {
-        if (s.message() instanceof InstallSnapshot is) {
-          assertEquals("n3", s.to());
-          return is;
-        }
-      }
+      List<InstallSnapshot> pieces = pieces(deliver(r, RaftMessage.HeartbeatTick.INSTANCE));
+      if (!pieces.isEmpty()) return pieces;
     }
     throw new AssertionError("no InstallSnapshot sent to n3");
   }
+
+  /** The InstallSnapshot messages among {@code sent}, all of which must go to n3. */
+  private static List<InstallSnapshot> pieces(List<CapturingTransport.Sent> sent) {
+    List<InstallSnapshot> pieces = new java.util.ArrayList<>();
+    for (CapturingTransport.Sent s : sent) {
+      if (s.message() instanceof InstallSnapshot is) {
+        assertEquals("n3", s.to());
+        pieces.add(is);
+      }
+    }
+    return pieces;
+  }
+
+  /** Pieces of 16 bytes on their way at once: Leader.SNAPSHOT_BYTES_IN_FLIGHT, at most 16 pieces. */
+  private static final int WINDOW = Leader.snapshotPiecesInFlight(16);
 
   // Section 7: once enough has been applied the server snapshots its state, and the log up to the snapshot's
   // last included index can be discarded (here: all but the trailing entries kept for slow followers).
@@ -115,29 +131,34 @@ class SnapshotRuleTest {
   }
 
   // Figure 13: the leader sends InstallSnapshot to a follower that needs entries it has discarded, in pieces,
-  // each one from where the follower says it stands; then it goes on with AppendEntries after the snapshot.
+  // in order, several on their way at once, each answer moving the window on; then it goes on with AppendEntries
+  // after the snapshot.
   @Test
   void sendsTheSnapshotInPiecesToAFollowerWhoseNextEntryWasCompacted() {
     Replica r = leaderWithCommitted(8);
     SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
     byte[] data = ((InMemoryStorage) r.storage).snapshot().data().readAll();
-    InstallSnapshot first = transferStartsToN3(r);
+    List<InstallSnapshot> firstPieces = piecesStartToN3(r);
+    InstallSnapshot first = firstPieces.get(0);
     assertEquals(meta, first.meta());
     assertEquals(0, first.offset());
     assertEquals(16, first.data().length);
     assertFalse(first.done());
+    assertTrue(data.length > WINDOW * 16, "more pieces than one window: " + data.length + " bytes");
+    assertEquals(WINDOW, firstPieces.size(), "a window of pieces at once");
 
+    java.util.ArrayDeque<InstallSnapshot> unanswered = new java.util.ArrayDeque<>(firstPieces);
     ByteArrayOutputStream received = new ByteArrayOutputStream();
-    received.writeBytes(first.data());
-    InstallSnapshot last = first;
-    while (!last.done()) {
-      List<CapturingTransport.Sent> next =
-          deliver(r, new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received.size(), false));
-      assertEquals(1, next.size(), "one piece at a time: " + next);
-      last = (InstallSnapshot) next.get(0).message();
-      assertEquals(received.size(), last.offset());
-      received.writeBytes(last.data());
+    while (true) {
+      InstallSnapshot piece = unanswered.poll();
+      assertTrue(piece != null, "the pieces stopped before the last one");
+      assertEquals(received.size(), piece.offset(), "in order, without gaps");
+      received.writeBytes(piece.data());
+      if (piece.done()) break;
+      unanswered.addAll(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received.size(), false))));
+      assertTrue(unanswered.size() <= WINDOW, "no more than a window unanswered: " + unanswered.size());
     }
+    assertTrue(unanswered.isEmpty(), "nothing after the last piece");
     assertArrayEquals(data, received.toByteArray());
 
     List<CapturingTransport.Sent> after =
@@ -148,35 +169,46 @@ class SnapshotRuleTest {
     assertEquals(meta.lastIncludedIndex(), r.behavior() instanceof Leader l ? l.progressOf("n3").matchIndex : -1);
   }
 
-  // A transfer that broke off goes on from where the follower stands, or from the start if it lost it all.
+  /** The offsets of {@code pieces}. */
+  private static List<Long> offsets(List<InstallSnapshot> pieces) {
+    return pieces.stream().map(InstallSnapshot::offset).toList();
+  }
+
+  /** {@code n} offsets of 16-byte pieces from {@code from}. */
+  private static List<Long> offsetsFrom(long from, int n) {
+    return java.util.stream.LongStream.range(0, n).mapToObj(i -> from + 16 * i).toList();
+  }
+
+  // A transfer that broke off goes on from where the follower stands: from the start if it lost it all (it
+  // restarted), from where it stood if it refused a piece (one before it was lost).
   @Test
   void resumesOrRestartsFromWhereTheFollowerSaysItStands() {
     Replica r = leaderWithCommitted(8);
     SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
-    transferStartsToN3(r);
-    InstallSnapshot second = (InstallSnapshot) deliver(r,
-        new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), 16, false)).get(0).message();
-    assertEquals(16, second.offset());
-    InstallSnapshot again = (InstallSnapshot) deliver(r,
-        new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), 0, false)).get(0).message();
-    assertEquals(0, again.offset(), "the follower lost the transfer (it restarted): start over");
+    long index = meta.lastIncludedIndex();
+    assertEquals(offsetsFrom(0, WINDOW), offsets(piecesStartToN3(r)));
+    assertEquals(offsetsFrom(16L * WINDOW, 1), offsets(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", index, 16, false)))),
+        "one piece stored: the window moves on by one");
+    assertEquals(offsetsFrom(0, WINDOW), offsets(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", index, 0, false)))),
+        "the follower lost the transfer (it restarted): start over");
+    int length = ((InMemoryStorage) r.storage).snapshot().data().readAll().length;
+    assertTrue(length > 16 * WINDOW && length <= 16 * WINDOW + 16, "one piece more than a window: " + length);
+    assertEquals(offsetsFrom(16L * WINDOW, 1), offsets(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", index, 16, false)))));
+    assertEquals(offsetsFrom(16, WINDOW), offsets(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", index, 16, false)))),
+        "it refused a piece and stands where it stood: on from there");
+    assertEquals(List.of(), offsets(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", index, 32, false)))),
+        "the last piece is on its way: none past the end");
   }
 
-  // A piece or its answer lost: after a few heartbeats without an answer, the piece is sent again.
+  // Pieces or their answers lost: after a few heartbeats without an answer, they are sent again from where the
+  // follower last stood.
   @Test
   void sendsAPieceAgainWhenNoAnswerComes() {
     Replica r = leaderWithCommitted(8);
-    transferStartsToN3(r);
-    int resent = 0;
-    for (int tick = 0; tick < 4; tick++) {
-      for (CapturingTransport.Sent s : deliver(r, RaftMessage.HeartbeatTick.INSTANCE)) {
-        if (s.message() instanceof InstallSnapshot is) {
-          assertEquals(0, is.offset());
-          resent++;
-        }
-      }
-    }
-    assertEquals(1, resent);
+    piecesStartToN3(r);
+    List<Long> resent = new java.util.ArrayList<>();
+    for (int tick = 0; tick < 4; tick++) resent.addAll(offsets(pieces(deliver(r, RaftMessage.HeartbeatTick.INSTANCE))));
+    assertEquals(offsetsFrom(0, WINDOW), resent);
   }
 
   // Figure 13, receiver step 1: reply immediately if term < currentTerm.
@@ -416,17 +448,17 @@ class SnapshotRuleTest {
     assertEquals(meta.lastIncludedIndex(), restarted.status().lastApplied());
   }
 
-  /** Sends n3 the whole snapshot, piece by piece; returns the pieces, the last one included. */
+  /** Sends n3 the whole snapshot, answering each piece in turn; returns the pieces, the last one included. */
   private static List<InstallSnapshot> transferAll(Replica r, SnapshotMeta meta) {
     List<InstallSnapshot> pieces = new java.util.ArrayList<>();
-    InstallSnapshot last = transferStartsToN3(r);
-    pieces.add(last);
-    long received = last.data().length;
-    while (!last.done()) {
-      last = (InstallSnapshot) deliver(r,
-          new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received, false)).get(0).message();
-      pieces.add(last);
-      received += last.data().length;
+    java.util.ArrayDeque<InstallSnapshot> unanswered = new java.util.ArrayDeque<>(piecesStartToN3(r));
+    long received = 0;
+    while (!unanswered.isEmpty()) {
+      InstallSnapshot piece = unanswered.poll();
+      pieces.add(piece);
+      received += piece.data().length;
+      if (piece.done()) break;
+      unanswered.addAll(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received, false))));
     }
     return pieces;
   }
