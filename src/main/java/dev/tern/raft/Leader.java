@@ -199,6 +199,9 @@ final class Leader extends RoleBehavior {
   /** Sends as many AppendEntries as this follower's flow control allows. Returns whether any was sent. */
   private boolean sendAppends(Progress p) {
     if (p.snapshot == null && p.nextIndex <= s.log.baseIndex()) {
+      // A follower that does not answer (stopped, cut off) gets heartbeats only: a full snapshot written for it would
+      // be a copy of the whole state for nothing, again after every snapshot threshold while it stays away.
+      if (silent(p)) return false;
       // The entries it needs are compacted: send the snapshot instead (Figure 13), once one with the data is written.
       if (!s.snapshotFull) {
         s.requestFullSnapshot();
@@ -248,49 +251,34 @@ final class Leader extends RoleBehavior {
 
   // ---- InstallSnapshot (Figure 13) -----------------------------------------------------------------------
 
-  /**
-   * How many bytes of snapshot pieces may be on their way to one follower, unanswered: one piece per round trip was
-   * latency-bound (about 40 MB/s on loopback for a 740 MiB snapshot, issue #25). Memory: this much per follower
-   * being sent a snapshot, in the transport's queue.
-   */
-  static final long SNAPSHOT_BYTES_IN_FLIGHT = 1 << 20;
+  /** Heartbeats without an answer after which a follower counts as away for snapshots (2 s at 50 ms). */
+  static final int SILENT_TICKS = 40;
 
-  /** How many pieces of {@code pieceBytes} that is: at least one, at most 16. */
-  static int snapshotPiecesInFlight(int pieceBytes) {
-    return (int) Math.max(1, Math.min(16, SNAPSHOT_BYTES_IN_FLIGHT / Math.max(1, pieceBytes)));
+  /**
+   * Whether {@code p} has not answered for {@link #SILENT_TICKS} heartbeats (since this leader's term began, if never).
+   * Such a follower is not written a full snapshot, and a transfer to it does not keep the next snapshots full: if
+   * it comes back, a fresh one is written then (a checkpoint: cheap to take).
+   */
+  private boolean silent(Progress p) {
+    return commitWatch.ticks() - Math.max(p.lastHeardTick, 0) > SILENT_TICKS;
   }
 
-  /**
-   * Asks storage for the follower's next pieces of the snapshot, as many as may be unanswered at once (one until a
-   * first piece tells the data's length: a read past the end looks like a snapshot that was replaced). Storage reads
-   * them in order on one thread, so they are sent in order; a piece the follower does not expect it refuses with
-   * the offset it stands at, from where they go on (onInstallSnapshotResponse).
-   */
+  /** Asks storage for the follower's next piece of the snapshot, unless one is already on its way. */
   private boolean requestChunk(Progress p) {
-    int piece = s.settings.installSnapshotChunkBytes();
-    long window = p.snapshotBytes < 0 ? piece : (long) piece * snapshotPiecesInFlight(piece);
-    boolean requested = false;
-    while (p.snapshotSent - p.snapshotOffset < window
-        && (p.snapshotBytes < 0 ? !p.snapshotPiecesOut() : p.snapshotSent < p.snapshotBytes)) {
-      SnapshotMeta meta = p.snapshot;
-      long offset = p.snapshotSent;
-      int round = p.snapshotRound;
-      String peer = p.peer;
-      var self = s.ctx.getSelf();
-      p.snapshotSent = offset + piece;
-      s.storage.readSnapshotChunk(meta, offset, piece,
-          chunk -> self.tell(new RaftMessage.SnapshotChunkRead(peer, meta, offset, chunk, round)));
-      requested = true;
-    }
-    return requested;
+    if (p.chunkOutstanding) return false;
+    p.chunkOutstanding = true;
+    SnapshotMeta meta = p.snapshot;
+    long offset = p.snapshotOffset;
+    String peer = p.peer;
+    var self = s.ctx.getSelf();
+    s.storage.readSnapshotChunk(meta, offset, s.settings.installSnapshotChunkBytes(),
+        chunk -> self.tell(new RaftMessage.SnapshotChunkRead(peer, meta, offset, chunk)));
+    return true;
   }
 
   private void onChunkRead(RaftMessage.SnapshotChunkRead r) {
     Progress p = progress.get(r.peer());
-    if (p == null || !r.meta().equals(p.snapshot) || r.round() != p.snapshotRound || r.offset() < p.snapshotOffset
-        || r.offset() >= p.snapshotSent) {
-      return; // outdated: another snapshot, or read before the pieces went on from where the follower stands
-    }
+    if (p == null || !r.meta().equals(p.snapshot) || r.offset() != p.snapshotOffset) return; // outdated
     if (r.chunk().data() == null) {
       // A newer snapshot replaced it: start over with that one (or have a full one written first).
       p.snapshotInstalled(p.matchIndex);
@@ -298,12 +286,10 @@ final class Leader extends RoleBehavior {
       return;
     }
     byte[] data = r.chunk().data();
-    p.snapshotBytes = r.chunk().totalBytes();
     boolean done = r.offset() + data.length >= r.chunk().totalBytes();
     SnapshotMeta meta = r.meta();
     s.sendNow(p.peer, new RaftMessage.InstallSnapshot(s.currentTerm, s.id, meta.lastIncludedIndex(),
         meta.lastIncludedTerm(), meta.configuration(), r.offset(), data, done));
-    requestChunk(p); // the first piece told the length: the rest of the window may go
   }
 
   private void onInstallSnapshotResponse(RaftMessage.InstallSnapshotResponse r) {
@@ -320,30 +306,24 @@ final class Leader extends RoleBehavior {
       return;
     }
     if (p.snapshot == null || r.lastIncludedIndex() != p.snapshot.lastIncludedIndex()) return;
-    long stands = r.nextOffset();
-    if (stands > p.snapshotOffset) {
-      // A piece stored: the window moves on.
-      p.snapshotOffset = stands;
-      if (p.snapshotSent < stands) p.snapshotSent = stands;
-      p.ticksWithoutProgress = 0;
-    } else if (p.snapshotPiecesOut() || stands < p.snapshotOffset) {
-      // It refused a piece (one before it was lost) or lost what it had (a restart answers 0): on from where it stands.
-      p.snapshotFrom(stands);
-    }
+    p.ticksWithoutProgress = 0;
+    p.snapshotOffset = r.nextOffset(); // where the follower stands: on from there, or from 0 if it lost it
+    p.chunkOutstanding = false;
     requestChunk(p);
   }
 
   private void onHeartbeat() {
     boolean sending = false;
-    for (Progress p : progress.values()) sending |= p.snapshot != null;
+    for (Progress p : progress.values()) sending |= p.snapshot != null && !silent(p);
     s.snapshotBeingSent = sending;
     commitWatch.onTick(s.log.lastIndex() > s.commitIndex, this::stallReason);
     membership.onTick(commitWatch.ticks());
     for (Progress p : progress.values()) {
       if (p.snapshot != null) {
-        // A piece or its answer was lost: send them again from where the follower last stood.
-        if (p.snapshotPiecesOut() && ++p.ticksWithoutProgress >= 4) {
-          p.snapshotFrom(p.snapshotOffset);
+        // A piece or its answer was lost: send it again from where the follower last stood (not while it is away).
+        if (p.chunkOutstanding && ++p.ticksWithoutProgress >= 4 && !silent(p)) {
+          p.chunkOutstanding = false;
+          p.ticksWithoutProgress = 0;
           requestChunk(p);
         }
         sendHeartbeat(p); // pieces may be slow to read: keep its election timer from firing meanwhile

@@ -42,17 +42,13 @@ final class Progress {
   long largeInflightBytes;
 
   // InstallSnapshot (Figure 13): while the follower needs entries the leader has compacted, it is sent the
-  // snapshot instead, in pieces, several on their way at once.
+  // snapshot instead, one piece at a time.
   /** The snapshot being sent, or null. */
   SnapshotMeta snapshot;
-  /** How many bytes of its data the follower has stored (its last answer): the pieces go on from there. */
+  /** How many bytes of its data the follower has stored: the next piece starts there. */
   long snapshotOffset;
-  /** Where the next piece to read starts: pieces from {@link #snapshotOffset} up to here are being read or on their way. */
-  long snapshotSent;
-  /** The snapshot data's length, once a piece read tells it (-1 before). */
-  long snapshotBytes = -1;
-  /** Counts the restarts from the follower's position: a piece read before the latest one is not sent. */
-  int snapshotRound;
+  /** A piece is being read or is on its way, unanswered. */
+  boolean chunkOutstanding;
 
   // A learner catching up before it is promoted (dissertation 4.2.1): the current round replicates up to
   // catchUpTarget, the leader's last index when the round began at heartbeat tick catchUpStart.
@@ -125,28 +121,16 @@ final class Progress {
   /** Starts sending {@code meta} from its beginning. */
   void startSnapshot(SnapshotMeta meta) {
     snapshot = meta;
-    snapshotBytes = -1;
-    snapshotFrom(0);
+    snapshotOffset = 0;
+    chunkOutstanding = false;
     inflight.clear();
-  }
-
-  /** Sends the snapshot on from {@code offset}, where the follower stands; pieces read or sent before are dropped. */
-  void snapshotFrom(long offset) {
-    snapshotOffset = offset;
-    snapshotSent = offset;
-    snapshotRound++;
     ticksWithoutProgress = 0;
-  }
-
-  /** Pieces are being read or on their way, unanswered. */
-  boolean snapshotPiecesOut() {
-    return snapshotSent > snapshotOffset;
   }
 
   /** The follower installed the snapshot: its log matches ours up to the snapshot's index. */
   void snapshotInstalled(long index) {
     snapshot = null;
-    snapshotSent = snapshotOffset;
+    chunkOutstanding = false;
     matchIndex = Math.max(matchIndex, index);
     probeFrom(matchIndex + 1);
   }

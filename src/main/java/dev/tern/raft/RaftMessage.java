@@ -133,8 +133,7 @@ public sealed interface RaftMessage {
 
   /**
    * InstallSnapshot RPC (Figure 13): sent by the leader to a follower that needs entries it has compacted. The
-   * snapshot's data travels in pieces of at most {@code tern.raft.install-snapshot-chunk-bytes}, in order, several
-   * unanswered at once (Leader#requestChunk);
+   * snapshot's data travels in pieces of at most {@code tern.raft.install-snapshot-chunk-bytes}, one at a time;
    * {@code offset} is where this piece starts in the data, and {@code done} marks the last piece.
    */
   record InstallSnapshot(
@@ -185,12 +184,7 @@ public sealed interface RaftMessage {
   }
 
   /** From the storage: a piece of the snapshot {@code meta} read for sending to {@code peer}. */
-  record SnapshotChunkRead(String peer, SnapshotMeta meta, long offset, RaftStorage.Chunk chunk, int round)
-      implements RaftMessage {
-    public SnapshotChunkRead(String peer, SnapshotMeta meta, long offset, RaftStorage.Chunk chunk) {
-      this(peer, meta, offset, chunk, 0);
-    }
-  }
+  record SnapshotChunkRead(String peer, SnapshotMeta meta, long offset, RaftStorage.Chunk chunk) implements RaftMessage {}
 
   /** From the storage: a piece of a snapshot sent by {@code leader} in {@code term} was stored. */
   record SnapshotChunkWritten(String leader, long term, SnapshotMeta meta, RaftStorage.ChunkWritten written)

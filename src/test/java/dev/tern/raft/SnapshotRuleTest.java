@@ -62,32 +62,16 @@ class SnapshotRuleTest {
    * is compacted, so it starts sending the snapshot. Returns the first piece.
    */
   private static InstallSnapshot transferStartsToN3(Replica r) {
-    return piecesStartToN3(r).get(0);
-  }
-
-  /** Heartbeat ticks until the leader starts sending n3 the snapshot; returns the pieces sent then, in order. */
-  private static List<InstallSnapshot> piecesStartToN3(Replica r) {
     for (int tick = 0; tick < 3; tick++) {
-      List<InstallSnapshot> pieces = pieces(deliver(r, RaftMessage.HeartbeatTick.INSTANCE));
-      if (!pieces.isEmpty()) return pieces;
+      for (CapturingTransport.Sent s : deliver(r, RaftMessage.HeartbeatTick.INSTANCE)) {
+        if (s.message() instanceof InstallSnapshot is) {
+          assertEquals("n3", s.to());
+          return is;
+        }
+      }
     }
     throw new AssertionError("no InstallSnapshot sent to n3");
   }
-
-  /** The InstallSnapshot messages among {@code sent}, all of which must go to n3. */
-  private static List<InstallSnapshot> pieces(List<CapturingTransport.Sent> sent) {
-    List<InstallSnapshot> pieces = new java.util.ArrayList<>();
-    for (CapturingTransport.Sent s : sent) {
-      if (s.message() instanceof InstallSnapshot is) {
-        assertEquals("n3", s.to());
-        pieces.add(is);
-      }
-    }
-    return pieces;
-  }
-
-  /** Pieces of 16 bytes on their way at once: Leader.SNAPSHOT_BYTES_IN_FLIGHT, at most 16 pieces. */
-  private static final int WINDOW = Leader.snapshotPiecesInFlight(16);
 
   // Section 7: once enough has been applied the server snapshots its state, and the log up to the snapshot's
   // last included index can be discarded (here: all but the trailing entries kept for slow followers).
@@ -131,34 +115,29 @@ class SnapshotRuleTest {
   }
 
   // Figure 13: the leader sends InstallSnapshot to a follower that needs entries it has discarded, in pieces,
-  // in order, several on their way at once, each answer moving the window on; then it goes on with AppendEntries
-  // after the snapshot.
+  // each one from where the follower says it stands; then it goes on with AppendEntries after the snapshot.
   @Test
   void sendsTheSnapshotInPiecesToAFollowerWhoseNextEntryWasCompacted() {
     Replica r = leaderWithCommitted(8);
     SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
     byte[] data = ((InMemoryStorage) r.storage).snapshot().data().readAll();
-    List<InstallSnapshot> firstPieces = piecesStartToN3(r);
-    InstallSnapshot first = firstPieces.get(0);
+    InstallSnapshot first = transferStartsToN3(r);
     assertEquals(meta, first.meta());
     assertEquals(0, first.offset());
     assertEquals(16, first.data().length);
     assertFalse(first.done());
-    assertTrue(data.length > WINDOW * 16, "more pieces than one window: " + data.length + " bytes");
-    assertEquals(WINDOW, firstPieces.size(), "a window of pieces at once");
 
-    java.util.ArrayDeque<InstallSnapshot> unanswered = new java.util.ArrayDeque<>(firstPieces);
     ByteArrayOutputStream received = new ByteArrayOutputStream();
-    while (true) {
-      InstallSnapshot piece = unanswered.poll();
-      assertTrue(piece != null, "the pieces stopped before the last one");
-      assertEquals(received.size(), piece.offset(), "in order, without gaps");
-      received.writeBytes(piece.data());
-      if (piece.done()) break;
-      unanswered.addAll(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received.size(), false))));
-      assertTrue(unanswered.size() <= WINDOW, "no more than a window unanswered: " + unanswered.size());
+    received.writeBytes(first.data());
+    InstallSnapshot last = first;
+    while (!last.done()) {
+      List<CapturingTransport.Sent> next =
+          deliver(r, new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received.size(), false));
+      assertEquals(1, next.size(), "one piece at a time: " + next);
+      last = (InstallSnapshot) next.get(0).message();
+      assertEquals(received.size(), last.offset());
+      received.writeBytes(last.data());
     }
-    assertTrue(unanswered.isEmpty(), "nothing after the last piece");
     assertArrayEquals(data, received.toByteArray());
 
     List<CapturingTransport.Sent> after =
@@ -169,46 +148,35 @@ class SnapshotRuleTest {
     assertEquals(meta.lastIncludedIndex(), r.behavior() instanceof Leader l ? l.progressOf("n3").matchIndex : -1);
   }
 
-  /** The offsets of {@code pieces}. */
-  private static List<Long> offsets(List<InstallSnapshot> pieces) {
-    return pieces.stream().map(InstallSnapshot::offset).toList();
-  }
-
-  /** {@code n} offsets of 16-byte pieces from {@code from}. */
-  private static List<Long> offsetsFrom(long from, int n) {
-    return java.util.stream.LongStream.range(0, n).mapToObj(i -> from + 16 * i).toList();
-  }
-
-  // A transfer that broke off goes on from where the follower stands: from the start if it lost it all (it
-  // restarted), from where it stood if it refused a piece (one before it was lost).
+  // A transfer that broke off goes on from where the follower stands, or from the start if it lost it all.
   @Test
   void resumesOrRestartsFromWhereTheFollowerSaysItStands() {
     Replica r = leaderWithCommitted(8);
     SnapshotMeta meta = ((InMemoryStorage) r.storage).snapshot().meta();
-    long index = meta.lastIncludedIndex();
-    assertEquals(offsetsFrom(0, WINDOW), offsets(piecesStartToN3(r)));
-    assertEquals(offsetsFrom(16L * WINDOW, 1), offsets(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", index, 16, false)))),
-        "one piece stored: the window moves on by one");
-    assertEquals(offsetsFrom(0, WINDOW), offsets(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", index, 0, false)))),
-        "the follower lost the transfer (it restarted): start over");
-    int length = ((InMemoryStorage) r.storage).snapshot().data().readAll().length;
-    assertTrue(length > 16 * WINDOW && length <= 16 * WINDOW + 16, "one piece more than a window: " + length);
-    assertEquals(offsetsFrom(16L * WINDOW, 1), offsets(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", index, 16, false)))));
-    assertEquals(offsetsFrom(16, WINDOW), offsets(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", index, 16, false)))),
-        "it refused a piece and stands where it stood: on from there");
-    assertEquals(List.of(), offsets(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", index, 32, false)))),
-        "the last piece is on its way: none past the end");
+    transferStartsToN3(r);
+    InstallSnapshot second = (InstallSnapshot) deliver(r,
+        new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), 16, false)).get(0).message();
+    assertEquals(16, second.offset());
+    InstallSnapshot again = (InstallSnapshot) deliver(r,
+        new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), 0, false)).get(0).message();
+    assertEquals(0, again.offset(), "the follower lost the transfer (it restarted): start over");
   }
 
-  // Pieces or their answers lost: after a few heartbeats without an answer, they are sent again from where the
-  // follower last stood.
+  // A piece or its answer lost: after a few heartbeats without an answer, the piece is sent again.
   @Test
   void sendsAPieceAgainWhenNoAnswerComes() {
     Replica r = leaderWithCommitted(8);
-    piecesStartToN3(r);
-    List<Long> resent = new java.util.ArrayList<>();
-    for (int tick = 0; tick < 4; tick++) resent.addAll(offsets(pieces(deliver(r, RaftMessage.HeartbeatTick.INSTANCE))));
-    assertEquals(offsetsFrom(0, WINDOW), resent);
+    transferStartsToN3(r);
+    int resent = 0;
+    for (int tick = 0; tick < 4; tick++) {
+      for (CapturingTransport.Sent s : deliver(r, RaftMessage.HeartbeatTick.INSTANCE)) {
+        if (s.message() instanceof InstallSnapshot is) {
+          assertEquals(0, is.offset());
+          resent++;
+        }
+      }
+    }
+    assertEquals(1, resent);
   }
 
   // Figure 13, receiver step 1: reply immediately if term < currentTerm.
@@ -448,17 +416,17 @@ class SnapshotRuleTest {
     assertEquals(meta.lastIncludedIndex(), restarted.status().lastApplied());
   }
 
-  /** Sends n3 the whole snapshot, answering each piece in turn; returns the pieces, the last one included. */
+  /** Sends n3 the whole snapshot, piece by piece; returns the pieces, the last one included. */
   private static List<InstallSnapshot> transferAll(Replica r, SnapshotMeta meta) {
     List<InstallSnapshot> pieces = new java.util.ArrayList<>();
-    java.util.ArrayDeque<InstallSnapshot> unanswered = new java.util.ArrayDeque<>(piecesStartToN3(r));
-    long received = 0;
-    while (!unanswered.isEmpty()) {
-      InstallSnapshot piece = unanswered.poll();
-      pieces.add(piece);
-      received += piece.data().length;
-      if (piece.done()) break;
-      unanswered.addAll(pieces(deliver(r, new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received, false))));
+    InstallSnapshot last = transferStartsToN3(r);
+    pieces.add(last);
+    long received = last.data().length;
+    while (!last.done()) {
+      last = (InstallSnapshot) deliver(r,
+          new InstallSnapshotResponse(1, "n3", meta.lastIncludedIndex(), received, false)).get(0).message();
+      pieces.add(last);
+      received += last.data().length;
     }
     return pieces;
   }
@@ -475,6 +443,68 @@ class SnapshotRuleTest {
     InstallSnapshot last = pieces.get(pieces.size() - 1);
     assertEquals(data.length, last.offset() + last.data().length);
     assertTrue(last.data().length > 0);
+  }
+
+  /** The InstallSnapshot messages among {@code sent}, all of which must go to n3. */
+  private static List<InstallSnapshot> pieces(List<CapturingTransport.Sent> sent) {
+    List<InstallSnapshot> pieces = new java.util.ArrayList<>();
+    for (CapturingTransport.Sent s : sent) {
+      if (s.message() instanceof InstallSnapshot is) {
+        assertEquals("n3", s.to());
+        pieces.add(is);
+      }
+    }
+    return pieces;
+  }
+
+  /** One heartbeat tick, n2 answering it (it keeps the leader's quorum); returns the pieces sent to n3. */
+  private static List<InstallSnapshot> tickWithN2(Replica r, long n2Match) {
+    r.run(AppendEntriesResponse.success(1, "n2", n2Match));
+    return pieces(deliver(r, RaftMessage.HeartbeatTick.INSTANCE));
+  }
+
+  // A follower away (no answer for Leader.SILENT_TICKS heartbeats: stopped, cut off) is not sent the snapshot again
+  // and again: the pieces stop; they go on once it answers again.
+  @Test
+  void piecesStopWhileTheFollowerIsAwayAndGoOnWhenItAnswers() {
+    Replica r = leaderWithCommitted(8);
+    transferStartsToN3(r);
+    int sentLate = 0;
+    for (int tick = 0; tick < Leader.SILENT_TICKS + 20; tick++) {
+      int n = tickWithN2(r, 9).size();
+      if (tick > Leader.SILENT_TICKS) sentLate += n;
+    }
+    assertEquals(0, sentLate, "pieces for a follower that has not answered for " + Leader.SILENT_TICKS + " heartbeats");
+    r.run(AppendEntriesResponse.reject(1, "n3", 9, 1, 0)); // it is back, and holds nothing
+    r.runSelf();
+    List<InstallSnapshot> resumed = new java.util.ArrayList<>();
+    for (int tick = 0; tick < 5 && resumed.isEmpty(); tick++) resumed.addAll(tickWithN2(r, 9));
+    assertEquals(0, resumed.get(0).offset(), "the piece goes again from where it stood");
+  }
+
+  // A follower that has been away since before the leader compacted past it gets heartbeats, no snapshot (no full
+  // snapshot is written for it either); the transfer starts once it answers.
+  @Test
+  void aFollowerAwayWhenTheLogIsCompactedGetsTheSnapshotOnlyOnceItAnswers() {
+    Replica r = RaftFixtures.replica(new InMemoryStorage(), SNAPSHOTTING);
+    r.electLeader(); // its no-op is entry 1
+    for (int tick = 0; tick <= Leader.SILENT_TICKS; tick++) assertEquals(List.of(), tickWithN2(r, 1));
+    for (int i = 0; i < 8; i++) r.propose("command-" + i);
+    r.runSelf();
+    r.run(AppendEntriesResponse.success(1, "n2", 9));
+    r.runSelf(); // the snapshot: the log is compacted past n3's next entry
+    assertTrue(r.log().baseIndex() > 1, "compacted: " + r.log().baseIndex());
+    for (int tick = 0; tick < 10; tick++) {
+      List<CapturingTransport.Sent> sent = deliver(r, RaftMessage.HeartbeatTick.INSTANCE);
+      r.run(AppendEntriesResponse.success(1, "n2", 9));
+      assertEquals(List.of(), pieces(sent), "a snapshot for a follower that is away");
+      assertTrue(sent.stream().anyMatch(x -> x.to().equals("n3") && x.message() instanceof AppendEntries), "heartbeats to n3");
+    }
+    r.run(AppendEntriesResponse.reject(1, "n3", 9, 1, 0));
+    r.runSelf();
+    List<InstallSnapshot> started = new java.util.ArrayList<>(pieces(r.transport.drain()));
+    for (int tick = 0; tick < 5 && started.isEmpty(); tick++) started.addAll(tickWithN2(r, 9));
+    assertEquals(0, started.get(0).offset(), "the transfer starts once it answers");
   }
 
   // Section 5.2: a follower being sent a snapshot still hears heartbeats, so it does not start an election
