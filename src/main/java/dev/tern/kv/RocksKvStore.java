@@ -463,47 +463,13 @@ public final class RocksKvStore implements KvStore {
   }
 
   /**
-   * A RocksDB checkpoint of the last ended entry in {@code <dir>/checkpoint-<index>-<n>}: RocksDB flushes the
-   * memtables (its WAL is off, so that is the only way they get in), hard-links the table files and copies the few
-   * small ones. The time is that of the flush, whatever the data: the caller holds the state machine's lock, so the
-   * checkpoint is at exactly the applied index.
+   * A RocksDB checkpoint of the last ended entry ({@link RocksCheckpoint}): the caller holds the state machine's lock,
+   * so it is at exactly the applied index.
    */
   @Override
   public Checkpoint checkpoint() {
     commit();
-    long index = appliedIndex;
-    Path at = RocksStoreDirs.checkpoint(dir, index);
-    List<Path> files;
-    long bytes = 0;
-    long started = System.nanoTime();
-    try (org.rocksdb.Checkpoint c = org.rocksdb.Checkpoint.create(db.rocks)) {
-      c.createCheckpoint(at.toString());
-      try (java.util.stream.Stream<Path> list = java.nio.file.Files.list(at)) {
-        files = list.sorted().toList();
-      }
-      for (Path f : files) bytes += java.nio.file.Files.size(f);
-    } catch (RocksDBException | IOException e) {
-      RocksStoreDirs.deleteTree(at);
-      throw new IllegalStateException("the key-value store in " + dir + " failed to take a checkpoint: " + e.getMessage(), e);
-    }
-    log.info("Took a checkpoint of the key-value store at index {} in {} ms: {} files, {} bytes", index,
-        (System.nanoTime() - started) / 1_000_000, files.size(), bytes);
-    return new Checkpoint() {
-      @Override
-      public long appliedIndex() {
-        return index;
-      }
-
-      @Override
-      public List<Path> files() {
-        return files;
-      }
-
-      @Override
-      public void close() {
-        RocksStoreDirs.deleteTree(at);
-      }
-    };
+    return RocksCheckpoint.take(db.rocks, dir, appliedIndex);
   }
 
   @Override
