@@ -11,7 +11,8 @@ import dev.tern.http.SpaceQuota;
  * <p>The keys and values live on disk (RocksDB, docs/storage.md), so the data does not need heap: the quota bounds the
  * disk the data takes, and its default is {@link #DEFAULT_QUOTA_BYTES}. What a node does hold in the heap is bounded
  * by settings: the log since the last snapshot ({@code tern.raft.snapshot-threshold}) and the entries kept for
- * followers ({@code snapshot-trailing-bytes}), the watch history ({@code tern.watch.history-bytes}), the
+ * followers ({@code snapshot-trailing-bytes}), the watch history ({@code tern.watch.history-bytes}), the hot values'
+ * cache ({@code tern.storage.value-cache-size}), the
  * deduplication window ({@link #WINDOW_BYTES}) and the runtime (Pekko, HTTP, G1's working room:
  * {@link #RUNTIME_BYTES}). {@link #heapNeeded} adds them up, and a smaller heap is refused at start.
  *
@@ -35,7 +36,7 @@ public final class QuotaSizing {
   /** The heap a node with these settings ({@code tern} block) holds at most, besides short-lived garbage. */
   public static long heapNeeded(Config tern) {
     return tern.getBytes("raft.snapshot-threshold") + tern.getBytes("raft.snapshot-trailing-bytes")
-        + tern.getBytes("watch.history-bytes") + WINDOW_BYTES + RUNTIME_BYTES;
+        + tern.getBytes("watch.history-bytes") + tern.getBytes("storage.value-cache-size") + WINDOW_BYTES + RUNTIME_BYTES;
   }
 
   /**
@@ -50,7 +51,8 @@ public final class QuotaSizing {
       throw new IllegalArgumentException("a heap of " + mib(maxHeapBytes) + " is too small: this node keeps up to "
           + mib(needed) + " in memory (the log since the last snapshot, tern.raft.snapshot-threshold = "
           + mib(tern.getBytes("raft.snapshot-threshold")) + ", and tern.raft.snapshot-trailing-bytes; the watch history,"
-          + " tern.watch.history-bytes; the deduplication window and the runtime). Raise " + HEAP_SETTINGS + " to at least "
+          + " tern.watch.history-bytes; the hot values' cache, tern.storage.value-cache-size; the deduplication window and the"
+          + " runtime). Raise " + HEAP_SETTINGS + " to at least "
           + mib(needed) + ", or lower those settings (docs/operations.md, \"Memory\"). The keys and values themselves"
           + " are on disk and need no heap.");
     }

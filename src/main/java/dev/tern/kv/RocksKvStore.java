@@ -50,18 +50,30 @@ public final class RocksKvStore implements KvStore {
     RocksNative.load(); // before the first RocksDB object: the fields below are made before the engine
   }
 
-  /** The engine's memory: the block cache, of which the memtables may use {@code writeBufferBytes}. */
-  public record Settings(long blockCacheBytes, long writeBufferBytes) {
+  /**
+   * The engine's memory: the block cache, of which the memtables may use {@code writeBufferBytes}; and in the heap, the
+   * hot values' cache ({@link ValueCache}, 0: off).
+   */
+  public record Settings(long blockCacheBytes, long writeBufferBytes, long valueCacheBytes) {
+    /** The value cache of stores made for tests and tools that do not say. */
+    static final long SMALL_VALUE_CACHE = 4 << 20;
+
     public Settings {
       if (blockCacheBytes < 1 << 20) throw new IllegalArgumentException("block cache must be at least 1 MiB, got " + blockCacheBytes);
       if (writeBufferBytes < 1 << 20 || writeBufferBytes > blockCacheBytes) {
         throw new IllegalArgumentException("write buffers must be at least 1 MiB and at most the block cache ("
             + blockCacheBytes + "), got " + writeBufferBytes);
       }
+      if (valueCacheBytes < 0) throw new IllegalArgumentException("the value cache must be >= 0, got " + valueCacheBytes);
+    }
+
+    public Settings(long blockCacheBytes, long writeBufferBytes) {
+      this(blockCacheBytes, writeBufferBytes, SMALL_VALUE_CACHE);
     }
 
     public static Settings fromConfig(com.typesafe.config.Config tern) {
-      return new Settings(tern.getBytes("storage.block-cache-size"), tern.getBytes("storage.write-buffer-size"));
+      return new Settings(tern.getBytes("storage.block-cache-size"), tern.getBytes("storage.write-buffer-size"),
+          tern.getBytes("storage.value-cache-size"));
     }
   }
 
@@ -73,6 +85,8 @@ public final class RocksKvStore implements KvStore {
   /** The staged entries' changes, which the next entries (and a transaction's own reads) must see before the commit. */
   private final Map<String, VersionedValue> pending = new HashMap<>();
   private final LeaseTable leases = new LeaseTable();
+  /** The hot keys' values, written through: what a read or a put's look-up of the old value finds without RocksDB. */
+  private final ValueCache cache;
 
   private RocksEngine.Handle db;
   private long appliedIndex;
@@ -87,6 +101,7 @@ public final class RocksKvStore implements KvStore {
     this.dir = dir;
     this.changes = Objects.requireNonNull(changes, "changes");
     this.engine = new RocksEngine(settings);
+    this.cache = new ValueCache(settings.valueCacheBytes());
   }
 
   /**
@@ -157,9 +172,13 @@ public final class RocksKvStore implements KvStore {
     Objects.requireNonNull(key, "key");
     VersionedValue p = pending.get(key);
     if (p != null) return p == DELETED ? Optional.empty() : Optional.of(p);
+    byte[] cached = cache.get(key);
+    if (cached != null) return Optional.of(RocksRecords.decodeValue(cached));
     try {
       byte[] v = db.rocks.get(readOptions, RocksRecords.dataKey(key));
-      return v == null ? Optional.empty() : Optional.of(RocksRecords.decodeValue(v));
+      if (v == null) return Optional.empty();
+      cache.put(key, v); // not pending, so what RocksDB holds is the key's value
+      return Optional.of(RocksRecords.decodeValue(v));
     } catch (RocksDBException e) {
       throw failed("reading " + key, e);
     }
@@ -239,7 +258,9 @@ public final class RocksKvStore implements KvStore {
     VersionedValue now = new VersionedValue(value, revision);
     pending.put(key, now);
     try {
-      batch.put(RocksRecords.dataKey(key), RocksRecords.encodeValue(now));
+      byte[] stored = RocksRecords.encodeValue(now);
+      batch.put(RocksRecords.dataKey(key), stored);
+      cache.put(key, stored);
       long before = leases.leaseOf(key);
       leases.attach(key, lease);
       if (before != lease) {
@@ -272,6 +293,7 @@ public final class RocksKvStore implements KvStore {
     keyCount--;
     dataBytes -= MemoryKvStore.entryBytes(key, old.value());
     pending.put(key, DELETED);
+    cache.remove(key);
     try {
       batch.delete(RocksRecords.dataKey(key));
     } catch (RocksDBException e) {
@@ -403,6 +425,7 @@ public final class RocksKvStore implements KvStore {
       batch.put(APPLIED, RocksRecords.applied(stagedIndex, keyCount, dataBytes));
       db.rocks.write(engine.writeOptions, batch);
     } catch (RocksDBException e) {
+      cache.clear(); // it holds the batch's values, which RocksDB may not
       throw failed("applying entries up to " + stagedIndex, e);
     } finally {
       batch.clear();
@@ -488,6 +511,7 @@ public final class RocksKvStore implements KvStore {
     db = fresh;
     batch.clear();
     pending.clear();
+    cache.clear();
     appliedIndex = index;
     stagedIndex = index;
     keyCount = keys;
@@ -506,6 +530,11 @@ public final class RocksKvStore implements KvStore {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Reads and look-ups of old values that the value cache answered (for tests). */
+  long valueCacheHits() {
+    return cache.hits();
   }
 
   /** The SST files' total size on disk, or -1. */

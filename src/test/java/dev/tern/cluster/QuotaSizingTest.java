@@ -22,13 +22,16 @@ class QuotaSizingTest {
   @Test
   void theHeapMustHoldWhatTheSettingsKeepInMemoryNotTheData() {
     Config shipped = withDefaults("auto");
-    // 64 MiB of log since the snapshot, 32 MiB kept for followers, 16 MiB of watch history, window and runtime.
-    assertEquals((64 + 32 + 16) * MIB + QuotaSizing.WINDOW_BYTES + QuotaSizing.RUNTIME_BYTES, QuotaSizing.heapNeeded(shipped));
+    // 64 MiB of log since the snapshot, 32 MiB kept for followers, 16 MiB of watch history, 16 MiB of hot values,
+    // window and runtime.
+    assertEquals((64 + 32 + 16 + 16) * MIB + QuotaSizing.WINDOW_BYTES + QuotaSizing.RUNTIME_BYTES, QuotaSizing.heapNeeded(shipped));
     var tooSmall = assertThrows(IllegalArgumentException.class, () -> QuotaSizing.resolve(shipped, 128 * MIB));
     String m = tooSmall.getMessage();
-    assertTrue(m.contains("-Xmx") && m.contains("TERN_HEAP") && m.contains("tern.raft.snapshot-threshold"), m);
+    assertTrue(m.contains("-Xmx") && m.contains("TERN_HEAP") && m.contains("tern.raft.snapshot-threshold")
+        && m.contains("tern.storage.value-cache-size"), m);
     // A smaller snapshot threshold fits a smaller heap.
-    Config lean = ConfigFactory.parseString("tern.raft.snapshot-threshold = 8MiB\ntern.raft.snapshot-trailing-bytes = 4MiB")
+    Config lean = ConfigFactory.parseString("tern.raft.snapshot-threshold = 8MiB\ntern.raft.snapshot-trailing-bytes = 4MiB\n"
+            + "tern.storage.value-cache-size = 4MiB")
         .withFallback(ConfigFactory.parseResources("application.conf")).resolve().getConfig("tern");
     assertEquals(8 * GIB, QuotaSizing.resolve(lean, 128 * MIB).quotaBytes());
   }

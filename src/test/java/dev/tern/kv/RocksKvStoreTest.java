@@ -179,6 +179,69 @@ class RocksKvStoreTest {
     source.close();
   }
 
+  /**
+   * The hot values' cache ({@link ValueCache}) never answers what the store does not hold: with none, one so small that
+   * it evicts at nearly every put, and a roomy one, every key reads as in memory through the workload, after a restore
+   * of an earlier checkpoint (which replaces values that the cache held) and after a reopen.
+   */
+  @Test
+  void everyKeyReadsAsInMemoryWhateverTheValueCache() throws IOException {
+    List<LogEntry> log = KvWorkload.log(17, 3000);
+    KvStateMachine half = inMemoryAfter(log.subList(0, 1500));
+    KvStateMachine whole = inMemoryAfter(log);
+    java.util.Set<String> keys = new java.util.TreeSet<>(half.contents().keySet());
+    keys.addAll(whole.contents().keySet());
+    keys.add("never-written");
+    for (long cacheBytes : new long[] {0, 4 << 10, 4 << 20}) {
+      Path d = dir.resolve("cache-" + cacheBytes);
+      var opened = new java.util.concurrent.atomic.AtomicReference<RocksKvStore>();
+      RocksKvStore.Settings settings = new RocksKvStore.Settings(8 << 20, 4 << 20, cacheBytes);
+      KvStateMachine sm = new KvStateMachine((i, c, r) -> {}, WatchHub.withoutHistory(), changes -> {
+        opened.set(RocksKvStore.open(d, settings, changes));
+        return opened.get();
+      });
+      applyAll(sm, log.subList(0, 1500));
+      byte[] earlier = capturedBytes(sm);
+      applyAll(sm, log.subList(1500, 3000));
+      assertSameGets(whole, sm, keys, "cache " + cacheBytes + " after the workload");
+      assertSameGets(whole, sm, keys, "cache " + cacheBytes + " read again");
+      if (cacheBytes > 0) assertTrue(opened.get().valueCacheHits() > 0, "the cache answered");
+      else assertEquals(0, opened.get().valueCacheHits());
+      sm.restore(1500, earlier);
+      assertSameGets(half, sm, keys, "cache " + cacheBytes + " after restoring index 1500");
+      assertSameState(half, sm);
+      sm.close();
+      try (var closer = new Closer(new KvStateMachine((i, c, r) -> {}, WatchHub.withoutHistory(),
+          changes -> RocksKvStore.open(d, settings, changes)))) {
+        assertSameGets(half, closer.sm, keys, "cache " + cacheBytes + " reopened");
+      }
+    }
+  }
+
+  private static void assertSameGets(KvStateMachine expected, KvStateMachine actual, java.util.Set<String> keys, String when) {
+    for (String k : keys) assertEquals(expected.get(k), actual.get(k), when + ": " + k);
+  }
+
+  /**
+   * The levels that flushes and compactions rewrite most are not compressed (as in TiKV); the deeper ones are, with LZ4
+   * and at the bottom ZSTD, which this build of RocksDB must carry (a store would not open otherwise).
+   */
+  @Test
+  void onlyTheDeeperLevelsAreCompressed() throws IOException {
+    try (var closer = new Closer(onDisk(dir))) {
+      applyAll(closer.sm, KvWorkload.log(5, 200));
+    }
+    String options;
+    try (Stream<Path> files = Files.walk(dir)) {
+      Path newest = files.filter(p -> p.getFileName().toString().startsWith("OPTIONS-")).max(java.util.Comparator.naturalOrder())
+          .orElseThrow();
+      options = Files.readString(newest);
+    }
+    assertTrue(options.contains("compression_per_level=kNoCompression:kNoCompression:kLZ4Compression:kLZ4Compression:"
+        + "kLZ4Compression:kZSTD:kZSTD"), options.lines().filter(l -> l.contains("compression")).toList().toString());
+    assertTrue(options.contains("bottommost_compression=kZSTD"), "bottommost");
+  }
+
   /** A checkpoint's bytes at {@code index} of files given as name, size (content: that many zeros), name, size... */
   private static byte[] files(long index, Object... nameAndSize) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
