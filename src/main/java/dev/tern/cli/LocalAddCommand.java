@@ -186,14 +186,25 @@ final class LocalAddCommand implements Callable<Integer> {
     return node.isAlive() ? ExitCodes.UNAVAILABLE : ExitCodes.ERROR;
   }
 
+  /**
+   * The class path the cluster's nodes run: this JVM's own jar when it has a class-data archive beside it (as
+   * {@link LocalCluster#nodeClasspath} chose for them), else their copy {@code D/tern.jar}, else this JVM's.
+   */
+  static String nodeClasspath(Path d) {
+    String own = System.getProperty("java.class.path");
+    if (ClassDataArchive.forClasspath(own).isPresent()) return Path.of(own).toAbsolutePath().toString();
+    Path jar = d.resolve(LocalCluster.JAR_COPY);
+    return Files.exists(jar) ? jar.toString() : own;
+  }
+
   /** Starts the node detached from this command (its output to D/ID.log, its pid in D/ID.pid). */
   private Process start(Path d, Path conf, String address, String endpoints) throws IOException {
     List<String> jvm = new ArrayList<>(LocalCommand.split(javaOpts != null ? javaOpts : System.getenv("TERN_JAVA_OPTS")));
     jvm.addAll(LocalCommand.heapOptions(jvm, heap != null ? heap : System.getenv("TERN_HEAP")));
-    Path jar = d.resolve(LocalCluster.JAR_COPY);
-    String cp = classpath != null ? classpath : Files.exists(jar) ? jar.toString() : System.getProperty("java.class.path");
+    String cp = classpath != null ? classpath : nodeClasspath(d);
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(ClassDataArchive.jvmOptions(cp));
     cmd.addAll(jvm);
     cmd.add("-Dtern.data-dir=" + d.resolve(id));
     cmd.addAll(List.of("-cp", cp, LocalCluster.MAIN_CLASS, "node", "--id", id, "--config", conf.toString(),

@@ -33,7 +33,8 @@ import java.util.stream.Stream;
  *
  * <pre>
  *   D/cluster.conf   tern.cluster.members-spec with the ports picked on first start (reused afterwards)
- *   D/tern.jar       a copy of the jar the nodes run, so rebuilding the project does not disturb them
+ *   D/tern.jar       a copy of the jar the nodes run, so rebuilding the project does not disturb them (not made
+ *                    for the build's target/run/tern.jar, which a rebuild never rewrites in place)
  *   D/nK/            node nK's data directory (-Dtern.data-dir)
  *   D/nK.log         node nK's stdout and stderr, appended on each start
  *   D/nK.pid         node nK's process id while it runs
@@ -174,6 +175,7 @@ public final class LocalCluster {
   public List<String> nodeCommand(Member m, String javaBin, String classpath, List<String> jvmOptions) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBin);
+    cmd.addAll(ClassDataArchive.jvmOptions(classpath)); // before the caller's options, which may override it
     cmd.addAll(jvmOptions);
     cmd.add("-Dtern.data-dir=" + dataDir(m.id()));
     cmd.add("-cp");
@@ -198,12 +200,15 @@ public final class LocalCluster {
   }
 
   /**
-   * The class path for the nodes. When this JVM runs from a single self-contained jar (the shaded jar, as
-   * {@code ./tern} does) it is copied to {@code D/tern.jar}, so that rebuilding the project while the cluster
-   * runs does not pull the jar from under the nodes; any other class path is used as it is, made absolute.
+   * The class path for the nodes. A jar with a class-data archive beside it (the build's {@code target/run/tern.jar},
+   * which {@code ./tern} runs) is used where it is: the build replaces it only by renaming, so a rebuild leaves
+   * running nodes their jar, and the archive is valid only for that path ({@link ClassDataArchive}). Any other
+   * single self-contained jar is copied to {@code D/tern.jar}, so that rebuilding the project while the cluster runs
+   * does not pull the jar from under the nodes; any other class path is used as it is, made absolute.
    */
   public String nodeClasspath(String classpath) throws IOException {
     String[] entries = classpath.split(Pattern.quote(File.pathSeparator));
+    if (ClassDataArchive.forClasspath(classpath).isPresent()) return Path.of(classpath).toAbsolutePath().toString();
     if (entries.length == 1 && entries[0].endsWith(".jar") && isSelfContainedJar(Path.of(entries[0]))) {
       Path copy = dir.resolve(JAR_COPY);
       Path tmp = dir.resolve(JAR_COPY + ".tmp");

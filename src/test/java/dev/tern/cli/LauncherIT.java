@@ -29,6 +29,13 @@ class LauncherIT {
     Map<String, String> http = cluster.http();
     Map<String, Long> pids = cluster.pids();
     try {
+      // The nodes run the build's staged jar with its class-data archive mapped (ClassDataArchive): without it
+      // each of them parses and verifies every class again, and a node takes twice as long to serve.
+      for (Map.Entry<String, Long> node : pids.entrySet()) {
+        String maps = java.nio.file.Files.readString(Path.of("/proc", node.getValue().toString(), "maps"));
+        assertTrue(maps.contains(LocalProcesses.REPO.resolve("target/run/tern.jsa").toString()),
+            node.getKey() + " does not map target/run/tern.jsa");
+      }
 
       Run put = tern("put", "city", "Lisbon", "--node", http.get("n2"));
       assertEquals(0, put.exit(), put::err);

@@ -185,4 +185,41 @@ class LocalClusterTest {
     assertEquals(cp, c.nodeClasspath(cp));
     assertFalse(Files.exists(dir().resolve(LocalCluster.JAR_COPY)));
   }
+
+  /** A jar with the main class in it and no Class-Path: what the shade plugin makes. */
+  private Path selfContainedJar(Path jar) throws IOException {
+    Files.createDirectories(jar.getParent());
+    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), new java.util.jar.Manifest())) {
+      out.putNextEntry(new java.util.jar.JarEntry(LocalCluster.MAIN_CLASS.replace('.', '/') + ".class"));
+      out.write(new byte[] {1, 2, 3});
+      out.closeEntry();
+    }
+    return jar;
+  }
+
+  @Test
+  void aSelfContainedJarIsCopiedIntoTheClusterDirectory() throws Exception {
+    LocalCluster c = LocalCluster.plan(dir(), 1, false);
+    Path jar = selfContainedJar(tmp.resolve("target").resolve("tern-1.jar"));
+    String cp = c.nodeClasspath(jar.toString());
+    assertEquals(dir().resolve(LocalCluster.JAR_COPY).toString(), cp);
+    assertEquals(-1L, Files.mismatch(jar, Path.of(cp)));
+    assertEquals(List.of("-cp", cp), c.nodeCommand(c.members().require("n1"), "java", cp, List.of()).subList(2, 4),
+        "no archive beside the copy: no class-data options");
+  }
+
+  @Test
+  void aJarWithItsClassDataArchiveRunsInPlaceWithTheArchive() throws Exception {
+    LocalCluster c = LocalCluster.plan(dir(), 1, false);
+    Path jar = selfContainedJar(tmp.resolve("target").resolve("run").resolve("tern.jar"));
+    Path jsa = Files.writeString(jar.resolveSibling("tern.jsa"), "archive");
+    Files.setLastModifiedTime(jsa, java.nio.file.attribute.FileTime.fromMillis(
+        Files.getLastModifiedTime(jar).toMillis() + 1000));
+    String cp = c.nodeClasspath(jar.toString());
+    assertEquals(jar.toAbsolutePath().toString(), cp, "the archive is valid only for the path it was trained with");
+    assertFalse(Files.exists(dir().resolve(LocalCluster.JAR_COPY)));
+    List<String> cmd = c.nodeCommand(c.members().require("n1"), "/jdk/bin/java", cp, List.of("-Xmx256m"));
+    assertEquals(List.of("/jdk/bin/java", "-XX:SharedArchiveFile=" + jsa.toAbsolutePath(), "-Xlog:cds=off",
+        "-Xlog:cds+dynamic=off", "-Xmx256m"), cmd.subList(0, 5), "the archive's options before the caller's");
+  }
 }
