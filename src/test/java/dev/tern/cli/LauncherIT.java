@@ -92,9 +92,9 @@ class LauncherIT {
     List<Process> majority = new ArrayList<>();
     try {
       for (String id : List.of("n3", "n2")) {
-        majority.add(new ProcessBuilder(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", id,
+        majority.add(LocalProcesses.ternProcess("node", "--id", id,
             "--config", dir.resolve(LocalCluster.CONFIG_FILE).toString(), "-Dtern.data-dir=" + dir.resolve(id))
-            .directory(LocalProcesses.REPO.toFile()).redirectErrorStream(true)
+            .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile())).start());
       }
       String n2 = again.http().get("n2");
@@ -108,9 +108,9 @@ class LauncherIT {
       try (var files = java.nio.file.Files.walk(dir.resolve("n1"))) {
         for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(f);
       }
-      Process lost = new ProcessBuilder(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", "n1",
+      Process lost = LocalProcesses.ternProcess("node", "--id", "n1",
           "--config", dir.resolve(LocalCluster.CONFIG_FILE).toString(), "-Dtern.data-dir=" + dir.resolve("n1"))
-          .directory(LocalProcesses.REPO.toFile()).redirectErrorStream(true).start();
+          .redirectErrorStream(true).start();
       majority.add(lost);
       String said = new String(lost.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
       assertTrue(lost.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "n1 did not exit");
@@ -119,10 +119,10 @@ class LauncherIT {
 
       // Without that setting (initial-state = new, as a members list starts), its empty directory looks like a
       // first start; but n2 and n3 publish the incarnation of the directory n1 had, so it is refused all the same.
-      Process unaware = new ProcessBuilder(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", "n1",
+      Process unaware = LocalProcesses.ternProcess("node", "--id", "n1",
           "--config", dir.resolve(LocalCluster.CONFIG_FILE).toString(), "-Dtern.data-dir=" + dir.resolve("n1"),
           "-Dtern.cluster.initial-state=new")
-          .directory(LocalProcesses.REPO.toFile()).redirectErrorStream(true).start();
+          .redirectErrorStream(true).start();
       majority.add(unaware);
       String told = new String(unaware.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
       assertTrue(unaware.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "n1 did not exit");

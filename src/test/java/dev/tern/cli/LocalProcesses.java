@@ -30,13 +30,33 @@ final class LocalProcesses {
 
   private LocalProcesses() {}
 
+  /**
+   * JVM options for every process these tests start through ./tern (nodes, `tern local`, client commands), unless
+   * TERN_JAVA_OPTS is set already: C1 only and the serial collector. The processes live seconds; C2 compiles code
+   * that never runs long enough to pay back and, with three nodes and the test JVM on 2 cores, it took a third of a
+   * node's CPU at start: a busy machine made these tests 1.3-3 times slower, those with these options not at all.
+   */
+  static final String TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+
+  /** A process running {@code command} in the repository with {@link #TEST_JVM_OPTIONS}. */
+  static ProcessBuilder process(List<String> command) {
+    ProcessBuilder b = new ProcessBuilder(command).directory(REPO.toFile());
+    b.environment().putIfAbsent("TERN_JAVA_OPTS", TEST_JVM_OPTIONS);
+    return b;
+  }
+
+  /** {@code ./tern ARGS} as {@link #process} starts it. */
+  static ProcessBuilder ternProcess(String... args) {
+    List<String> cmd = new ArrayList<>(List.of(REPO.resolve("tern").toString()));
+    cmd.addAll(List.of(args));
+    return process(cmd);
+  }
+
   record Run(int exit, String out, String err) {}
 
   /** Runs {@code ./tern ARGS} and waits (at most a minute) for it to exit. */
   static Run tern(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(REPO.resolve("tern").toString()));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(REPO.toFile()).start();
+    Process p = ternProcess(args).start();
     try {
       if (!p.waitFor(60, TimeUnit.SECONDS)) throw new AssertionError("tern " + String.join(" ", args) + " hung");
       return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim(),
@@ -93,7 +113,7 @@ final class LocalProcesses {
     List<String> command = new ArrayList<>(List.of(REPO.resolve("tern").toString(), "local", "--nodes", "3", "--dir", dir.toString()));
     command.addAll(options);
     for (String setting : settings) command.add("-D" + setting);
-    Process local = new ProcessBuilder(command).directory(REPO.toFile()).redirectErrorStream(true).start();
+    Process local = process(command).redirectErrorStream(true).start();
     Map<String, String> http = new LinkedHashMap<>();
     Map<String, Long> pids = new LinkedHashMap<>();
     List<String> output = Collections.synchronizedList(new ArrayList<>());

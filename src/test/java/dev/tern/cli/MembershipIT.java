@@ -195,8 +195,7 @@ class MembershipIT {
     List<String> command = new ArrayList<>(List.of(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", id,
         "-Dtern.data-dir=" + data));
     command.addAll(args);
-    ProcessBuilder b = new ProcessBuilder(command)
-        .directory(LocalProcesses.REPO.toFile()).redirectErrorStream(true)
+    ProcessBuilder b = LocalProcesses.process(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile()));
     return b.start();
   }

@@ -117,9 +117,9 @@ class SnapshotIT {
     Map<String, Long> pids = new LinkedHashMap<>();
     try {
       for (String id : http.keySet()) {
-        Process p = new ProcessBuilder(LocalProcesses.REPO.resolve("tern").toString(), "node", "--id", id, "--config",
+        Process p = LocalProcesses.ternProcess("node", "--id", id, "--config",
             root.resolve("cluster.conf").toString(), "-Dtern.data-dir=" + root.resolve(id))
-            .directory(LocalProcesses.REPO.toFile()).redirectErrorStream(true)
+            .redirectErrorStream(true)
             .redirectOutput(root.resolve(id + ".log").toFile()).start();
         nodes.add(p);
         pids.put(id, p.pid());
