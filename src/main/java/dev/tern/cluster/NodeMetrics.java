@@ -48,6 +48,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  * once per scrape ({@link RaftStatusGauges}); storage figures from counters the storage keeps anyway.
  */
 public final class NodeMetrics implements AutoCloseable {
+  /** The supplier the key-value store's meters read, held here (see {@link #bindKvStore}). */
+  private volatile java.util.function.Supplier<dev.tern.kv.KvStateMachine> kvStore;
+
   /** The Prometheus text exposition format, version 0.0.4 (what {@link PrometheusMeterRegistry#scrape()} writes). */
   static final String TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -132,12 +135,27 @@ public final class NodeMetrics implements AutoCloseable {
    * heap ({@code tern_kv_engine_memory_bytes}); {@code store} gives the store of the running actor system, or null.
    */
   public void bindKvStore(java.util.function.Supplier<dev.tern.kv.KvStateMachine> store) {
+    // Micrometer holds a function meter's object by a weak reference: without this field the supplier (a lambda no one
+    // else keeps) was collected at the first GC and these meters read NaN from then on.
+    this.kvStore = store;
     Gauge.builder("tern.kv.disk", store, s -> s.get() == null ? Double.NaN : s.get().diskBytes()).baseUnit("bytes")
         .description("The key-value store's files on disk (RocksDB's table files under data-dir/kv)").register(registry);
     Gauge.builder("tern.kv.engine.memory", store, s -> s.get() == null ? Double.NaN : s.get().engineMemoryBytes())
         .baseUnit("bytes")
         .description("The key-value store's memory outside the heap: RocksDB's block cache (memtables included) and"
             + " table readers; bounded by tern.storage.block-cache-size").register(registry);
+    // Counters of the store in use: a new actor system (after the Pekko cluster removed this node) opens the store
+    // again and they restart from 0, which Prometheus's rate() takes for a reset.
+    io.micrometer.core.instrument.FunctionCounter.builder("tern.kv.value.cache.hits", store,
+            s -> s.get() == null ? 0 : s.get().valueCacheStats().hits())
+        .description("Reads, and look-ups of a key's old value by puts and deletes, that the heap cache of hot values"
+            + " answered without asking RocksDB (tern.storage.value-cache-size)").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("tern.kv.value.cache.misses", store,
+            s -> s.get() == null ? 0 : s.get().valueCacheStats().misses())
+        .description("Look-ups the value cache did not answer (RocksDB did)").register(registry);
+    Gauge.builder("tern.kv.value.cache", store, s -> s.get() == null ? Double.NaN : s.get().valueCacheStats().bytes())
+        .baseUnit("bytes").description("What the value cache holds, at most tern.storage.value-cache-size")
+        .register(registry);
   }
 
   /** The CORRUPT alarm's gauge, {@code tern_corruption_alarm} (the consistency check). */

@@ -299,6 +299,13 @@ public final class KvStateMachine implements StateMachine {
     }
   }
 
+  /** The value cache's counters: see {@link KvStore#valueCacheStats()}. */
+  public KvStore.ValueCacheStats valueCacheStats() {
+    synchronized (lock) {
+      return store.valueCacheStats();
+    }
+  }
+
   /** The lease, or empty. */
   public Optional<Lease> lease(long id) {
     synchronized (lock) {

@@ -185,6 +185,16 @@ public interface KvStore extends AutoCloseable {
     return -1;
   }
 
+  /**
+   * The heap cache of hot values in front of the engine (tern.storage.value-cache-size): look-ups it answered and
+   * those it did not since the store opened, and the bytes it holds; all 0 for a store without one.
+   */
+  record ValueCacheStats(long hits, long misses, long bytes) {}
+
+  default ValueCacheStats valueCacheStats() {
+    return new ValueCacheStats(0, 0, 0);
+  }
+
   /** Whether the store survives a restart (on disk), so that snapshots may refer to it instead of copying it. */
   default boolean durable() {
     return false;

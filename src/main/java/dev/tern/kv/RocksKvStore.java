@@ -537,6 +537,11 @@ public final class RocksKvStore implements KvStore {
     return cache.hits();
   }
 
+  @Override
+  public ValueCacheStats valueCacheStats() {
+    return new ValueCacheStats(cache.hits(), cache.misses(), cache.bytes());
+  }
+
   /** The SST files' total size on disk, or -1. */
   @Override
   public long diskBytes() {

@@ -48,6 +48,8 @@ class MetricsEndpointTest {
 
   @Test
   void putsAndReadsMoveTheirCountersAndTheRaftGaugesMatchTheStatus() {
+    // Micrometer holds the objects its function meters read by weak references: a collection must not blank them.
+    System.gc();
     Scrape before = scrape(leader);
     Scrape followerBefore = scrape(follower);
     for (int i = 0; i < 3; i++) assertEquals(200, cluster.put(leader, "metrics-secret-key-" + i, "v" + i).status());
@@ -74,6 +76,13 @@ class MetricsEndpointTest {
     assertEquals(3, after.value(written) - before.value(written), "each put answered, and timed");
     assertEquals(0, after.value("tern_kv_proposal_failures_total{cause=\"unavailable\"}"));
     assertFalse(after.text.contains("metrics-secret-key"), "a key must never become a label");
+    // The three new keys' puts each looked up an old value (none cached: misses) and cached the new one; the reads
+    // of metrics-secret-key-0 were answered from the cache.
+    assertTrue(after.value("tern_kv_value_cache_misses_total") - before.value("tern_kv_value_cache_misses_total") >= 3);
+    assertTrue(after.value("tern_kv_value_cache_hits_total") - before.value("tern_kv_value_cache_hits_total") >= 2);
+    assertTrue(after.value("tern_kv_value_cache_bytes") > 0, "the cache holds the values just written");
+    assertTrue(after.value("tern_kv_disk_bytes") >= 0, "the store's files");
+    assertTrue(after.value("tern_kv_engine_memory_bytes") > 0, "the engine's memory");
 
     // The gauges read the same state /v1/status shows (both read after the last write: nothing moved since).
     assertEquals(1, after.value("tern_raft_status_available"));
