@@ -137,6 +137,8 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     final Path path;
     /** Bytes written to the file (records still in the write buffer are not counted). */
     long size;
+    /** The file's size: past {@link #size}, the room preallocated for the next records ({@link LogPreallocation}). */
+    long allocated;
     long[] offsets;
     /** Entries in this segment, including those still in the write buffer. */
     int count;
@@ -148,6 +150,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
       this.firstIndex = firstIndex;
       this.path = path;
       this.size = size;
+      this.allocated = size;
       this.offsets = offsets;
       this.count = count;
     }
@@ -825,6 +828,7 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     if (buffer.position() == 0) return;
     buffer.flip();
     long pos = current.size;
+    current.allocated = LogPreallocation.ensure(current.channel, current.allocated, pos + buffer.remaining());
     while (buffer.hasRemaining()) pos += current.channel.write(buffer, pos);
     buffer.clear();
     current.size = pos;
@@ -832,13 +836,20 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
   }
 
   /**
-   * Starts a new segment. The full one is fsynced first and the new file's name is made durable at once, so
-   * that a crash can leave a torn record only in the last segment, never a gap before it.
+   * Starts a new segment. The full one is cut to its records (only the last segment has preallocated room) and
+   * fsynced first, and the new file's name is made durable at once, so that a crash can leave a torn record only
+   * in the last segment, never a gap before it.
    */
   private void roll(long firstIndex) throws IOException {
     if (current != null) {
       flushBuffer();
-      if (current.dirty) force(current.channel);
+      if (current.allocated > current.size) {
+        current.channel.truncate(current.size);
+        current.allocated = current.size;
+        if (fsync) timedForce(current.channel, true); // with the size: a closed segment must end at its last record
+      } else if (current.dirty) {
+        force(current.channel);
+      }
       current.dirty = false;
       current.channel.close();
       current.channel = null;
@@ -880,10 +891,10 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     current = target;
     int keep = (int) (from - target.firstIndex);
     long cut = target.offsets[keep];
-    target.channel.truncate(cut);
+    target.allocated = LogPreallocation.cut(target.channel, cut);
     target.size = cut;
     target.count = keep;
-    force(target.channel);
+    if (fsync) timedForce(target.channel, true); // the size is unchanged: only a full fsync persists the cut
     target.dirty = false;
   }
 
@@ -1062,20 +1073,23 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
       boolean isLast = first == last.getKey();
       ByteBuffer content = readFile(path);
       WalFormat.Scan scan = WalFormat.scanSegment(path, content, first, term, isLast, entries);
+      long allocated = content.limit();
       if (scan.tornReason != null) {
         log.warn(
-            "Cutting a torn write off the end of the log: {} at byte offset {}: {} ({} bytes dropped; a crash"
-                + " interrupted this write before it was acknowledged)",
+            "Cutting a torn write off the end of the log: {} at byte offset {}: {} (the file's last {} bytes dropped,"
+                + " preallocated room included; a crash interrupted this write before it was acknowledged)",
             path,
             scan.validBytes,
             scan.tornReason,
             content.limit() - scan.validBytes);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
-          ch.truncate(scan.validBytes);
-          force(ch);
+          allocated = LogPreallocation.cut(ch, scan.validBytes);
+          if (fsync) timedForce(ch, true); // the size may be unchanged: only a full fsync persists the cut
         }
       }
-      segments.put(first, new Segment(first, path, scan.validBytes, scan.offsets, scan.count));
+      Segment segment = new Segment(first, path, scan.validBytes, scan.offsets, scan.count);
+      segment.allocated = allocated;
+      segments.put(first, segment);
       expected = first + scan.count;
       term = scan.lastTerm;
     }
@@ -1114,9 +1128,10 @@ public final class FileStorage implements RaftStorage, AutoCloseable {
     long term = 0;
     for (Segment s : segments.values()) {
       ByteBuffer content = readFile(s.path);
-      if (content.limit() != s.size) {
-        throw new StorageCorruptedException(s.path, s.size, "the file is " + content.limit() + " bytes, expected " + s.size);
+      if (content.limit() != s.allocated) {
+        throw new StorageCorruptedException(s.path, s.size, "the file is " + content.limit() + " bytes, expected " + s.allocated);
       }
+      content.limit((int) s.size); // the preallocated room after the records holds nothing
       term = WalFormat.scanSegment(s.path, content, s.firstIndex, term, false, entries).lastTerm;
     }
     return entries;

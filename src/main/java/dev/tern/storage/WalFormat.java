@@ -126,6 +126,11 @@ final class WalFormat {
     long lastTerm;
     /** Why the tail after {@link #validBytes} is a torn write, or null if the file ended cleanly. */
     String tornReason;
+    /**
+     * Bytes of zeros after the records: the room the writer preallocated in the last segment ({@code
+     * FileStorage#preallocate}), which the next record overwrites. Not a torn write; nothing to cut.
+     */
+    long zeroTailBytes;
 
     private void add(long offset) {
       if (count == offsets.length) offsets = Arrays.copyOf(offsets, count * 2);
@@ -151,6 +156,8 @@ final class WalFormat {
     Scan scan = new Scan();
     long expected = firstIndex;
     long term = prevTerm;
+    // Where the zeros at the end begin (the preallocated room): a torn write lies before it.
+    int nonZeroEnd = tolerateTornTail ? nonZeroEnd(a, base, size) : size;
     int pos = 0;
     while (pos < size) {
       int rest = size - pos;
@@ -165,7 +172,9 @@ final class WalFormat {
       int storedCrc = content.getInt(pos + 4);
       if (length < ENTRY_FIXED_BYTES) {
         if (tolerateTornTail && allZero(a, base + pos, base + size)) {
-          scan.tornReason = "a zero-filled tail (" + rest + " bytes)";
+          // The preallocated room after the last record (or, the same to a reader, a crash that extended the
+          // file before its data reached the disk): the log ends here.
+          scan.zeroTailBytes = rest;
           break;
         }
         throw new StorageCorruptedException(path, pos, "bad record length " + length);
@@ -174,9 +183,10 @@ final class WalFormat {
         // A torn write is the prefix of a well-formed record. The length is not covered by the CRC, so when
         // the record's fixed fields are there, check that they agree with it: a damaged length in front of
         // valid records must not pass for a torn tail (that would silently drop those records). With fewer
-        // bytes than the smallest record, no whole record can follow, so cutting drops nothing.
+        // bytes than the smallest record before the zeros, no whole record can follow, so cutting drops nothing.
         boolean consistent =
             rest < MIN_ENTRY_RECORD_BYTES
+                || nonZeroEnd - pos < MIN_ENTRY_RECORD_BYTES
                 || (content.getLong(pos + HEADER_BYTES) == expected
                     && content.getInt(pos + HEADER_BYTES + 17) == length - ENTRY_FIXED_BYTES);
         if (tolerateTornTail && consistent) {
@@ -189,7 +199,14 @@ final class WalFormat {
       crc.reset();
       crc.update(a, base + pos + HEADER_BYTES, length);
       if ((int) crc.getValue() != storedCrc) {
-        if (tolerateTornTail && pos + HEADER_BYTES + length == size) {
+        // A torn final record: only zeros (the preallocated room) or nothing follow it, and its fixed fields agree
+        // with its length or were never written. A damaged length whose end happens to fall in the zeros fails
+        // the check, so it cannot pass for a torn write and cut off the records behind it.
+        boolean fixedFieldsAgree = nonZeroEnd - pos < MIN_ENTRY_RECORD_BYTES
+            || (content.getLong(pos + HEADER_BYTES) == expected
+                && content.getInt(pos + HEADER_BYTES + 17) == length - ENTRY_FIXED_BYTES)
+            || allZero(a, base + pos + HEADER_BYTES, base + pos + HEADER_BYTES + ENTRY_FIXED_BYTES);
+        if (tolerateTornTail && fixedFieldsAgree && allZero(a, base + pos + HEADER_BYTES + length, base + size)) {
           scan.tornReason = "a checksum mismatch in the final record";
           break;
         }
@@ -226,6 +243,13 @@ final class WalFormat {
     scan.validBytes = pos;
     scan.lastTerm = term;
     return scan;
+  }
+
+  /** The offset (from {@code base}) just past the last byte that is not zero in {@code a[base, base + size)}. */
+  private static int nonZeroEnd(byte[] a, int base, int size) {
+    int end = size;
+    while (end > 0 && a[base + end - 1] == 0) end--;
+    return end;
   }
 
   private static boolean allZero(byte[] a, int from, int to) {

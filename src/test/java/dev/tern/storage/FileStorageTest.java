@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,13 +81,24 @@ class FileStorageTest {
     return dir.resolve(FileStorage.LOG_DIR);
   }
 
-  /** Segment file name to size, in log order. */
+  /** Segment file name to the bytes of its records, in log order. */
   private static Map<String, Long> segments(Path dir) throws IOException {
     Map<String, Long> out = new LinkedHashMap<>();
     try (Stream<Path> files = Files.list(logDir(dir))) {
-      for (Path p : files.sorted().toList()) out.put(p.getFileName().toString(), Files.size(p));
+      for (Path p : files.sorted().toList()) out.put(p.getFileName().toString(), dataBytes(p));
     }
     return out;
+  }
+
+  /**
+   * The bytes of a segment's records: its size without the zeros after them (the room the writer preallocates
+   * in the last segment). Every test entry's data ends with a digit, so no record ends with a zero byte.
+   */
+  private static long dataBytes(Path file) throws IOException {
+    byte[] b = Files.readAllBytes(file);
+    int end = b.length;
+    while (end > 0 && b[end - 1] == 0) end--;
+    return end;
   }
 
   private static Path lastSegment(Path dir) throws IOException {
@@ -95,8 +107,13 @@ class FileStorageTest {
     }
   }
 
+  /** Writes {@code bytes} right after the segment's records, where the writer's next record would have gone. */
   private static void appendBytes(Path file, byte[] bytes) throws IOException {
-    Files.write(file, bytes, StandardOpenOption.APPEND);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.wrap(bytes);
+      long at = dataBytes(file);
+      while (b.hasRemaining()) at += ch.write(b, at);
+    }
   }
 
   private static void flipByte(Path file, long offset) throws IOException {
@@ -329,11 +346,11 @@ class FileStorageTest {
     writeLog(dir, TINY_SEGMENTS, entries(1, 10, 1), 3);
     Path last = lastSegment(dir);
     assertEquals(WalFormat.segmentName(10), last.getFileName().toString());
-    long clean = Files.size(last);
+    long clean = dataBytes(last);
     appendBytes(last, tail);
     FileStorage s = open(dir, true, TINY_SEGMENTS);
     List<LogEntry> log = s.load().log();
-    assertEquals(clean, Files.size(last), "the torn tail must be cut off the file");
+    assertEquals(clean, dataBytes(last), "the torn tail must be cut off the file");
     // Appending after the cut works and survives another reopen.
     awaitDurable(s, s.submit(new Write(null, 0, List.of(entry(11, 1)))));
     s.close();
@@ -353,20 +370,63 @@ class FileStorageTest {
     assertEquals(entries(1, 10, 1), reopenWithTail(tmp, torn.array()));
   }
 
+  /** What the preallocated room looks like, and what a crash leaves when the file grew but its data did not land. */
   @Test
-  void aZeroFilledTailIsCut() throws Exception {
+  void aZeroFilledTailEndsTheLog() throws Exception {
     assertEquals(entries(1, 10, 1), reopenWithTail(tmp, new byte[64]));
+  }
+
+  /**
+   * The last segment has room preallocated after its records, so an append does not change the file's size (and
+   * its fdatasync need not write the inode); a closed segment ends at its last record.
+   */
+  @Test
+  void appendsGoIntoPreallocatedRoomAndClosedSegmentsEndAtTheirRecords() throws Exception {
+    FileStorage s = open(tmp, true, BIG_SEGMENTS);
+    s.load();
+    awaitDurable(s, s.submit(new Write(new HardState(1, null), 0, entries(1, 1, 1))));
+    Path last = lastSegment(tmp);
+    long size = Files.size(last);
+    assertEquals(RECORD, dataBytes(last));
+    assertTrue(size >= RECORD + LogPreallocation.STEP_BYTES, "room after the first record: " + size);
+    for (long i = 2; i <= 100; i++) awaitDurable(s, s.submit(new Write(null, 0, List.of(entry(i, 1)))));
+    assertEquals(size, Files.size(last), "appends within the room leave the size as it was");
+    assertEquals(100 * RECORD, dataBytes(last));
+    s.close();
+    assertEquals(entries(1, 100, 1), open(tmp, true, BIG_SEGMENTS).load().log());
+
+    Path small = tmp.resolve("small");
+    writeLog(small, TINY_SEGMENTS, entries(1, 10, 1), 1);
+    Map<String, Long> records = segments(small);
+    try (Stream<Path> files = Files.list(logDir(small))) {
+      for (Path p : files.sorted().toList()) {
+        if (p.equals(lastSegment(small))) {
+          assertTrue(Files.size(p) > records.get(p.getFileName().toString()), "the last segment has room");
+        } else {
+          assertEquals(records.get(p.getFileName().toString()), Files.size(p), "closed segment " + p.getFileName());
+        }
+      }
+    }
+  }
+
+  /** A record cut short by a crash, with the room's zeros after it, is a torn write: cut, and the log goes on. */
+  @Test
+  void aRecordCutShortInThePreallocatedRoomIsCut() throws Exception {
+    ByteBuffer record = ByteBuffer.allocate(RECORD);
+    WalFormat.putEntry(record, entry(11, 1), new java.util.zip.CRC32C());
+    byte[] prefix = Arrays.copyOf(record.array(), RECORD - 5); // the header, the fixed fields, part of the data
+    assertEquals(entries(1, 10, 1), reopenWithTail(tmp, prefix));
   }
 
   @Test
   void aChecksumMismatchInTheFinalRecordIsCut() throws Exception {
     writeLog(tmp, TINY_SEGMENTS, entries(1, 11, 1), 11);
     Path last = lastSegment(tmp);
-    assertEquals(2 * RECORD, Files.size(last), "entries 10 and 11");
+    assertEquals(2 * RECORD, dataBytes(last), "entries 10 and 11");
     flipByte(last, RECORD + 30); // in the data of entry 11, the final record
     FileStorage s = open(tmp, true, TINY_SEGMENTS);
     assertEquals(entries(1, 10, 1), s.load().log());
-    assertEquals(RECORD, Files.size(last));
+    assertEquals(RECORD, dataBytes(last));
   }
 
   @Test
@@ -407,7 +467,7 @@ class FileStorageTest {
     StorageCorruptedException e =
         assertThrows(StorageCorruptedException.class, () -> FileStorage.open(tmp, true, TINY_SEGMENTS));
     assertTrue(e.getMessage().contains(last.toString()) && e.getMessage().contains("byte offset 0"), e.getMessage());
-    assertEquals(3 * RECORD, Files.size(last));
+    assertEquals(3 * RECORD, dataBytes(last));
   }
 
   @Test
@@ -423,7 +483,7 @@ class FileStorageTest {
     flipByte(last, RECORD + 3);
     flipByte(last, RECORD); // the high byte
     assertThrows(StorageCorruptedException.class, () -> FileStorage.open(tmp, true, TINY_SEGMENTS));
-    assertEquals(3 * RECORD, Files.size(last));
+    assertEquals(3 * RECORD, dataBytes(last));
     flipByte(last, RECORD);
     assertEquals(entries(1, 9, 1), open(tmp, true, TINY_SEGMENTS).load().log());
   }
