@@ -4,7 +4,6 @@ import static dev.tern.kv.RocksRecords.APPLIED;
 import static dev.tern.kv.RocksRecords.KEY;
 import static dev.tern.kv.RocksRecords.LEASE;
 import static dev.tern.kv.RocksRecords.LEASE_KEY;
-import static dev.tern.kv.RocksRecords.WINDOW;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -87,13 +86,15 @@ public final class RocksKvStore implements KvStore {
   private final LeaseTable leases = new LeaseTable();
   /** The hot keys' values, written through: what a read or a put's look-up of the old value finds without RocksDB. */
   private final ValueCache cache;
+  /** The deduplication window's records: one per commit. */
+  private final RocksWindow window = new RocksWindow();
+  /** The window as read at open, until the state machine asks for it (once). */
+  private List<Remembered> openedWindow;
 
   private RocksEngine.Handle db;
   private long appliedIndex;
   /** The last entry ended, whose changes are in {@link #batch} until the commit (appliedIndex when none). */
   private long stagedIndex;
-  /** The seq of the last result remembered (whose window slot a forget of the seq a ring's length before must keep). */
-  private long lastRemembered = -1;
   private long keyCount;
   private long dataBytes;
 
@@ -131,6 +132,7 @@ public final class RocksKvStore implements KvStore {
     dataBytes = b.dataBytes();
     stagedIndex = appliedIndex;
     leases.replaceAll(b.leases());
+    openedWindow = window.read(db.rocks, readOptions);
   }
 
   /** What a store keeps besides the keys, read when it is opened: applied index, sizes and the leases. */
@@ -366,35 +368,24 @@ public final class RocksKvStore implements KvStore {
 
   @Override
   public List<Remembered> window() {
-    List<Remembered> out = new ArrayList<>();
-    try (RocksIterator it = db.rocks.newIterator(readOptions)) {
-      for (it.seek(new byte[] {WINDOW}); it.isValid() && it.key()[0] == WINDOW; it.next()) {
-        out.add(RocksRecords.decodeRemembered(it.value()));
-      }
-    }
-    out.sort(java.util.Comparator.comparingLong(Remembered::seq)); // slots wrap around: oldest first by seq
-    return out;
+    List<Remembered> w = openedWindow;
+    openedWindow = null;
+    return w != null ? w : window.read(db.rocks, readOptions);
   }
 
   @Override
   public void remember(Remembered r) {
     try {
-      batch.put(RocksRecords.windowKey(r.seq()), RocksRecords.encodeRemembered(r));
-      lastRemembered = r.seq();
+      window.remember(r, batch);
     } catch (RocksDBException e) {
       throw failed("writing the window", e);
     }
   }
 
-  /**
-   * Nothing to write when the result leaves the window for the one just remembered, which took its slot (the state
-   * machine forgets the oldest as a new one pushes the window past its size); otherwise its slot is emptied.
-   */
   @Override
   public void forget(long seq) {
-    if (seq + RocksRecords.WINDOW_SLOTS == lastRemembered) return;
     try {
-      batch.delete(RocksRecords.windowKey(seq));
+      window.forget(seq, batch);
     } catch (RocksDBException e) {
       throw failed("writing the window", e);
     }
@@ -420,12 +411,15 @@ public final class RocksKvStore implements KvStore {
   /** Writes the staged entries' changes and the last one's index as one batch (no RocksDB WAL: the Raft log is the WAL). */
   @Override
   public void commit() {
-    if (stagedIndex == appliedIndex && batch.count() == 0) return;
+    if (stagedIndex == appliedIndex && batch.count() == 0 && !window.hasStaged()) return;
     try {
+      window.stage(batch);
       batch.put(APPLIED, RocksRecords.applied(stagedIndex, keyCount, dataBytes));
       db.rocks.write(engine.writeOptions, batch);
+      window.committed();
     } catch (RocksDBException e) {
       cache.clear(); // it holds the batch's values, which RocksDB may not
+      window.aborted();
       throw failed("applying entries up to " + stagedIndex, e);
     } finally {
       batch.clear();
@@ -517,7 +511,8 @@ public final class RocksKvStore implements KvStore {
     keyCount = keys;
     dataBytes = bytes;
     leases.replaceAll(leaseList);
-    lastRemembered = -1;
+    window.read(fresh.rocks, readOptions); // the window the state machine reads next (or loaded itself): indexed
+    openedWindow = null;
     old.obsolete = true;
     old.release();
   }
@@ -530,6 +525,11 @@ public final class RocksKvStore implements KvStore {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The RocksDB instance in force (for tests). */
+  RocksDB rocksForTests() {
+    return db.rocks;
   }
 
   /** Reads and look-ups of old values that the value cache answered (for tests). */

@@ -19,6 +19,7 @@ final class RocksLoader implements KvStore.Loader {
   private final RocksEngine engine;
   private final RocksEngine.Handle fresh;
   private final WriteBatch loading = new WriteBatch();
+  private final RocksWindow window = new RocksWindow();
   private long keys;
   private long bytes;
   private boolean finished;
@@ -59,7 +60,7 @@ final class RocksLoader implements KvStore.Loader {
   @Override
   public void remember(KvStore.Remembered r) {
     try {
-      loading.put(RocksRecords.windowKey(r.seq()), RocksRecords.encodeRemembered(r));
+      window.remember(r, loading);
     } catch (RocksDBException e) {
       throw failed(e);
     }
@@ -81,6 +82,7 @@ final class RocksLoader implements KvStore.Loader {
         loading.put(RocksRecords.leaseRecordKey(l.id()), RocksRecords.leaseRecord(l.ttlMillis(), l.renewedAt()));
         for (String key : l.keys()) loading.put(RocksRecords.leaseKeyKey(l.id(), key), new byte[0]);
       }
+      window.stage(loading);
       loading.put(RocksRecords.APPLIED, RocksRecords.applied(index, keys, bytes));
       writeBatch();
       fresh.flush();

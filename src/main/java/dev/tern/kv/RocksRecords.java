@@ -18,9 +18,9 @@ import java.util.Arrays;
  * 'm' "applied"                 -> [long applied index][long key count][long data bytes]
  * 'l' [long lease id]           -> [long ttl ms][long renewed at]
  * 'L' [long lease id] key       -> (empty): the keys a lease holds
- * 'd' [long slot]               -> [long seq][command id][result]: the deduplication window, a ring of
- *                                  {@link #WINDOW_SLOTS} slots (seq mod slots): a new result overwrites the one it
- *                                  pushes out of the window, so the window leaves no deletions behind
+ * 'w' [long first seq]          -> the deduplication window, one record per commit ({@link RocksWindow})
+ * 'd' [long slot]               -> [long seq][command id][result]: the window as earlier builds kept it, one result
+ *                                  per record in a ring of slots ({@link RocksWindow} reads and retires them)
  * </pre>
  */
 final class RocksRecords {
@@ -29,7 +29,6 @@ final class RocksRecords {
   static final byte KEY = 'k';
   static final byte LEASE = 'l';
   static final byte LEASE_KEY = 'L';
-  static final byte WINDOW = 'd';
   static final byte[] APPLIED = {'m', 'a', 'p', 'p', 'l', 'i', 'e', 'd'};
 
   static byte[] dataKey(String key) {
@@ -68,13 +67,6 @@ final class RocksRecords {
     return new String(key, 9, key.length - 9, StandardCharsets.UTF_8);
   }
 
-  /** The window's slots: as many as the state machine's window holds, so a result's slot is free when it comes. */
-  static final int WINDOW_SLOTS = KvStateMachine.DEDUPLICATION_WINDOW;
-
-  static byte[] windowKey(long seq) {
-    return ByteBuffer.allocate(9).put(WINDOW).putLong(Math.floorMod(seq, WINDOW_SLOTS)).array();
-  }
-
   static byte[] applied(long index, long keys, long bytes) {
     return ByteBuffer.allocate(24).putLong(index).putLong(keys).putLong(bytes).array();
   }
@@ -89,6 +81,7 @@ final class RocksRecords {
     return new VersionedValue(Bytes.wrap(stored, 8, stored.length - 8), ByteBuffer.wrap(stored).getLong());
   }
 
+  /** A legacy slot record's value ({@link RocksWindow#LEGACY_SLOT}). */
   static byte[] encodeRemembered(KvStore.Remembered r) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
     try (DataOutputStream out = new DataOutputStream(bytes)) {

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.rocksdb.RocksDB;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The key-value state on disk behaves as the one in memory, survives a reopen, a restore and a crash. */
@@ -107,23 +108,44 @@ class RocksKvStoreTest {
     }
   }
 
-  /**
-   * The window is a ring on disk: past its size each new result takes the slot of the one it pushes out (no
-   * deletions), and a reopened store gives the window back oldest first, whatever slot the ring wrapped at.
-   */
-  @Test
-  void theWindowRingWrapsAndComesBackInOrder() {
-    int extra = 1234;
-    int n = KvStateMachine.DEDUPLICATION_WINDOW + extra;
-    KvStateMachine sm = onDisk(dir);
+  /** Applies commands {@code cmd-from} .. {@code cmd-to} at indexes from .. to, in commits of {@code perCommit}. */
+  private static void applyPuts(KvStateMachine sm, int from, int to, int perCommit) {
     List<LogEntry> batch = new java.util.ArrayList<>();
-    for (int i = 1; i <= n; i++) {
+    for (int i = from; i <= to; i++) {
       batch.add(LogEntry.command(i, 1, KvCodec.encode(new KvCommand.Put("cmd-" + i, "k/" + (i % 100), "v" + i))));
-      if (batch.size() == 500 || i == n) {
+      if (batch.size() == perCommit || i == to) {
         sm.apply(batch);
         batch = new java.util.ArrayList<>();
       }
     }
+  }
+
+  private static List<byte[]> keysWithPrefix(KvStateMachine sm, byte prefix) {
+    List<byte[]> out = new java.util.ArrayList<>();
+    RocksDB rocks = ((RocksKvStore) sm.store()).rocksForTests();
+    try (org.rocksdb.RocksIterator it = rocks.newIterator()) {
+      for (it.seek(new byte[] {prefix}); it.isValid() && it.key()[0] == prefix; it.next()) out.add(it.key());
+    }
+    return out;
+  }
+
+  /**
+   * The window on disk is one record per commit, deleted once all its results have left the window; a reopened
+   * store gives back exactly the newest {@code DEDUPLICATION_WINDOW} results, oldest first, though the oldest record
+   * still holds a few results that have left it.
+   */
+  @Test
+  void theWindowIsARecordPerCommitAndComesBackExactlyAfterAReopen() {
+    int extra = 1234;
+    int n = KvStateMachine.DEDUPLICATION_WINDOW + extra;
+    KvStateMachine sm = onDisk(dir);
+    applyPuts(sm, 1, n, 500);
+    List<byte[]> records = keysWithPrefix(sm, RocksWindow.RECORD);
+    int commits = (n + 499) / 500;
+    // The window's 100,000 results span 200 commits of 500, or 201 when its oldest result is not a commit's first.
+    assertTrue(records.size() >= KvStateMachine.DEDUPLICATION_WINDOW / 500
+            && records.size() <= KvStateMachine.DEDUPLICATION_WINDOW / 500 + 1,
+        "one record per commit, the old ones deleted: " + records.size() + " records after " + commits + " commits");
     sm.close();
     try (var closer = new Closer(onDisk(dir))) {
       List<KvStore.Remembered> window = closer.sm.store().window();
@@ -133,6 +155,46 @@ class RocksKvStoreTest {
       for (int i = 1; i < window.size(); i++) assertEquals(window.get(i - 1).seq() + 1, window.get(i).seq(), "in order");
       assertTrue(closer.sm.resultOf("cmd-" + extra).isEmpty(), "pushed out of the window");
       assertTrue(closer.sm.resultOf("cmd-" + (extra + 1)).isPresent(), "still in the window");
+      // The same commands applied in other commits (another replica's) leave the same window.
+      Path other = dir.resolveSibling(dir.getFileName() + "-other");
+      try {
+        KvStateMachine replica = onDisk(other);
+        applyPuts(replica, 1, n, 777);
+        replica.close();
+        try (var reopened = new Closer(onDisk(other))) {
+          assertEquals(window, reopened.sm.store().window());
+        }
+      } finally {
+        RocksStoreDirs.deleteTree(other);
+      }
+    }
+  }
+
+  /** A window kept as earlier builds did (a ring of slot records) is read back, and its slots deleted as it moves on. */
+  @Test
+  void aWindowInLegacySlotsIsReadAndRetired() throws Exception {
+    KvStateMachine sm = onDisk(dir);
+    sm.close();
+    try (org.rocksdb.Options options = new org.rocksdb.Options();
+        RocksDB rocks = RocksDB.open(options, RocksStoreDirs.current(dir).toString())) {
+      for (int seq = 0; seq < 10; seq++) {
+        KvStore.Remembered r = new KvStore.Remembered(seq, "old-" + seq, new KvResult.Written("k/old", (Bytes) null, seq + 1));
+        rocks.put(RocksWindow.legacySlotKey(seq), RocksRecords.encodeRemembered(r));
+      }
+      rocks.flush(new org.rocksdb.FlushOptions().setWaitForFlush(true));
+    }
+    try (var closer = new Closer(onDisk(dir))) {
+      assertTrue(closer.sm.resultOf("old-3").isPresent(), "a legacy result is in the window");
+      applyPuts(closer.sm, 1, KvStateMachine.DEDUPLICATION_WINDOW - 5, 1000);
+      assertTrue(closer.sm.resultOf("old-4").isEmpty() && closer.sm.resultOf("old-5").isPresent(), "the oldest left first");
+      assertEquals(5, keysWithPrefix(closer.sm, RocksWindow.LEGACY_SLOT).size(), "the slots of the results that left are deleted");
+      applyPuts(closer.sm, KvStateMachine.DEDUPLICATION_WINDOW - 4, KvStateMachine.DEDUPLICATION_WINDOW + 5, 1000);
+      assertEquals(0, keysWithPrefix(closer.sm, RocksWindow.LEGACY_SLOT).size());
+    }
+    try (var closer = new Closer(onDisk(dir))) {
+      List<KvStore.Remembered> window = closer.sm.store().window();
+      assertEquals(KvStateMachine.DEDUPLICATION_WINDOW, window.size());
+      assertEquals("cmd-6", window.get(0).id(), "10 legacy results and cmd-1..5 left: seq 15 is the oldest kept");
     }
   }
 
