@@ -48,6 +48,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * once per scrape ({@link RaftStatusGauges}); storage figures from counters the storage keeps anyway.
  */
 public final class NodeMetrics implements AutoCloseable {
+  /** The member directory of the running actor system, which the peer counters read ({@link #bindPeers}). */
+  private volatile MemberDirectory peers;
   /** The supplier the key-value store's meters read, held here (see {@link #bindKvStore}). */
   private volatile java.util.function.Supplier<dev.tern.kv.KvStateMachine> kvStore;
 
@@ -177,13 +179,21 @@ public final class NodeMetrics implements AutoCloseable {
         .register(registry);
   }
 
-  /** The peer messages this node dropped: from non-members, and from members that lost their state. */
+  /**
+   * The peer messages this node dropped: from non-members, and from members that lost their state. Each actor system
+   * the node starts has its own directory; the counters read the one in use. They are registered once, on this object:
+   * registering again under the same name returns the first meter, which would go on reading the first (stopped)
+   * actor system's directory, and Micrometer holds a meter's object only weakly.
+   */
   void bindPeers(MemberDirectory directory) {
-    FunctionCounter.builder("tern.peer.messages.dropped", directory, MemberDirectory::droppedFromNonMembers)
+    boolean first = peers == null;
+    peers = directory;
+    if (!first) return;
+    FunctionCounter.builder("tern.peer.messages.dropped", this, m -> m.peers.droppedFromNonMembers())
         .tag("reason", "not_member")
         .description("Raft messages dropped: their sender is not a member at the address they came from")
         .register(registry);
-    FunctionCounter.builder("tern.peer.messages.dropped", directory, MemberDirectory::ignoredFromLostMembers)
+    FunctionCounter.builder("tern.peer.messages.dropped", this, m -> m.peers.ignoredFromLostMembers())
         .tag("reason", "lost_state")
         .description("Raft messages dropped: their sender is a member whose data directory is another incarnation")
         .register(registry);

@@ -208,6 +208,34 @@ class NodeMetricsTest {
         tern("tern.metrics.status-timeout = 0s")));
   }
 
+  /**
+   * A node that starts a second actor system (after the Pekko cluster removed it) has a new member directory: the
+   * peer counters must read it, not the first one's (they did: a second registration returned the first meter).
+   */
+  @Test
+  void thePeerDropCountersReadTheDirectoryOfTheActorSystemInUse(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    Members members = Members.parse("n1=127.0.0.1:2551:8081,n2=127.0.0.1:2552:8082,n3=127.0.0.1:2553:8083");
+    try (dev.tern.storage.FileStorage storage = dev.tern.storage.FileStorage.open(dir, false, 1 << 20)) {
+      dev.tern.storage.StorageHealth health = new dev.tern.storage.StorageHealth(dir, 0,
+          dev.tern.storage.StorageHealth.FreeSpaceProbe.fileStore(), storage.fsyncStats());
+      try (NodeMetrics metrics = new NodeMetrics(NodeMetrics.Settings.fromConfig(tern("")), "n1", "c1", storage, health)) {
+        MemberDirectory first = new MemberDirectory(members);
+        metrics.bindPeers(first);
+        first.countNotMember();
+        assertTrue(metrics.scrape().contains("tern_peer_messages_dropped_total{reason=\"not_member\"} 1.0"), metrics.scrape());
+        MemberDirectory second = new MemberDirectory(members);
+        metrics.bindPeers(second);
+        for (int i = 0; i < 3; i++) second.countNotMember();
+        second.countIgnored();
+        System.gc(); // the meters must not lose what they read
+        String scrape = metrics.scrape();
+        assertTrue(scrape.contains("tern_peer_messages_dropped_total{reason=\"not_member\"} 3.0"), scrape);
+        assertTrue(scrape.contains("tern_peer_messages_dropped_total{reason=\"lost_state\"} 1.0"), scrape);
+      }
+    }
+  }
+
   private static Config tern(String overrides) {
     return ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseResources("application.conf"))
         .resolve().getConfig("tern");
