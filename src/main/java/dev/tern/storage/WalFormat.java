@@ -126,11 +126,6 @@ final class WalFormat {
     long lastTerm;
     /** Why the tail after {@link #validBytes} is a torn write, or null if the file ended cleanly. */
     String tornReason;
-    /**
-     * Bytes of zeros after the records: the room the writer preallocated in the last segment ({@code
-     * FileStorage#preallocate}), which the next record overwrites. Not a torn write; nothing to cut.
-     */
-    long zeroTailBytes;
 
     private void add(long offset) {
       if (count == offsets.length) offsets = Arrays.copyOf(offsets, count * 2);
@@ -172,9 +167,8 @@ final class WalFormat {
       int storedCrc = content.getInt(pos + 4);
       if (length < ENTRY_FIXED_BYTES) {
         if (tolerateTornTail && allZero(a, base + pos, base + size)) {
-          // The preallocated room after the last record (or, the same to a reader, a crash that extended the
-          // file before its data reached the disk): the log ends here.
-          scan.zeroTailBytes = rest;
+          // The preallocated room after the last record ({@link LogPreallocation}), or, the same to a reader, a
+          // crash that extended the file before its data reached the disk: the log ends here, nothing to cut.
           break;
         }
         throw new StorageCorruptedException(path, pos, "bad record length " + length);
