@@ -40,9 +40,9 @@ public final class KvStateMachine implements StateMachine {
    */
   static final int DEDUPLICATION_WINDOW = 100_000;
 
-  /** The window, by command id, oldest first; the store keeps it too, entry by entry. */
+  /** The window, by command id, oldest first; the store keeps it too (RocksDB: one record per commit, {@link RocksWindow}). */
   private LinkedHashMap<String, KvStore.Remembered> recentResults = new LinkedHashMap<>();
-  /** The next window slot's sequence number (orders the window in the store). */
+  /** The next remembered result's sequence number (orders the window in the store). */
   private long nextSeq;
   /** The digests of the state where a {@link KvCommand.Check} was applied, computed off the apply thread. */
   private final DigestChecks checks = new DigestChecks();
